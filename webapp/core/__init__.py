@@ -1,0 +1,86 @@
+"""The evaluation core: manifests text in, an immutable Analysis out.
+
+`analyze(sources)` is the one call that pages, API, CLI and exports use.
+Pure Python: no Flask, pyvis or networkx, no files, no clock, no globals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cached_property
+from typing import Any
+
+from webapp.core.evaluate import Evaluation, Evaluator, evaluate
+from webapp.core.model import Inventory, Problem, Severity
+from webapp.core.raw import DEFAULT_LIMITS, Limits, SourceText, UnusableInput
+
+__all__ = ["Analysis", "Limits", "SourceText", "UnusableInput", "analyze", "decode_text"]
+
+
+def decode_text(data: bytes) -> str:
+    """Text of an upload for excerpts: BOMs honoured, line endings as LF."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = data.decode("utf-16", errors="replace")
+    else:
+        text = data.decode("utf-8-sig", errors="replace")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+class Analysis:
+    """The result of one upload: inventory, evaluation, problems, and the contract document."""
+
+    def __init__(
+        self,
+        inventory: Inventory,
+        evaluation: Evaluation,
+        evaluator: Evaluator,
+        problems: tuple[Problem, ...],
+        texts: dict[str, str],
+        sanitized: list[dict[str, Any]],
+    ) -> None:
+        self.inventory = inventory
+        self.evaluation = evaluation
+        self.evaluator = evaluator
+        self.problems = problems
+        self.texts = texts
+        self.sanitized = sanitized
+
+    @cached_property
+    def findings(self) -> list[dict[str, Any]]:
+        try:
+            from webapp.core.findings import find
+        except ImportError:  # findings land with issue 4
+            return []
+        return find(self)
+
+    @cached_property
+    def document(self) -> dict[str, Any]:
+        from webapp.core.document import build_document
+
+        return build_document(
+            self.evaluation, self.inventory.policies, self.problems, self.texts, self.findings
+        )
+
+
+def analyze(sources: Sequence[SourceText], limits: Limits = DEFAULT_LIMITS) -> Analysis:
+    """Load, validate and evaluate an upload.
+
+    Raises UnusableInput when nothing in it can be analysed; per-document
+    problems are reported in the result instead.
+    """
+    from webapp.core.loader import load_sources
+    from webapp.core.normalize import build_inventory
+    from webapp.core.sanitize import sanitize
+
+    objects, load_problems = load_sources(sources, limits)
+    inventory = build_inventory(objects)
+    evaluation, evaluator = evaluate(inventory)
+    problems = tuple(load_problems) + inventory.problems + evaluation.scene.problems
+    if not (inventory.policies or inventory.workloads or inventory.namespaces):
+        errors = [p for p in problems if p.severity is Severity.ERROR]
+        reason = "no NetworkPolicy, Namespace, Pod or workload could be used"
+        if errors:
+            reason += f" ({len(errors)} error{'s' if len(errors) != 1 else ''})"
+        raise UnusableInput(f"nothing to analyse: {reason}", problems=problems)
+    texts = {s.name: decode_text(s.data) for s in sources}
+    return Analysis(inventory, evaluation, evaluator, problems, texts, sanitize(objects))

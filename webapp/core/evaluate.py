@@ -1,0 +1,316 @@
+"""Which flows NetworkPolicies allow, computed selector-first over equivalence classes.
+
+Kubernetes semantics (https://kubernetes.io/docs/concepts/services-networking/network-policies/):
+- A pod is isolated for a direction when some policy of its namespace selects
+  it and lists that direction in policyTypes; otherwise that direction is open.
+- Allowed traffic of an isolated pod is the union of the rules of every policy
+  that selects it for that direction (policies are additive, never deny).
+- A connection from A to B needs A's egress and B's ingress to both allow it.
+- hostNetwork pods are not selected by policies, and selectors do not match
+  them; only rules open to every peer reach them.
+- ipBlock peers match external addresses only (pods are not matched by
+  ipBlock: an assumption the README states).
+
+Pods that share namespace, labels, container ports and hostNetwork behave
+identically, so each policy selector is matched once per class, each
+namespaceSelector once per namespace, and flows are found by walking only
+the grants that exist plus the default-allow blocks.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from webapp.core.model import (
+    AnyPeer,
+    ContainerPort,
+    Direction,
+    Inventory,
+    IPBlockPeer,
+    NodeType,
+    Peer,
+    Policy,
+    PortSpec,
+    Rule,
+)
+from webapp.core.portset import ALL_PORTS, NO_PORTS, PortSet, resolve_ports
+from webapp.core.scene import Endpoint, Scene, build_scene
+
+IN = Direction.INGRESS
+EG = Direction.EGRESS
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """A rule of a policy, with the ports it allows towards one destination."""
+
+    policy: Policy
+    rule: Rule
+    ports: PortSet
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What both directions say about traffic from one endpoint class to another."""
+
+    ports: PortSet
+    egress: tuple[Grant, ...]
+    """Egress grants whose ports survive the ingress side; () when the source is not isolated."""
+    ingress: tuple[Grant, ...]
+    default_allow: bool
+    """Open only because neither side is isolated (the Kubernetes default)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    source: str
+    target: str
+    verdict: Verdict
+
+
+@dataclass(slots=True)
+class _Class:
+    """Endpoints that every policy treats alike."""
+
+    index: int
+    namespace: str | None
+    labels: dict[str, str]
+    ports: tuple[ContainerPort, ...]
+    host_network: bool
+    external: bool
+    members: list[str] = field(default_factory=list)
+    region: int = -1
+    isolated: dict[Direction, list[Policy]] = field(default_factory=lambda: {IN: [], EG: []})
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    scene: Scene
+    flows: tuple[Flow, ...]
+    isolation: dict[str, dict[Direction, tuple[Policy, ...]]]
+    """Per endpoint id: the policies that isolate it, per direction."""
+    selects: dict[str, tuple[str, ...]]
+    """Per policy id: the endpoint ids it selects."""
+
+
+class Evaluator:
+    """Matches selectors against endpoint classes, with caches shared by every query."""
+
+    def __init__(self, inventory: Inventory, scene: Scene) -> None:
+        self.inventory = inventory
+        self.scene = scene
+        self.ns_labels = {name: dict(ns.labels) for name, ns in scene.namespaces.items()}
+        self.classes: list[_Class] = []
+        self.class_of: dict[str, _Class] = {}
+        self.endpoint: dict[str, Endpoint] = {e.id: e for e in scene.endpoints}
+        keyed: dict[tuple[object, ...], _Class] = {}
+        region_index = {r.id: i for i, r in enumerate(scene.regions)}
+        for e in scene.endpoints:
+            external = e.type is NodeType.IPBLOCK
+            key = (e.id,) if external else (e.namespace, e.labels, e.ports, e.host_network)
+            cls = keyed.get(key)
+            if cls is None:
+                cls = _Class(
+                    len(self.classes),
+                    e.namespace,
+                    dict(e.labels),
+                    e.ports,
+                    e.host_network,
+                    external,
+                    region=region_index.get(e.id, -1),
+                )
+                keyed[key] = cls
+                self.classes.append(cls)
+            cls.members.append(e.id)
+            self.class_of[e.id] = cls
+        self.pod_classes = [c for c in self.classes if not c.external]
+        self.by_namespace: dict[str, list[_Class]] = defaultdict(list)
+        for c in self.pod_classes:
+            if c.namespace is not None and not c.host_network:
+                self.by_namespace[c.namespace].append(c)
+        self.block_index = {b: i for i, b in enumerate(scene.blocks)}
+        self._peer_cache: dict[Peer, tuple[_Class, ...]] = {}
+        self._ns_cache: dict[object, list[str]] = {}
+        self._ports_cache: dict[
+            tuple[tuple[PortSpec, ...], tuple[ContainerPort, ...]], PortSet
+        ] = {}
+        self.selected: dict[str, list[_Class]] = {}
+        for policy in inventory.policies:
+            chosen = [
+                c
+                for c in self.by_namespace.get(policy.namespace, [])
+                if policy.pod_selector.matches(c.labels)
+            ]
+            self.selected[policy.id] = chosen
+            for direction in policy.policy_types:
+                for c in chosen:
+                    c.isolated[direction].append(policy)
+
+    # --- matching -----------------------------------------------------------
+
+    def namespaces_matching(self, selector: object) -> list[str]:
+        found = self._ns_cache.get(selector)
+        if found is None:
+            found = [n for n, labels in self.ns_labels.items() if selector.matches(labels)]  # type: ignore[attr-defined]
+            self._ns_cache[selector] = found
+        return found
+
+    def peer_classes(self, peer: Peer) -> tuple[_Class, ...]:
+        """Every class (pods and external regions) a peer matches."""
+        found = self._peer_cache.get(peer)
+        if found is not None:
+            return found
+        if isinstance(peer, AnyPeer):
+            found = tuple(self.classes)
+        elif isinstance(peer, IPBlockPeer):
+            i = self.block_index[peer]
+            found = tuple(c for c in self.classes if c.external and i in self._region_blocks(c))
+        else:
+            found = tuple(
+                c
+                for ns in self.namespaces_matching(peer.namespace_selector)
+                for c in self.by_namespace.get(ns, [])
+                if peer.pod_selector.matches(c.labels)
+            )
+        self._peer_cache[peer] = found
+        return found
+
+    def _region_blocks(self, cls: _Class) -> frozenset[int]:
+        return self.scene.regions[cls.region].blocks
+
+    def peer_matches(self, peer: Peer, cls: _Class) -> bool:
+        return cls in self.peer_classes(peer)
+
+    def rule_ports(self, rule: Rule, target: _Class) -> PortSet:
+        """Ports a rule allows towards `target` (named ports resolved on the target)."""
+        key = (rule.ports, target.ports)
+        found = self._ports_cache.get(key)
+        if found is None:
+            found = resolve_ports(rule.ports, target.ports)
+            self._ports_cache[key] = found
+        return found
+
+    # --- flows --------------------------------------------------------------
+
+    def grants(self) -> tuple[dict[int, dict[int, list[tuple[Policy, Rule]]]], ...]:
+        """For each isolated class: the rules that name each peer class, per direction.
+
+        Returned as (ingress, egress); ingress[t][s] lists the rules letting s
+        into t, egress[s][t] the rules letting s out to t.
+        """
+        maps: dict[Direction, dict[int, dict[int, list[tuple[Policy, Rule]]]]] = {
+            IN: defaultdict(lambda: defaultdict(list)),
+            EG: defaultdict(lambda: defaultdict(list)),
+        }
+        for policy in self.inventory.policies:
+            chosen = self.selected[policy.id]
+            if not chosen:
+                continue
+            for direction in policy.policy_types:
+                for rule in policy.rules(direction):
+                    peers: dict[int, _Class] = {}
+                    for peer in rule.peers:
+                        for c in self.peer_classes(peer):
+                            peers[c.index] = c
+                    for c in chosen:
+                        row = maps[direction][c.index]
+                        for other in peers:
+                            row[other].append((policy, rule))
+        return maps[IN], maps[EG]
+
+    def verdict(
+        self,
+        source: _Class,
+        target: _Class,
+        egress_rules: Iterable[tuple[Policy, Rule]] | None,
+        ingress_rules: Iterable[tuple[Policy, Rule]] | None,
+    ) -> Verdict | None:
+        """Combine the two directions; None for a rule list means that side is not isolated."""
+        if egress_rules is None and ingress_rules is None:
+            return Verdict(ALL_PORTS, (), (), True)
+        eg = [Grant(p, r, self.rule_ports(r, target)) for p, r in egress_rules or ()]
+        ing = [Grant(p, r, self.rule_ports(r, target)) for p, r in ingress_rules or ()]
+        eg_ports = _union(eg) if egress_rules is not None else ALL_PORTS
+        in_ports = _union(ing) if ingress_rules is not None else ALL_PORTS
+        allowed = eg_ports & in_ports
+        if not allowed:
+            return None
+        return Verdict(
+            allowed,
+            tuple(g for g in eg if g.ports & allowed),
+            tuple(g for g in ing if g.ports & allowed),
+            False,
+        )
+
+    def class_flows(self) -> dict[tuple[int, int], Verdict]:
+        ingress, egress = self.grants()
+        classes = self.classes
+        out: dict[tuple[int, int], Verdict] = {}
+
+        def iso(c: _Class, d: Direction) -> bool:
+            return bool(c.isolated[d])
+
+        # Egress-isolated sources: only the destinations their rules name.
+        for s_idx, row in egress.items():
+            s = classes[s_idx]
+            for t_idx, eg_rules in row.items():
+                t = classes[t_idx]
+                if (t is s and len(s.members) == 1) or (t.external and s.external):
+                    continue
+                in_rules: list[tuple[Policy, Rule]] | None = None
+                if iso(t, IN):
+                    in_rules = ingress.get(t_idx, {}).get(s_idx)
+                    if not in_rules:
+                        continue
+                v = self.verdict(s, t, eg_rules, in_rules)
+                if v:
+                    out[(s_idx, t_idx)] = v
+        # Open sources into isolated targets: only the sources the targets' rules name.
+        for t_idx, row in ingress.items():
+            t = classes[t_idx]
+            for s_idx, in_rules in row.items():
+                s = classes[s_idx]
+                if iso(s, EG) or (t is s and len(s.members) == 1):
+                    continue
+                v = self.verdict(s, t, None, in_rules)
+                if v:
+                    out[(s_idx, t_idx)] = v
+        # Neither side isolated: the Kubernetes default lets everything through.
+        open_sources = [c for c in classes if not iso(c, EG)]
+        open_targets = [c for c in classes if not iso(c, IN)]
+        default = Verdict(ALL_PORTS, (), (), True)
+        for s in open_sources:
+            for t in open_targets:
+                if (s.external and t.external) or (t is s and len(s.members) == 1):
+                    continue
+                out[(s.index, t.index)] = default
+        return out
+
+
+def _union(grants: list[Grant]) -> PortSet:
+    ports = NO_PORTS
+    for g in grants:
+        ports = ports | g.ports
+    return ports
+
+
+def evaluate(inventory: Inventory, scene: Scene | None = None) -> tuple[Evaluation, Evaluator]:
+    scene = scene or build_scene(inventory)
+    ev = Evaluator(inventory, scene)
+    flows: list[Flow] = []
+    for (s_idx, t_idx), verdict in sorted(ev.class_flows().items()):
+        for s_id in ev.classes[s_idx].members:
+            for t_id in ev.classes[t_idx].members:
+                if s_id != t_id:
+                    flows.append(Flow(s_id, t_id, verdict))
+    order = {e.id: i for i, e in enumerate(scene.endpoints)}
+    flows.sort(key=lambda f: (order[f.source], order[f.target]))
+    isolation = {
+        e.id: {d: tuple(ev.class_of[e.id].isolated[d]) for d in (IN, EG)} for e in scene.endpoints
+    }
+    selects = {
+        p.id: tuple(m for c in ev.selected[p.id] for m in c.members) for p in inventory.policies
+    }
+    return Evaluation(scene, tuple(flows), isolation, selects), ev

@@ -1,0 +1,205 @@
+"""The normalised objects the evaluator works on.
+
+Everything here is immutable and already defaulted the way the API server
+defaults it (protocol TCP, policyTypes, namespace `default`), so the
+evaluator never sees a missing field. Null-versus-empty distinctions of the
+YAML (an absent `from` versus a `podSelector: {}`) are settled when these
+objects are built, in `webapp.core.normalize`.
+
+Reference: https://kubernetes.io/docs/concepts/services-networking/network-policies/
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TypeAlias
+
+from webapp.core.selectors import Selector
+
+IPNetwork: TypeAlias = ipaddress.IPv4Network | ipaddress.IPv6Network
+Labels: TypeAlias = tuple[tuple[str, str], ...]
+"""Labels as sorted (key, value) pairs, so objects holding them stay hashable."""
+
+NAME_LABEL = "kubernetes.io/metadata.name"
+"""The label the API server puts on every Namespace (immutable, = its name)."""
+
+
+class Protocol(StrEnum):
+    TCP = "TCP"
+    UDP = "UDP"
+    SCTP = "SCTP"
+
+
+class Direction(StrEnum):
+    INGRESS = "ingress"
+    EGRESS = "egress"
+
+    @property
+    def policy_type(self) -> str:
+        """The spelling used in spec.policyTypes."""
+        return "Ingress" if self is Direction.INGRESS else "Egress"
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+class NodeType(StrEnum):
+    WORKLOAD = "workload"
+    IPBLOCK = "ipblock"
+    INFERRED = "inferred"
+
+
+def labels_of(mapping: dict[str, str]) -> Labels:
+    return tuple(sorted(mapping.items()))
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where something was written: file as uploaded, 0-based document, 1-based line."""
+
+    file: str
+    document: int | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Input that could not be used as given (CONTRACT §3 Problem)."""
+
+    severity: Severity
+    message: str
+    file: str = ""
+    document: int | None = None
+    line: int | None = None
+    kind: str | None = None
+    name: str | None = None
+    path: str | None = None
+
+
+# --- Peers: a closed union -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PodPeer:
+    """Pods matching `pod_selector` in namespaces matching `namespace_selector`.
+
+    A peer with only a podSelector means "in the policy's own namespace"; it is
+    built with a namespace selector on the immutable name label and
+    `same_namespace=True`, so AND of the two selectors is the only case.
+    """
+
+    pod_selector: Selector
+    namespace_selector: Selector
+    same_namespace: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class IPBlockPeer:
+    """Addresses in `cidr` but in none of `excepts`. Never matches pods (see README)."""
+
+    cidr: IPNetwork
+    excepts: tuple[IPNetwork, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AnyPeer:
+    """A rule without `from`/`to` (or with an empty list): every source or destination."""
+
+
+Peer: TypeAlias = PodPeer | IPBlockPeer | AnyPeer
+
+
+@dataclass(frozen=True, slots=True)
+class PortSpec:
+    """One NetworkPolicyPort, defaulted: `port` None means every port of `protocol`."""
+
+    protocol: Protocol = Protocol.TCP
+    port: int | str | None = None
+    end_port: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One item of spec.ingress or spec.egress.
+
+    `peers` is never empty (an absent or empty from/to is `(AnyPeer(),)`);
+    `ports` empty means every port and protocol.
+    """
+
+    direction: Direction
+    index: int
+    peers: tuple[Peer, ...]
+    ports: tuple[PortSpec, ...]
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    namespace: str
+    name: str
+    pod_selector: Selector
+    policy_types: frozenset[Direction]
+    ingress: tuple[Rule, ...]
+    egress: tuple[Rule, ...]
+    source: Source
+
+    @property
+    def id(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    def rules(self, direction: Direction) -> tuple[Rule, ...]:
+        return self.ingress if direction is Direction.INGRESS else self.egress
+
+
+@dataclass(frozen=True, slots=True)
+class Namespace:
+    name: str
+    labels: Labels
+    source: Source | None = None
+    """None for namespaces the upload names but does not define."""
+    inferred: bool = False
+    """True for a namespace made up from a namespaceSelector (policies-only mode)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerPort:
+    name: str | None
+    port: int
+    protocol: Protocol = Protocol.TCP
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    """A group of pods with one template: one node of the diagram.
+
+    `kind` is the uploaded kind (Deployment, Pod, ...), or the owner's kind
+    for exported pods grouped by owner.
+    """
+
+    kind: str
+    namespace: str
+    name: str
+    labels: Labels
+    ports: tuple[ContainerPort, ...] = ()
+    pods: int = 1
+    host_network: bool = False
+    source: Source = field(default_factory=lambda: Source(""))
+
+    @property
+    def label_map(self) -> dict[str, str]:
+        return dict(self.labels)
+
+
+@dataclass(frozen=True, slots=True)
+class Inventory:
+    """What the upload describes, after validation: the evaluator's input."""
+
+    namespaces: tuple[Namespace, ...]
+    workloads: tuple[Workload, ...]
+    policies: tuple[Policy, ...]
+    problems: tuple[Problem, ...] = ()

@@ -1,0 +1,99 @@
+"""Decoded manifests before validation: plain dicts and lists that remember lines.
+
+The loader (`webapp.core.loader`) produces these; validation
+(`webapp.core.normalize`) consumes them. Scalars are plain `str`, `int`,
+`float`, `bool` or `None`, resolved as Kubernetes' YAML decoder resolves
+them (no YAML 1.1 sexagesimal ints); mappings and sequences carry the
+1-based line where they and each of their entries start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+class PosDict(dict[str, Any]):
+    """A mapping with `line` (where it starts) and `key_lines` (where each key is written)."""
+
+    __slots__ = ("key_lines", "line")
+
+    def __init__(self, line: int = 0) -> None:
+        super().__init__()
+        self.line = line
+        self.key_lines: dict[str, int] = {}
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class PosList(list[Any]):
+    """A sequence with `line` (where it starts) and `item_lines` (where each item starts)."""
+
+    __slots__ = ("item_lines", "line")
+
+    def __init__(self, line: int = 0) -> None:
+        super().__init__()
+        self.line = line
+        self.item_lines: list[int] = []
+
+    def line_of(self, index: int) -> int:
+        return self.item_lines[index] if 0 <= index < len(self.item_lines) else self.line
+
+
+@dataclass(frozen=True, slots=True)
+class SourceText:
+    """One uploaded file (or standard input) as bytes, with the name it was uploaded as."""
+
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds that keep one upload from taking the machine."""
+
+    max_bytes: int = 64 * 1024 * 1024
+    max_documents: int = 100_000
+    max_depth: int = 64
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass(frozen=True, slots=True)
+class RawObject:
+    """One Kubernetes object of the upload.
+
+    `path` is the field path of the object inside its document: "" for a
+    top-level object, "items[3]" for an item of a `kind: List`.
+    """
+
+    file: str
+    document: int
+    path: str
+    line: int
+    body: PosDict
+
+    @property
+    def kind(self) -> str:
+        value = self.body.get("kind")
+        return value if isinstance(value, str) else ""
+
+    @property
+    def api_version(self) -> str:
+        value = self.body.get("apiVersion")
+        return value if isinstance(value, str) else ""
+
+
+class UnusableInput(Exception):
+    """The whole upload is unusable (not text, empty, too large): exit 2, HTTP 400/413."""
+
+    def __init__(
+        self, message: str, *, too_large: bool = False, problems: tuple[Any, ...] = ()
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.too_large = too_large
+        self.problems = problems
+        """Problems found before giving up (webapp.core.model.Problem), for the error report."""
