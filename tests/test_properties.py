@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from reference import allowed
 from webapp.core.evaluate import evaluate
+from webapp.core.explain import explain
 from webapp.core.model import (
     NAME_LABEL,
     AnyPeer,
@@ -172,7 +173,9 @@ def workload(draw: st.DrawFn, index: int) -> Workload:
         "Deployment",
         draw(st.sampled_from(NS_NAMES)),
         f"w{index}",
-        tuple(sorted(draw(st.dictionaries(st.sampled_from(KEYS), st.sampled_from(VALUES))).items())),
+        tuple(
+            sorted(draw(st.dictionaries(st.sampled_from(KEYS), st.sampled_from(VALUES))).items())
+        ),
         ports,
         pods=1,
         host_network=draw(st.booleans()) and draw(st.booleans()),
@@ -186,7 +189,10 @@ def inventory(draw: st.DrawFn) -> Inventory:
             n,
             tuple(
                 sorted(
-                    {**draw(st.dictionaries(st.just("team"), st.sampled_from(VALUES))), NAME_LABEL: n}.items()
+                    {
+                        **draw(st.dictionaries(st.just("team"), st.sampled_from(VALUES))),
+                        NAME_LABEL: n,
+                    }.items()
                 )
             ),
         )
@@ -248,7 +254,35 @@ def test_fast_evaluation_agrees_with_point_evaluator(inv: Inventory) -> None:
                     assert v.ports - union == PortSet()
 
 
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(inventory())
+def test_explanation_agrees_with_flows(inv: Inventory) -> None:
+    evaluation, evaluator = evaluate(inv)
+    flows = {(f.source, f.target): f for f in evaluation.flows}
+    for src in evaluation.scene.endpoints:
+        for dst in evaluation.scene.endpoints:
+            if src.id == dst.id:
+                continue
+            why = explain(evaluator, src.id, dst.id)
+            flow = flows.get((src.id, dst.id))
+            assert why.allowed == (flow is not None)
+            if flow is not None:
+                assert why.ports == flow.verdict.ports
+                rules = {
+                    (c.policy, c.direction, c.rule) for s in why.sides for c in s.allowed_rules
+                }
+                listed = {
+                    (g.policy.id, g.rule.direction, g.rule.index)
+                    for g in flow.verdict.egress + flow.verdict.ingress
+                }
+                assert listed <= rules
+            else:
+                assert "denied" in why.sentence()
+
+
 def test_resolve_named_port_needs_name_and_protocol() -> None:
     ports = (ContainerPort("dns", 53, Protocol.UDP), ContainerPort("dns-tcp", 53, Protocol.TCP))
-    assert resolve_ports((PortSpec(Protocol.UDP, "dns"),), ports) == PortSet.of([(Protocol.UDP, 53, 53)])
+    assert resolve_ports((PortSpec(Protocol.UDP, "dns"),), ports) == PortSet.of(
+        [(Protocol.UDP, 53, 53)]
+    )
     assert not resolve_ports((PortSpec(Protocol.TCP, "dns"),), ports)

@@ -122,6 +122,190 @@ def serve(host: str, port: int, database: str | None) -> None:
     run(host=host, port=port, database=database)
 
 
+# --- security review: query, diff, check ---------------------------------------------
+
+
+def _report_problems(analysis: Any) -> None:
+    for p in analysis.problems:
+        if str(p.severity) != "info":
+            click.echo(format_problem(p), err=True)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option(
+    "--from",
+    "source",
+    required=True,
+    metavar="NS/NAME",
+    help="Source: NS/NAME of a workload or inferred node, a node id, or an IP address/CIDR.",
+)
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    metavar="NS/NAME|CIDR",
+    help="Target: NS/NAME, a node id, or an IP address/CIDR (the external block holding it).",
+)
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Destination port.")
+@click.option(
+    "--protocol",
+    type=click.Choice(["TCP", "UDP", "SCTP"], case_sensitive=False),
+    default=None,
+    help="Protocol (any protocol when omitted).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True
+)
+def query(
+    paths: tuple[str, ...],
+    source: str,
+    target: str,
+    port: int | None,
+    protocol: str | None,
+    fmt: str,
+) -> None:
+    """Why can (or can't) --from reach --to? Exit 0 allowed, 1 denied.
+
+    Prints the verdict and, per direction, the policies that isolate, the
+    rules that allow (file:line) or why each rule did not match.
+    """
+    from webapp import exports
+    from webapp.core.explain import explain
+    from webapp.core.model import Protocol
+    from webapp.review import UnknownNode, explanation_json, explanation_text, resolve_node
+
+    analysis = load_analysis(paths)
+    _report_problems(analysis)
+    try:
+        source_id = resolve_node(analysis, source)
+        target_id = resolve_node(analysis, target)
+    except UnknownNode as e:
+        _fail(f"--from/--to: {e}")
+    proto = Protocol(protocol.upper()) if protocol else None
+    explanation = explain(analysis.evaluator, source_id, target_id, proto, port)
+    answer = explanation_json(explanation, analysis)
+    if fmt == "json":
+        click.echo(exports.to_json(answer), nl=False)
+    else:
+        for given, node in ((source, answer["source"]), (target, answer["target"])):
+            if node["type"] == "ipblock" and given != node["id"]:
+                note = f"{given} is in the external block {node['id']} ({node['name']})"
+                click.echo(exports.one_line(note))
+        click.echo(explanation_text(answer), nl=False)
+    sys.exit(EXIT_OK if explanation.allowed else EXIT_NO)
+
+
+def _load_document(path: str) -> dict[str, Any]:
+    """An analysis document: a saved `analyze --format json` file, or manifests to analyse."""
+    import json
+
+    if path != "-" and path.endswith(".json") and os.path.isfile(path):
+        try:
+            with open(path, encoding="utf-8") as fh:
+                data = json.load(fh)
+        except (OSError, ValueError):
+            data = None
+        if isinstance(data, dict) and {"version", "nodes", "flows"} <= data.keys():
+            return data
+    analysis = load_analysis([path])
+    _report_problems(analysis)
+    document: dict[str, Any] = analysis.document
+    return document
+
+
+@cli.command()
+@click.argument("old", metavar="OLD")
+@click.argument("new", metavar="NEW")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("text", "json", "csv", "md")),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Write to FILE instead of standard output.",
+)
+def diff(old: str, new: str, fmt: str, output: str | None) -> None:
+    """What changes from OLD to NEW: flows added, removed, widened or narrowed,
+    nodes and policies added or removed. Exit 0 no change, 1 changed.
+
+    OLD and NEW are each a file or folder of manifests, or a saved
+    `analyze --format json` document.
+    """
+    from webapp import exports
+    from webapp.core.diff import diff_documents
+    from webapp.review import diff_csv, diff_markdown, diff_text
+
+    before, after = _load_document(old), _load_document(new)
+    result = diff_documents(before, after)
+    if fmt == "json":
+        text = exports.to_json(result)
+    else:
+        writer = {"text": diff_text, "csv": diff_csv, "md": diff_markdown}[fmt]
+        text = writer(result, before, after)
+    write_output(text, output)
+    sys.exit(EXIT_NO if result["changed"] else EXIT_OK)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option(
+    "--fail-on",
+    type=click.Choice(("high", "medium", "low")),
+    default="high",
+    show_default=True,
+    help="Exit 1 when a finding has this severity or a higher one.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("text", "json", "md", "sarif")),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Write to FILE instead of standard output.",
+)
+def check(paths: tuple[str, ...], fail_on: str, fmt: str, output: str | None) -> None:
+    """Report findings for a CI gate: exit 1 when any reaches --fail-on.
+
+    --format sarif writes SARIF 2.1.0 for code-scanning UIs; md is the
+    review report.
+    """
+    from webapp import exports
+    from webapp.review import (
+        failing,
+        findings_json,
+        findings_sarif,
+        findings_text,
+        review_markdown,
+    )
+
+    analysis = load_analysis(paths)
+    _report_problems(analysis)
+    document = analysis.document
+    if fmt == "json":
+        text = exports.to_json(findings_json(document, fail_on))
+    elif fmt == "sarif":
+        text = exports.to_json(findings_sarif(document, __version__))
+    elif fmt == "md":
+        text = review_markdown(document)
+    else:
+        text = findings_text(document, fail_on)
+    write_output(text, output)
+    sys.exit(EXIT_NO if failing(document["findings"], fail_on) else EXIT_OK)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="netpol-viz")

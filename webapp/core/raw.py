@@ -14,13 +14,15 @@ from typing import Any
 
 
 class PosDict(dict[str, Any]):
-    """A mapping with `line` (where it starts) and `key_lines` (where each key is written)."""
+    """A mapping with `line` (where it starts), `end_line` (its last line with
+    content) and `key_lines` (where each key is written)."""
 
-    __slots__ = ("key_lines", "line")
+    __slots__ = ("end_line", "key_lines", "line")
 
-    def __init__(self, line: int = 0) -> None:
+    def __init__(self, line: int = 0, end_line: int | None = None) -> None:
         super().__init__()
         self.line = line
+        self.end_line = line if end_line is None else end_line
         self.key_lines: dict[str, int] = {}
 
     def line_of(self, key: str) -> int:
@@ -28,13 +30,15 @@ class PosDict(dict[str, Any]):
 
 
 class PosList(list[Any]):
-    """A sequence with `line` (where it starts) and `item_lines` (where each item starts)."""
+    """A sequence with `line` (where it starts), `end_line` (its last line with
+    content) and `item_lines` (where each item starts)."""
 
-    __slots__ = ("item_lines", "line")
+    __slots__ = ("end_line", "item_lines", "line")
 
-    def __init__(self, line: int = 0) -> None:
+    def __init__(self, line: int = 0, end_line: int | None = None) -> None:
         super().__init__()
         self.line = line
+        self.end_line = line if end_line is None else end_line
         self.item_lines: list[int] = []
 
     def line_of(self, index: int) -> int:

@@ -1,0 +1,845 @@
+"""The loader: bytes of an upload to RawObjects with lines, and Problems per document."""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import io
+import math
+import time
+import zipfile
+from typing import Any
+
+import pytest
+
+from webapp.core import loader
+from webapp.core.loader import load_sources
+from webapp.core.model import Problem, Severity
+from webapp.core.raw import Limits, PosDict, PosList, RawObject, SourceText, UnusableInput
+from webapp.core.text import escape, shorten
+
+
+def load(
+    text: str | bytes, name: str = "x.yaml", limits: Limits | None = None
+) -> tuple[list[RawObject], list[Problem]]:
+    data = text.encode() if isinstance(text, str) else text
+    if limits is None:
+        return load_sources([SourceText(name, data)])
+    return load_sources([SourceText(name, data)], limits)
+
+
+def summary(objects: list[RawObject]) -> list[tuple[int, str, int, str, str]]:
+    """(document, path, line, kind, name) of each object."""
+    return [
+        (o.document, o.path, o.line, o.kind, (o.body.get("metadata") or {}).get("name", ""))
+        for o in objects
+    ]
+
+
+def pod(name: str) -> str:
+    return f"apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n"
+
+
+# --- Documents, their indexes and lines ------------------------------------------
+
+MULTI = """\
+# A leading comment is not a document.
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+---
+# only a comment: not a document, not counted
+---
+
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web   # trailing comment
+  namespace: shop
+--- {apiVersion: v1, kind: Pod, metadata: {name: inline}}
+...
+---
+~
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: last}
+"""
+
+
+def test_multi_document_indexes_and_lines() -> None:
+    objects, problems = load(MULTI)
+    assert problems == []
+    assert summary(objects) == [
+        (0, "", 3, "Namespace", "shop"),
+        (1, "", 12, "Pod", "web"),
+        (2, "", 17, "Pod", "inline"),
+        # document 3 is `~`: skipped silently, but it counts.
+        (4, "", 22, "Pod", "last"),
+    ]
+    assert all(o.file == "x.yaml" for o in objects)
+
+
+def test_directive_belongs_to_the_document_after_it() -> None:
+    objects, problems = load("%YAML 1.1\n---\n" + pod("a") + "---\n" + pod("b"))
+    assert problems == []
+    assert summary(objects) == [(0, "", 3, "Pod", "a"), (1, "", 8, "Pod", "b")]
+
+
+ENCODED_POD = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: é\n  labels:\n    app: web\n"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(ENCODED_POD.encode(), id="utf-8"),
+        pytest.param(codecs.BOM_UTF8 + ENCODED_POD.encode(), id="utf-8-bom"),
+        pytest.param(ENCODED_POD.encode("utf-16"), id="utf-16-native-bom"),
+        pytest.param(codecs.BOM_UTF16_LE + ENCODED_POD.encode("utf-16-le"), id="utf-16-le-bom"),
+        pytest.param(codecs.BOM_UTF16_BE + ENCODED_POD.encode("utf-16-be"), id="utf-16-be-bom"),
+        pytest.param(ENCODED_POD.replace("\n", "\r\n").encode(), id="crlf"),
+        pytest.param(ENCODED_POD.replace("\n", "\r").encode(), id="lone-cr"),
+        pytest.param(codecs.BOM_UTF8 + ENCODED_POD.replace("\n", "\r\n").encode(), id="bom-crlf"),
+    ],
+)
+def test_encodings_and_line_endings_give_the_same_lines(data: bytes) -> None:
+    objects, problems = load(data)
+    assert problems == []
+    [obj] = objects
+    assert obj.body["metadata"]["name"] == "é"
+    labels = obj.body["metadata"]["labels"]
+    assert (obj.line, obj.body["metadata"].line_of("labels"), labels.line_of("app")) == (1, 5, 6)
+
+
+def test_line_separator_characters_do_not_shift_editor_lines() -> None:
+    # libyaml counts NEL/LS/PS as line breaks; editors do not.
+    text = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: "a\u2028b"\n  namespace: "x\u0085y"\n'
+    text += "  labels: {app: web}\n---\n" + pod("second")
+    objects, problems = load(text)
+    assert problems == []
+    assert objects[0].body["metadata"].line_of("labels") == 6
+    assert summary(objects)[1] == (1, "", 8, "Pod", "second")
+
+
+# --- Positions: line_of and end_line --------------------------------------------------
+
+POLICY = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: db
+spec:
+  podSelector: {}
+  ingress:
+  - from:
+    - podSelector:
+        matchLabels:
+          role: backend
+
+    # a comment after the rule
+    ports:
+    - port: 3306
+  - from: [
+      {ipBlock: {cidr: 10.0.0.0/8}}
+    ]
+  egress:
+  - to:
+    note: |
+      two lines
+      of text
+
+
+  empty:
+"""
+
+
+def test_key_and_item_lines() -> None:
+    [obj], problems = load(POLICY)
+    assert problems == []
+    spec = obj.body["spec"]
+    ingress = spec["ingress"]
+    assert isinstance(spec, PosDict) and isinstance(ingress, PosList)
+    assert [spec.line_of(k) for k in ("podSelector", "ingress", "egress", "empty")] == [
+        6,
+        7,
+        19,
+        26,
+    ]
+    assert [ingress.line_of(0), ingress.line_of(1)] == [8, 16]
+    assert ingress[0].line_of("ports") == 14
+    assert ingress[0]["from"].line_of(0) == 9
+    assert ingress[1]["from"].line_of(0) == 17
+    assert ingress.line_of(7) == ingress.line  # out of range: the list's own line
+    assert spec.line_of("missing") == spec.line
+
+
+@pytest.mark.parametrize(
+    ("path", "line", "end_line"),
+    [
+        pytest.param((), 1, 26, id="document-ends-at-last-key-not-next-line"),
+        pytest.param(("spec", "ingress"), 8, 18, id="block-list"),
+        pytest.param(("spec", "ingress", 0), 8, 15, id="rule-with-comment-inside"),
+        pytest.param(("spec", "ingress", 0, "from", 0, "podSelector"), 10, 11, id="nested-map"),
+        pytest.param(("spec", "ingress", 1), 16, 18, id="multi-line-flow-list"),
+        pytest.param(("spec", "egress", 0), 20, 23, id="block-scalar-without-trailing-blanks"),
+        pytest.param(("spec", "podSelector"), 6, 6, id="empty-flow-map"),
+    ],
+)
+def test_end_lines(path: tuple[str | int, ...], line: int, end_line: int) -> None:
+    [obj], _ = load(POLICY)
+    node: Any = obj.body
+    for step in path:
+        node = node[step]
+    assert (node.line, node.end_line) == (line, end_line)
+
+
+def test_aliases_are_copied_with_their_lines() -> None:
+    text = pod("a") + "spec:\n  base: &ports\n    - port: 80\n  again: *ports\n"
+    [obj], problems = load(text)
+    assert problems == []
+    spec = obj.body["spec"]
+    assert spec["again"] == spec["base"] == [{"port": 80}]
+    assert spec["again"] is not spec["base"]
+    # A collection starts where its anchor is written; its items where they are.
+    assert (spec["again"].line, spec["again"].line_of(0)) == (6, 7)
+
+
+# --- Scalars: Kubernetes' YAML, not YAML 1.1 ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        pytest.param("1:20", "1:20", id="sexagesimal-stays-a-string"),
+        pytest.param("yes", True, id="yes-is-bool"),
+        pytest.param("On", True, id="on-is-bool"),
+        pytest.param("n", False, id="n-is-bool"),
+        pytest.param("true", True, id="true-is-bool"),
+        pytest.param("FALSE", False, id="false-upper-is-bool"),
+        pytest.param("1.10", 1.1, id="version-like-is-float"),
+        pytest.param("80", 80, id="int"),
+        pytest.param("+12", 12, id="signed-int"),
+        pytest.param("-3", -3, id="negative-int"),
+        pytest.param("0x1F", 31, id="hex-int"),
+        pytest.param("0o17", 15, id="octal-0o-int"),
+        pytest.param("0755", 493, id="leading-zero-octal"),
+        pytest.param("0b101", 5, id="binary-int"),
+        pytest.param("1_000", 1000, id="underscores-dropped-as-go-yaml-does"),
+        pytest.param("08", 8.0, id="not-octal-falls-to-float"),
+        pytest.param("1e3", 1000.0, id="exponent-float"),
+        pytest.param(".5", 0.5, id="dot-float"),
+        pytest.param("1e999", "1e999", id="overflowing-float-stays-string"),
+        pytest.param("-.inf", -math.inf, id="minus-infinity"),
+        pytest.param("~", None, id="tilde-null"),
+        pytest.param("Null", None, id="null-word"),
+        pytest.param("", None, id="empty-null"),
+        pytest.param("2024-01-31", "2024-01-31", id="timestamp-stays-string"),
+        pytest.param("'yes'", "yes", id="single-quoted-stays-string"),
+        pytest.param('"80"', "80", id="double-quoted-stays-string"),
+        pytest.param("!!str 80", "80", id="explicit-str"),
+        pytest.param('!!int "80"', 80, id="explicit-int-on-quoted"),
+        pytest.param("!!float 1", 1.0, id="explicit-float-of-int"),
+        pytest.param("!!bool yes", True, id="explicit-bool"),
+        pytest.param("!!null ''", None, id="explicit-null"),
+        pytest.param("! 80", "80", id="non-specific-tag-is-string"),
+        pytest.param("web-1", "web-1", id="plain-string"),
+        pytest.param("|\n    line\n", "line\n", id="block-scalar"),
+    ],
+)
+def test_scalar_resolution(written: str, expected: object) -> None:
+    [obj], problems = load(pod("a") + f"data:\n  value: {written}\n")
+    assert problems == []
+    value = obj.body["data"]["value"]
+    assert type(value) is type(expected)
+    assert value == expected
+
+
+def test_nan() -> None:
+    [obj], _ = load(pod("a") + "data: {value: .NaN}\n")
+    assert math.isnan(obj.body["data"]["value"])
+
+
+# --- Documents that are left out ------------------------------------------------------
+
+BOMB = """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: lol}
+data:
+  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+  b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+  c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+  d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+  e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+  f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+  g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+  h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+  i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "line", "path"),
+    [
+        pytest.param(
+            pod("a") + "spec:\n  x: !!python/object/apply:os.system ['echo hi']\n",
+            "unsupported YAML tag '!!python/object/apply:os.system' on a list",
+            6,
+            "spec.x",
+            id="python-tag",
+        ),
+        pytest.param(
+            pod("a") + "spec: !!python/name:os.system\n",
+            "unsupported YAML tag '!!python/name:os.system'",
+            5,
+            "spec",
+            id="python-name-tag",
+        ),
+        pytest.param(
+            pod("a") + "spec: !foo bar\n", "unsupported YAML tag '!foo'", 5, "spec", id="local-tag"
+        ),
+        pytest.param(
+            pod("a") + "spec: !!binary aGk=\n",
+            "unsupported YAML tag '!!binary'",
+            5,
+            "spec",
+            id="binary-tag",
+        ),
+        pytest.param(
+            pod("a") + "spec: !!set {a}\n",
+            "unsupported YAML tag '!!set' on a mapping",
+            5,
+            "spec",
+            id="set-tag",
+        ),
+        pytest.param(
+            pod("a") + "spec: !!str {a: 1}\n",
+            "unsupported YAML tag '!!str' on a mapping",
+            5,
+            "spec",
+            id="str-tag-on-mapping",
+        ),
+        pytest.param(
+            pod("a") + "spec: !!int abc\n",
+            "cannot read 'abc' as !!int",
+            5,
+            "spec",
+            id="int-tag-on-word",
+        ),
+        pytest.param(
+            pod("a") + "spec:\n  ingress:\n  - from: []\n    ports: []\n    from: []\n",
+            "duplicate key 'from' at spec.ingress[0]",
+            9,
+            "spec.ingress[0].from",
+            id="duplicate-key",
+        ),
+        pytest.param(
+            "apiVersion: v1\nkind: Pod\nkind: Service\n",
+            "duplicate key 'kind'",
+            3,
+            "kind",
+            id="duplicate-top-level-key",
+        ),
+        pytest.param(
+            pod("a") + "  labels:\n    80: http\n",
+            "mapping key '80' is read as the number 80, not a string; quote it",
+            6,
+            "metadata.labels",
+            id="int-key",
+        ),
+        pytest.param(
+            pod("a") + "  labels:\n    on: x\n",
+            "mapping key 'on' is read as the boolean true, not a string; quote it",
+            6,
+            "metadata.labels",
+            id="bool-key",
+        ),
+        pytest.param(
+            pod("a") + "  labels:\n    ~: x\n",
+            "mapping key '~' is read as null, not a string; quote it",
+            6,
+            "metadata.labels",
+            id="null-key",
+        ),
+        pytest.param(
+            pod("a") + "spec:\n  ? [a, b]\n  : c\n",
+            "a mapping key must be a string, not a list",
+            6,
+            "spec",
+            id="complex-key",
+        ),
+        pytest.param(
+            pod("a") + "spec:\n  base: &b {x: 1}\n  other:\n    <<: *b\n",
+            "merge keys ('<<') are not supported; write the keys out",
+            8,
+            "spec.other",
+            id="merge-key",
+        ),
+        pytest.param(
+            pod("a") + "spec: *nowhere\n",
+            "YAML syntax error: found undefined alias 'nowhere'",
+            5,
+            "spec",
+            id="undefined-alias",
+        ),
+        pytest.param(
+            BOMB,
+            "document expands aliases beyond its size (possible alias bomb); left out",
+            8,
+            "data.d[0]",
+            id="billion-laughs",
+        ),
+        pytest.param(
+            pod("a") + "spec: " + "[" * 100 + "]" * 100 + "\n",
+            "nested more than 64 levels deep",
+            5,
+            "spec" + "[0]" * 63,
+            id="deep-flow-nesting",
+        ),
+        pytest.param(
+            pod("a") + "spec:\n" + "".join("  " * i + "  a:\n" for i in range(80)),
+            "nested more than 64 levels deep",
+            69,
+            "spec" + ".a" * 63,
+            id="deep-block-nesting",
+        ),
+    ],
+)
+def test_refused_documents(text: str, message: str, line: int, path: str) -> None:
+    objects, problems = load(text + "---\n" + pod("after"))
+    assert summary(objects) == [(1, "", text.count("\n") + 2, "Pod", "after")]
+    [problem] = problems
+    assert problem.message == message
+    assert (problem.severity, problem.file, problem.document) == (Severity.ERROR, "x.yaml", 0)
+    assert (problem.line, problem.path) == (line, path)
+
+
+def test_refused_document_names_kind_and_name_read_so_far() -> None:
+    _, [problem] = load(pod("web") + "spec:\n  a: 1\n  a: 2\n")
+    assert (problem.kind, problem.name) == ("Pod", "web")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("[" * 200_000 + "]" * 200_000, id="flow"),
+        pytest.param("- " * 200_000 + "x", id="block"),
+    ],
+)
+def test_very_deep_nesting_is_refused_quickly_without_crashing(text: str) -> None:
+    # libyaml's own composer recurses in C (a segfault at ~100,000 levels) and
+    # its scanner is quadratic in flow depth; neither may be reached.
+    started = time.perf_counter()
+    _, [problem] = load(text)
+    assert problem.message == "nested more than 64 levels deep"
+    assert time.perf_counter() - started < 2
+
+
+def test_billion_laughs_is_refused_quickly() -> None:
+    started = time.perf_counter()
+    objects, [problem] = load(BOMB)
+    assert objects == []
+    assert "alias bomb" in problem.message
+    assert time.perf_counter() - started < 0.5
+
+
+def test_aliases_within_budget_are_expanded() -> None:
+    text = pod("a") + "data:\n  a: &a [x, z]\n  b: [*a, *a, *a]\n"
+    [obj], problems = load(text)
+    assert problems == []
+    assert obj.body["data"]["b"] == [["x", "z"]] * 3
+
+
+# --- One broken document never hides the others ---------------------------------------
+
+FOUR_WITH_BROKEN_THIRD = (
+    pod("zero") + "---\n" + pod("one") + "---\n" + "apiVersion: v1\nkind: Pod\nmetadata:\n"
+    "  name: two\n  labels: {a: b\nspec: {}\n" + "---\n" + pod("three")
+)
+
+
+def test_syntax_error_in_document_2_keeps_0_1_and_3() -> None:
+    objects, [problem] = load(FOUR_WITH_BROKEN_THIRD)
+    assert summary(objects) == [
+        (0, "", 1, "Pod", "zero"),
+        (1, "", 6, "Pod", "one"),
+        (3, "", 18, "Pod", "three"),
+    ]
+    assert problem.document == 2
+    assert problem.message.startswith("YAML syntax error: ")
+    assert 11 <= problem.line <= 16
+    assert problem.path is None
+
+
+def test_syntax_error_message_and_line() -> None:
+    _, [problem] = load(pod("a") + "spec:\n  a: b: c\n")
+    # libyaml says "... in this context", PyYAML "... here".
+    assert problem.message.startswith("YAML syntax error: mapping values are not allowed")
+    assert problem.line == 6
+
+
+def test_unclosed_quote_is_charged_to_its_own_document() -> None:
+    text = pod("a") + '  namespace: "open\n---\n' + pod("b")
+    objects, [problem] = load(text)
+    assert problem.document == 0
+    assert 1 <= problem.line <= 5
+    assert summary(objects) == [(1, "", 7, "Pod", "b")]
+
+
+def test_control_character_is_charged_to_its_document() -> None:
+    padding = "".join(pod(f"p{i}") + "---\n" for i in range(400))  # past libyaml's read-ahead
+    text = padding + pod("bad") + "  namespace: a\x01b\n---\n" + pod("last")
+    objects, [problem] = load(text)
+    assert problem.document == 400
+    assert problem.line == 400 * 5 + 5
+    assert "\\x01" in problem.message
+    assert [o.document for o in objects] == [*range(400), 401]
+
+
+def test_text_after_document_end_marker_is_a_document() -> None:
+    objects, problems = load(pod("a") + "...\n" + pod("b"))
+    assert problems == []
+    assert summary(objects) == [(0, "", 1, "Pod", "a"), (1, "", 6, "Pod", "b")]
+
+
+MIXED = "".join(
+    [
+        pod("a"),
+        "---\n# nothing here\n---\n",
+        pod("b") + "spec: [unclosed\n",
+        "---\n",
+        pod("c") + "spec: {x: 1, x: 2}\n",
+        "---\n",
+        "--- {apiVersion: v1, kind: Pod, metadata: {name: d}}\n",
+        "---\n\tbad: tab\n---\n",
+        pod("e"),
+        "---\n" + BOMB + "---\n" + pod("f"),
+    ]
+)
+
+
+def test_windowed_and_document_by_document_reading_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    together = load(MIXED)
+    monkeypatch.setattr(loader, "_WINDOW_CHARS", 1)  # every document parsed on its own
+    alone = load(MIXED)
+    assert together == alone
+    objects, problems = together
+    assert [o.body["metadata"]["name"] for o in objects] == ["a", "d", "e", "f"]
+    assert [(p.document, p.line, p.path) for p in problems] == [
+        (1, 12, None),  # the unclosed `[`: its document's last line
+        (2, 18, "spec.x"),
+        (4, 22, None),  # the tab
+        (6, 36, "data.d[0]"),  # the alias bomb
+    ]
+
+
+def test_pure_python_parser_gives_the_same_result_and_a_warning(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with_libyaml = load(MIXED)
+    monkeypatch.setattr(loader, "_LIBYAML", False)
+    monkeypatch.setattr(loader, "_Parser", loader._PurePythonParser)
+    objects, problems = load(MIXED)
+    warning, *rest = problems
+    assert (warning.severity, warning.message) == (
+        Severity.WARNING,
+        "libyaml is not available; parsing is slower",
+    )
+    assert summary(objects) == summary(with_libyaml[0])
+    assert [(p.document, p.line, p.path) for p in rest] == [
+        (p.document, p.line, p.path) for p in with_libyaml[1]
+    ]
+
+
+# --- Lists ----------------------------------------------------------------------------
+
+LIST = """\
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: a
+- kind: Service
+  metadata: {name: no-version}
+-   apiVersion: v1
+    kind: Pod
+    metadata: {name: b}
+metadata:
+  resourceVersion: ""
+"""
+
+POD_LIST = """\
+apiVersion: v1
+kind: PodList
+items:
+  - metadata:
+      name: from-api
+  - apiVersion: v1
+    kind: Pod
+    metadata:
+      name: explicit
+"""
+
+
+def test_kind_list_gives_one_object_per_item() -> None:
+    objects, [problem] = load(LIST)
+    assert summary(objects) == [(0, "items[0]", 4, "Pod", "a"), (0, "items[2]", 10, "Pod", "b")]
+    assert (
+        problem.message == "items[1] of document 0 is not a Kubernetes object: missing apiVersion"
+    )
+    assert (problem.document, problem.line, problem.path, problem.name) == (
+        0,
+        8,
+        "items[1]",
+        "no-version",
+    )
+
+
+def test_typed_list_items_get_the_lists_kind_and_version() -> None:
+    objects, problems = load(POD_LIST)
+    assert problems == []
+    assert summary(objects) == [
+        (0, "items[0]", 4, "Pod", "from-api"),
+        (0, "items[1]", 6, "Pod", "explicit"),
+    ]
+    assert objects[0].api_version == "v1"
+
+
+def test_network_policy_list_and_empty_list() -> None:
+    text = (
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicyList\nitems:\n"
+        "- metadata: {name: deny}\n  spec: {podSelector: {}}\n"
+        "---\napiVersion: v1\nkind: List\nitems: []\n"
+    )
+    objects, problems = load(text)
+    assert problems == []
+    [policy] = objects
+    assert (policy.kind, policy.api_version, policy.path) == (
+        "NetworkPolicy",
+        "networking.k8s.io/v1",
+        "items[0]",
+    )
+
+
+# --- Documents that are not objects ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param(
+            "just text\n", "document 0 is not a Kubernetes object: it is 'just text'", id="scalar"
+        ),
+        pytest.param(
+            "- a\n- b\n", "document 0 is not a Kubernetes object: it is a list", id="list"
+        ),
+        pytest.param(
+            "apiVersion: v1\nmetadata: {name: x}\n",
+            "document 0 is not a Kubernetes object: missing kind",
+            id="missing-kind",
+        ),
+        pytest.param(
+            "kind: Pod\n",
+            "document 0 is not a Kubernetes object: missing apiVersion",
+            id="missing-api-version",
+        ),
+        pytest.param(
+            "a: 1\n",
+            "document 0 is not a Kubernetes object: missing kind and apiVersion",
+            id="missing-both",
+        ),
+        pytest.param(
+            "apiVersion: v1\nkind: 5\n",
+            "kind must be a string, not the number 5",
+            id="kind-not-string",
+        ),
+        pytest.param(
+            "apiVersion: v1\nkind: List\nitems: {a: 1}\n",
+            "items must be a list, not a mapping",
+            id="items-not-list",
+        ),
+    ],
+)
+def test_documents_that_are_not_objects(text: str, message: str) -> None:
+    objects, [problem] = load(text)
+    assert objects == []
+    assert (problem.message, problem.document, problem.severity) == (message, 0, Severity.ERROR)
+
+
+def test_unknown_kinds_are_passed_on() -> None:
+    objects, problems = load("apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n")
+    assert problems == []
+    assert summary(objects) == [(0, "", 1, "Widget", "w")]
+
+
+# --- JSON -----------------------------------------------------------------------------
+
+
+def test_json_goes_through_yaml_with_lines() -> None:
+    text = '{\n  "apiVersion": "v1",\n  "kind": "Pod",\n  "metadata": {\n    "name": "j"\n  }\n}\n'
+    [obj], problems = load(text, name="pod.json")
+    assert problems == []
+    assert (obj.line, obj.body["metadata"].line_of("name"), obj.body.end_line) == (1, 5, 7)
+
+
+def test_json_that_yaml_refuses_is_read_as_json() -> None:
+    # A tab before the first token is not allowed in YAML's block context.
+    text = (
+        '\n\t{\n\t"apiVersion": "v1",\n\t"kind": "Pod",\n'
+        '\t"metadata": {"name": "t", "x": 1.10}\n}\n'
+    )
+    [obj], problems = load(text, name="pod.json")
+    assert problems == []
+    assert obj.body["metadata"] == {"name": "t", "x": 1.1}
+    assert (obj.line, obj.body["metadata"].line, obj.body["metadata"].line_of("name")) == (2, 2, 2)
+
+
+def test_json_fallback_still_refuses_duplicate_keys() -> None:
+    text = '\t{"apiVersion": "v1", "kind": "Pod", "kind": "Service"}\n'
+    _, [problem] = load(text, name="pod.json")
+    assert problem.message == "duplicate key 'kind'"
+
+
+# --- Uploads refused as a whole -------------------------------------------------------
+
+
+def _zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("pod.yaml", pod("z"))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        pytest.param(
+            gzip.compress(pod("g").encode()),
+            "x.yaml is not text (gzip data); upload the YAML itself",
+            id="gzip",
+        ),
+        pytest.param(
+            _zip(), "x.yaml is not text (a zip archive); upload the YAML itself", id="zip"
+        ),
+        pytest.param(b"apiVersion: v1\x00\x00kind", "x.yaml is not text (binary data", id="nul"),
+        pytest.param(
+            pod("a").encode("utf-16-le"), "x.yaml is not text (binary data", id="utf-16-no-bom"
+        ),
+        pytest.param(
+            b"name: caf\xe9\n", "x.yaml is not UTF-8 text (byte 0xe9 on line 1)", id="latin-1"
+        ),
+        pytest.param(
+            b"a: 1\nb: \xff\xfe\n",
+            "x.yaml is not UTF-8 text (byte 0xff on line 2)",
+            id="invalid-utf-8",
+        ),
+        pytest.param(
+            codecs.BOM_UTF8 + b"a: 1\nb: \xff\n",
+            "x.yaml is not UTF-8 text (byte 0xff on line 2)",
+            id="invalid-utf-8-after-bom",
+        ),
+        pytest.param(
+            codecs.BOM_UTF16_LE + b"a\x00:",
+            "x.yaml is not valid UTF-16 text",
+            id="truncated-utf-16",
+        ),
+        pytest.param(
+            codecs.BOM_UTF32_LE + "a: 1".encode("utf-32-le"), "x.yaml is UTF-32 text", id="utf-32"
+        ),
+        pytest.param(b"", "nothing to analyse: x.yaml holds no YAML or JSON content", id="empty"),
+        pytest.param(b" \n\t\r\n", "nothing to analyse: x.yaml holds", id="whitespace"),
+        pytest.param(b"# just a comment\n---\n", "nothing to analyse: x.yaml holds", id="comments"),
+    ],
+)
+def test_unusable_uploads(data: bytes, message: str) -> None:
+    with pytest.raises(UnusableInput) as raised:
+        load(data)
+    assert raised.value.message.startswith(message)
+    assert not raised.value.too_large
+
+
+def test_one_binary_file_refuses_the_whole_upload() -> None:
+    sources = [
+        SourceText("good.yaml", pod("a").encode()),
+        SourceText("manifests.yaml.gz", gzip.compress(pod("b").encode())),
+    ]
+    with pytest.raises(UnusableInput, match=r"^manifests\.yaml\.gz is not text \(gzip data\)"):
+        load_sources(sources)
+
+
+def test_an_empty_file_beside_a_good_one_is_fine() -> None:
+    objects, problems = load_sources(
+        [SourceText("empty.yaml", b""), SourceText("good.yaml", pod("a").encode())]
+    )
+    assert summary(objects) == [(0, "", 1, "Pod", "a")] and problems == []
+    assert objects[0].file == "good.yaml"
+
+
+def test_file_names_in_messages_are_escaped() -> None:
+    with pytest.raises(UnusableInput) as raised:
+        load_sources([SourceText("evil\u202egpj.yaml", b"\x1f\x8b\x08")])
+    assert raised.value.message.startswith("evil\\u202egpj.yaml is not text")
+
+
+@pytest.mark.parametrize(
+    ("limits", "message"),
+    [
+        pytest.param(Limits(max_bytes=50), "the upload is 94 bytes; the limit is 50", id="bytes"),
+        pytest.param(
+            Limits(max_documents=1), "the upload has 2 documents; the limit is 1", id="documents"
+        ),
+    ],
+)
+def test_too_large(limits: Limits, message: str) -> None:
+    with pytest.raises(UnusableInput) as raised:
+        load(pod("a") + "---\n" + pod("b"), limits=limits)
+    assert raised.value.too_large
+    assert raised.value.message == message
+
+
+def test_depth_limit_is_configurable() -> None:
+    text = pod("a") + "spec: {a: {b: {c: 1}}}\n"
+    assert load(text, limits=Limits(max_depth=4))[1] == []
+    _, [problem] = load(text, limits=Limits(max_depth=3))
+    assert problem.message == "nested more than 3 levels deep"
+
+
+# --- Messages -------------------------------------------------------------------------
+
+
+def test_bidi_characters_in_keys_are_escaped_in_messages() -> None:
+    _, [problem] = load(pod("a") + "spec:\n  \u202eevil: 1\n  \u202eevil: 2\n")
+    assert problem.message == "duplicate key '\\u202eevil' at spec"
+    assert "\u202e" not in problem.message
+    assert problem.path == "spec[\\u202eevil]"
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        pytest.param("from", "'from'", id="string-quoted"),
+        pytest.param("a" * 100, "'" + "a" * 59 + "…'", id="long-string-shortened"),
+        pytest.param("a" * 60, "'" + "a" * 60 + "'", id="exact-limit-kept"),
+        pytest.param("x\u202ey\u2066z", "'x\\u202ey\\u2066z'", id="bidi-escaped"),
+        pytest.param("a\nb\tc\x1b", "'a\\nb\\tc\\x1b'", id="controls-escaped"),
+        pytest.param("it's", "'it\\'s'", id="quote-escaped"),
+        pytest.param("\u200fmark", "'\\u200fmark'", id="rtl-mark-escaped"),
+        pytest.param("\u202e" * 40, "'" + "\\u202e" * 9 + "…'", id="escapes-count-toward-limit"),
+        pytest.param(None, "null", id="null"),
+        pytest.param(True, "true", id="bool"),
+        pytest.param(8080, "8080", id="int"),
+        pytest.param({"a": [1]}, '{"a":[1]}', id="mapping-as-json"),
+    ],
+)
+def test_shorten(value: object, shown: str) -> None:
+    assert shorten(value) == shown
+
+
+def test_escape_keeps_text_but_shows_hidden_characters() -> None:
+    assert escape("dir/evil\u202e.yaml") == "dir/evil\\u202e.yaml"
+    assert escape("plain é 😀") == "plain é 😀"

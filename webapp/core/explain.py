@@ -1,0 +1,239 @@
+"""Why traffic between two endpoints is allowed or denied, rule by rule.
+
+The same matching as the evaluator (`Evaluator.peer_matches`, `rule_ports`)
+is asked per direction: which policies isolate the side, and for each of
+their rules whether its peers match the other side and whether its ports
+cover the traffic. A denial is named by a reason code and one shared sentence.
+Reference: https://kubernetes.io/docs/concepts/services-networking/network-policies/
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from enum import StrEnum
+
+from webapp.core.evaluate import Evaluator
+from webapp.core.model import Direction, NodeType, PortSpec, Protocol, Rule
+from webapp.core.portset import ALL_PORTS, NO_PORTS, PortSet
+from webapp.core.scene import Endpoint
+
+
+class Reason(StrEnum):
+    """Why one side lets traffic through or not; the values are stable API strings."""
+
+    MATCHED = "matched"
+    NOT_ISOLATED = "not-isolated"
+    EXTERNAL = "external"
+    HOST_NETWORK = "host-network"
+    PEER_NOT_MATCHED = "peer-not-matched"
+    PORT_NOT_MATCHED = "port-not-matched"
+    NAMED_PORT_MISSING = "named-port-missing"
+    NO_RULES = "no-rules"
+
+
+REASON_TEXT: dict[Reason, str] = {
+    Reason.MATCHED: "the rule matches",
+    Reason.NOT_ISOLATED: "no policy selects it for this direction, so everything is allowed",
+    Reason.EXTERNAL: "external addresses are not subject to NetworkPolicies",
+    Reason.HOST_NETWORK: "hostNetwork pods are not selected by NetworkPolicies",
+    Reason.PEER_NOT_MATCHED: "none of the rule's peers matches the other side",
+    Reason.PORT_NOT_MATCHED: "the rule's ports do not include the requested port",
+    Reason.NAMED_PORT_MISSING: "the rule names a port the destination does not define",
+    Reason.NO_RULES: "the policy has no rules for this direction: it only isolates",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RuleCheck:
+    policy: str
+    direction: Direction
+    rule: int | None
+    """None for a policy without rules in this direction."""
+    file: str
+    line: int | None
+    reason: Reason
+    ports: PortSet
+    """What this rule allows towards the destination (empty when it does not apply)."""
+    missing_ports: tuple[str, ...] = ()
+    """Named ports of the rule that the destination lacks."""
+
+
+@dataclass(frozen=True, slots=True)
+class SideVerdict:
+    direction: Direction
+    isolated: bool
+    reason: Reason
+    """NOT_ISOLATED, EXTERNAL or HOST_NETWORK when open; else MATCHED or the first failure."""
+    policies: tuple[str, ...]
+    ports: PortSet
+    checks: tuple[RuleCheck, ...]
+
+    @property
+    def allowed_rules(self) -> tuple[RuleCheck, ...]:
+        return tuple(c for c in self.checks if c.reason is Reason.MATCHED)
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    source: str
+    target: str
+    protocol: Protocol | None
+    port: int | None
+    allowed: bool
+    ports: PortSet
+    egress: SideVerdict
+    ingress: SideVerdict
+
+    @property
+    def sides(self) -> tuple[SideVerdict, SideVerdict]:
+        return (self.egress, self.ingress)
+
+    def sentence(self) -> str:
+        """One line: the verdict and, for a denial, the side that refuses and why."""
+        what = f"{self.protocol} {self.port}" if self.port is not None else "traffic"
+        if self.protocol is not None and self.port is None:
+            what = f"{self.protocol} traffic"
+        if self.allowed:
+            return f"{what} from {self.source} to {self.target} is allowed ({self.ports})"
+        for side in self.sides:
+            if side.isolated and not (side.ports and self._wanted(side.ports)):
+                who = self.source if side.direction is Direction.EGRESS else self.target
+                names = ", ".join(side.policies)
+                return (
+                    f"{what} from {self.source} to {self.target} is denied: "
+                    f"{who} is isolated for {side.direction} by {names} and "
+                    f"{REASON_TEXT[side.reason]}"
+                )
+        return (
+            f"{what} from {self.source} to {self.target} is denied: "
+            "no port is allowed by both sides"
+        )
+
+    def _wanted(self, ports: PortSet) -> bool:
+        return bool(ports & wanted_ports(self.protocol, self.port))
+
+
+def wanted_ports(protocol: Protocol | None, port: int | None) -> PortSet:
+    if protocol is None and port is None:
+        return ALL_PORTS
+    protos = [protocol] if protocol is not None else list(Protocol)
+    if port is None:
+        return PortSet.of((p, 1, 65535) for p in protos)
+    return PortSet.of((p, port, port) for p in protos)
+
+
+def find_address(ev: Evaluator, address: str) -> Endpoint | None:
+    """The external region holding an address or a CIDR (its first address)."""
+    try:
+        addr = ipaddress.ip_network(address, strict=False).network_address
+    except ValueError:
+        return None
+    for region in ev.scene.regions:
+        for cidr in region.cidrs:
+            net = ipaddress.ip_network(cidr)
+            if net.version == addr.version and addr in net:
+                return ev.endpoint[region.id]
+    return None
+
+
+def _named_missing(rule: Rule, dst: Endpoint) -> tuple[str, ...]:
+    names = {(cp.name, cp.protocol) for cp in dst.ports}
+    return tuple(
+        str(s.port)
+        for s in rule.ports
+        if isinstance(s.port, str) and (s.port, s.protocol) not in names
+    )
+
+
+def _only_named(specs: tuple[PortSpec, ...]) -> bool:
+    return bool(specs) and all(isinstance(s.port, str) for s in specs)
+
+
+def _side(
+    ev: Evaluator,
+    direction: Direction,
+    me: Endpoint,
+    other: Endpoint,
+    dst: Endpoint,
+    wanted: PortSet,
+) -> SideVerdict:
+    if me.type is NodeType.IPBLOCK:
+        return SideVerdict(direction, False, Reason.EXTERNAL, (), ALL_PORTS, ())
+    if me.host_network:
+        return SideVerdict(direction, False, Reason.HOST_NETWORK, (), ALL_PORTS, ())
+    policies = ev.class_of[me.id].isolated[direction]
+    if not policies:
+        return SideVerdict(direction, False, Reason.NOT_ISOLATED, (), ALL_PORTS, ())
+    other_class = ev.class_of[other.id]
+    dst_class = ev.class_of[dst.id]
+    checks: list[RuleCheck] = []
+    allowed = NO_PORTS
+    for policy in policies:
+        rules = policy.rules(direction)
+        if not rules:
+            checks.append(
+                RuleCheck(
+                    policy.id,
+                    direction,
+                    None,
+                    policy.source.file,
+                    policy.source.line,
+                    Reason.NO_RULES,
+                    NO_PORTS,
+                )
+            )
+        for rule in rules:
+            src = rule.source
+            if not any(ev.peer_matches(p, other_class) for p in rule.peers):
+                reason, ports, missing = Reason.PEER_NOT_MATCHED, NO_PORTS, ()
+            else:
+                ports = ev.rule_ports(rule, dst_class)
+                missing = _named_missing(rule, dst)
+                if not ports & wanted:
+                    reason = (
+                        Reason.NAMED_PORT_MISSING
+                        if missing and (not ports or _only_named(rule.ports))
+                        else Reason.PORT_NOT_MATCHED
+                    )
+                else:
+                    reason = Reason.MATCHED
+                    allowed = allowed | ports
+            checks.append(
+                RuleCheck(
+                    policy.id, direction, rule.index, src.file, src.line, reason, ports, missing
+                )
+            )
+    reason = Reason.MATCHED
+    if not allowed & wanted:
+        failures = [c.reason for c in checks]
+        for r in (Reason.PORT_NOT_MATCHED, Reason.NAMED_PORT_MISSING, Reason.PEER_NOT_MATCHED):
+            if r in failures:
+                reason = r
+                break
+        else:
+            reason = Reason.NO_RULES
+    return SideVerdict(
+        direction, True, reason, tuple(p.id for p in policies), allowed, tuple(checks)
+    )
+
+
+def explain(
+    ev: Evaluator,
+    source: str,
+    target: str,
+    protocol: Protocol | None = None,
+    port: int | None = None,
+) -> Explanation:
+    """Explain traffic from endpoint `source` to endpoint `target` (ids), optionally one port.
+
+    With a port but no protocol, any protocol on that port counts.
+    """
+    src, dst = ev.endpoint[source], ev.endpoint[target]
+    wanted = wanted_ports(protocol, port)
+    egress = _side(ev, Direction.EGRESS, src, dst, dst, wanted)
+    ingress = _side(ev, Direction.INGRESS, dst, src, dst, wanted)
+    ports = egress.ports & ingress.ports & wanted
+    if source == target or (src.type is NodeType.IPBLOCK and dst.type is NodeType.IPBLOCK):
+        ports = NO_PORTS
+    return Explanation(source, target, protocol, port, bool(ports), ports, egress, ingress)

@@ -1,0 +1,175 @@
+"""The part of an upload that may be stored and shared: only what the analysis reads.
+
+Secrets, ConfigMaps and every other kind, annotations (`last-applied-configuration`
+among them, which repeats the whole object), environment variables and every
+pod-spec field but container names, ports and hostNetwork are dropped before
+anything is stored or shown. Analysing the result gives the same namespaces,
+workloads and policies as analysing the upload (apart from line numbers).
+
+Where a field has the wrong type, a scalar is kept as written (so the same
+problem is reported again) and a list or mapping is kept empty, so nothing
+unread can slip through under an unexpected shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from webapp.core.normalize import (
+    NAMESPACE_API_VERSION,
+    POD_COUNT_FIELDS,
+    POLICY_API_VERSION,
+    TEMPLATE_PATHS,
+    WORKLOAD_API_VERSIONS,
+)
+from webapp.core.raw import RawObject
+
+_POLICY_DROPPED_META = ("annotations", "managedFields")
+_CONTAINER_PORT_FIELDS = ("containerPort", "name", "protocol")
+_OWNER_FIELDS = ("kind", "name", "controller")
+
+
+def _plain(value: Any) -> Any:
+    """A deep copy as plain dicts and lists (no line bookkeeping)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _emptied(value: Any) -> Any:
+    """A value of an unexpected shape: scalars as they are, containers without content."""
+    if isinstance(value, dict):
+        return {}
+    if isinstance(value, list):
+        return []
+    return value
+
+
+def _pick(mapping: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+    """The given keys of a mapping, where present, copied plainly."""
+    return {k: _plain(mapping[k]) for k in keys if k in mapping}
+
+
+def _each(value: Any, keep: Any) -> Any:
+    """`keep` applied to the mappings of a list; other items emptied."""
+    if not isinstance(value, list):
+        return _emptied(value)
+    return [keep(item) if isinstance(item, dict) else _emptied(item) for item in value]
+
+
+def _metadata(body: dict[str, Any], *, owners: bool) -> dict[str, Any]:
+    meta = body.get("metadata")
+    if not isinstance(meta, dict):
+        return {"metadata": _emptied(meta)} if "metadata" in body else {}
+    kept = _pick(meta, ("name", "namespace"))
+    if "labels" in meta:
+        labels = meta["labels"]
+        kept["labels"] = _plain(labels) if isinstance(labels, dict) else _emptied(labels)
+    if owners and "ownerReferences" in meta:
+        kept["ownerReferences"] = _each(
+            meta["ownerReferences"], lambda ref: _pick(ref, _OWNER_FIELDS)
+        )
+    return {"metadata": kept}
+
+
+def _container(container: dict[str, Any]) -> dict[str, Any]:
+    kept = _pick(container, ("name",))
+    if "ports" in container:
+        kept["ports"] = _each(container["ports"], lambda p: _pick(p, _CONTAINER_PORT_FIELDS))
+    return kept
+
+
+def _sidecar(container: dict[str, Any]) -> dict[str, Any] | None:
+    """An init container with restartPolicy Always keeps serving its ports: keep those only."""
+    if container.get("restartPolicy") != "Always":
+        return None
+    return {**_container(container), "restartPolicy": "Always"}
+
+
+def _pod_spec(spec: Any) -> Any:
+    if not isinstance(spec, dict):
+        return _emptied(spec)
+    kept: dict[str, Any] = {}
+    if "containers" in spec:
+        kept["containers"] = _each(spec["containers"], _container)
+    if "initContainers" in spec:
+        init = spec["initContainers"]
+        if not isinstance(init, list):
+            kept["initContainers"] = _emptied(init)
+        else:
+            items = [_sidecar(c) if isinstance(c, dict) else _emptied(c) for c in init]
+            if kept_items := [item for item in items if item is not None]:
+                kept["initContainers"] = kept_items
+    if "hostNetwork" in spec:
+        kept["hostNetwork"] = _emptied(spec["hostNetwork"])
+    return kept
+
+
+def _template(template: Any) -> Any:
+    if not isinstance(template, dict):
+        return _emptied(template)
+    kept = _metadata(template, owners=False)
+    if isinstance(kept.get("metadata"), dict):
+        kept["metadata"].pop("name", None)
+        kept["metadata"].pop("namespace", None)
+    if "spec" in template:
+        kept["spec"] = _pod_spec(template["spec"])
+    return kept
+
+
+def _along(body: dict[str, Any], path: tuple[str, ...], count: str | None) -> dict[str, Any]:
+    """The pod template at `path` (and the pod count beside it), with nothing else on the way."""
+    if not path:
+        return {"spec": _pod_spec(body["spec"])} if "spec" in body else {}
+    key, rest = path[0], path[1:]
+    if key not in body:
+        return {}
+    value = body[key]
+    if not rest:
+        return {key: _template(value)}
+    if not isinstance(value, dict):
+        return {key: _emptied(value)}
+    inner = _along(value, rest, None)
+    if count is not None and count in value:
+        inner[count] = _emptied(value[count])
+    return {key: inner}
+
+
+def _workload(body: dict[str, Any], kind: str) -> dict[str, Any]:
+    kept = _pick(body, ("apiVersion", "kind"))
+    kept.update(_metadata(body, owners=True))
+    kept.update(_along(body, TEMPLATE_PATHS[kind], POD_COUNT_FIELDS.get(kind)))
+    return kept
+
+
+def _policy(body: dict[str, Any]) -> dict[str, Any]:
+    kept = {k: _plain(v) for k, v in body.items() if k != "status"}
+    if isinstance(kept.get("metadata"), dict):
+        for key in _POLICY_DROPPED_META:
+            kept["metadata"].pop(key, None)
+    return kept
+
+
+def _namespace(body: dict[str, Any]) -> dict[str, Any]:
+    kept = _pick(body, ("apiVersion", "kind"))
+    kept.update(_metadata(body, owners=False))
+    if isinstance(kept.get("metadata"), dict):
+        kept["metadata"].pop("namespace", None)
+    return kept
+
+
+def sanitize(objects: Sequence[RawObject]) -> list[dict[str, Any]]:
+    """The objects the analysis uses, in upload order, reduced to the fields it reads."""
+    kept: list[dict[str, Any]] = []
+    for obj in objects:
+        kind, version = obj.kind, obj.api_version
+        if kind == "NetworkPolicy" and version == POLICY_API_VERSION:
+            kept.append(_policy(obj.body))
+        elif kind == "Namespace" and version == NAMESPACE_API_VERSION:
+            kept.append(_namespace(obj.body))
+        elif version in WORKLOAD_API_VERSIONS.get(kind, ()):
+            kept.append(_workload(obj.body, kind))
+    return kept

@@ -1,0 +1,245 @@
+"""The analysis document as a networkx graph, and the queries the diagram page asks.
+
+`build_graph` turns a CONTRACT §3 document into a `networkx.DiGraph`: one
+node per document node (its attributes are the node's keys), one edge per
+flow (a flow is unique per ordered pair, so a DiGraph is exact). On top of
+it: direct `neighbours`, transitive `reachable_from` / `reaching` (where a
+compromised pod could get to, hop by hop), `collapse_clusters` (each
+namespace as one node, the big-upload view) and `layout`, which places
+nodes in Python so the browser never runs physics on a large upload.
+
+Nodes are grouped into clusters: a workload's or inferred node's namespace,
+one cluster for the external address blocks, one for inferred peers with no
+namespace. Cluster keys are prefixed so no uploaded name can collide with
+the fixed ones.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+
+EXTERNAL_CLUSTER = "external"
+"""Cluster of the ipblock nodes: addresses outside the cluster."""
+UNPLACED_CLUSTER = "inferred"
+"""Cluster of inferred nodes whose namespace is unknown."""
+NAMESPACE_PREFIX = "ns:"
+
+# Room for one node box (its label is up to ~28 characters over 3 lines) in
+# diagram units (CSS pixels at zoom 1), and the gap kept around a cluster.
+CELL_WIDTH = 230.0
+CELL_HEIGHT = 120.0
+CLUSTER_GAP = 110.0
+
+
+def cluster_of(node: Mapping[str, Any]) -> str:
+    """The cluster (visual group) a document node belongs to."""
+    if node.get("type") == "ipblock":
+        return EXTERNAL_CLUSTER
+    namespace = node.get("namespace")
+    if namespace is None:
+        return UNPLACED_CLUSTER
+    return NAMESPACE_PREFIX + str(namespace)
+
+
+def cluster_title(cluster: str) -> str:
+    """How a cluster is named on the page."""
+    if cluster.startswith(NAMESPACE_PREFIX):
+        return cluster[len(NAMESPACE_PREFIX) :]
+    if cluster == EXTERNAL_CLUSTER:
+        return "external addresses"
+    return "inferred, namespace unknown"
+
+
+def build_graph(document: Mapping[str, Any]) -> nx.DiGraph:
+    """Nodes of the document with their attributes, one edge per flow.
+
+    Each node also gets `cluster`; each edge gets the flow's keys plus
+    `index` (its position in document["flows"]). A flow naming a node that
+    is not in the document is a bug in whoever built the document.
+    """
+    graph = nx.DiGraph()
+    for node in document.get("nodes", []):
+        graph.add_node(node["id"], **node, cluster=cluster_of(node))
+    for index, flow in enumerate(document.get("flows", [])):
+        source, target = flow["source"], flow["target"]
+        for end in (source, target):
+            if end not in graph:
+                raise ValueError(f"flow {index} names unknown node {end!r}")
+        graph.add_edge(source, target, **flow, index=index)
+    return graph
+
+
+@dataclass(frozen=True, slots=True)
+class Neighbours:
+    """Direct peers of a node: what it can send to, and what can send to it."""
+
+    reaches: tuple[str, ...]
+    reached_by: tuple[str, ...]
+
+
+def neighbours(graph: nx.DiGraph, node_id: str) -> Neighbours:
+    return Neighbours(
+        reaches=tuple(sorted(graph.successors(node_id))),
+        reached_by=tuple(sorted(graph.predecessors(node_id))),
+    )
+
+
+def reachable_from(graph: nx.DiGraph, node_id: str) -> set[str]:
+    """Every node reachable in one or more allowed hops (the node itself excluded)."""
+    return set(nx.descendants(graph, node_id))
+
+
+def reaching(graph: nx.DiGraph, node_id: str) -> set[str]:
+    """Every node that can reach `node_id` in one or more allowed hops."""
+    return set(nx.ancestors(graph, node_id))
+
+
+def neighbourhood(graph: nx.DiGraph, node_id: str, depth: int = 1) -> set[str]:
+    """The node and everything within `depth` hops, in either direction."""
+    undirected = graph.to_undirected(as_view=True)
+    return set(nx.single_source_shortest_path_length(undirected, node_id, cutoff=depth))
+
+
+def clusters(graph: nx.DiGraph) -> dict[str, list[str]]:
+    """Cluster key -> node ids in it, both in a stable order (see `_cluster_order`)."""
+    members: dict[str, list[str]] = defaultdict(list)
+    for node_id, cluster in graph.nodes(data="cluster"):
+        members[cluster].append(node_id)
+    return {key: _node_order(graph, members[key]) for key in _cluster_order(graph, members)}
+
+
+def collapse_clusters(graph: nx.DiGraph, collapsed: Iterable[str]) -> nx.DiGraph:
+    """The graph with each cluster in `collapsed` merged into one node named by its key.
+
+    A merged node carries `members` (node ids), `pods` (their sum) and
+    `internal` (flows inside the cluster, no longer drawn). Edges between
+    the resulting nodes carry `flows` (how many flows they stand for) and
+    `defaultAllow` (how many of those are open only by the Kubernetes default).
+    """
+    collapsed = set(collapsed)
+    representative = {
+        node_id: (cluster if cluster in collapsed else node_id)
+        for node_id, cluster in graph.nodes(data="cluster")
+    }
+    result = nx.DiGraph()
+    for node_id, attributes in graph.nodes(data=True):
+        rep = representative[node_id]
+        if rep == node_id:
+            result.add_node(node_id, **attributes)
+            continue
+        if rep not in result:
+            result.add_node(rep, cluster=rep, members=[], pods=0, internal=0)
+        merged = result.nodes[rep]
+        merged["members"].append(node_id)
+        merged["pods"] += int(attributes.get("pods") or 0)
+    for source, target, attributes in graph.edges(data=True):
+        rep_source, rep_target = representative[source], representative[target]
+        if rep_source == rep_target:
+            result.nodes[rep_source]["internal"] += 1
+            continue
+        if not result.has_edge(rep_source, rep_target):
+            result.add_edge(rep_source, rep_target, flows=0, defaultAllow=0)
+        edge = result.edges[rep_source, rep_target]
+        edge["flows"] += 1
+        edge["defaultAllow"] += int(bool(attributes.get("defaultAllow")))
+    return result
+
+
+def _flow_balance(graph: nx.DiGraph, nodes: Iterable[str]) -> int:
+    """Outgoing minus incoming flows: senders sort before receivers."""
+    return sum(graph.out_degree(node) - graph.in_degree(node) for node in nodes)
+
+
+def _cluster_order(graph: nx.DiGraph, members: Mapping[str, list[str]]) -> list[str]:
+    """Namespaces that mostly send first, then receivers; external and unplaced last."""
+
+    def key(cluster: str) -> tuple[int, int, str]:
+        fixed = {UNPLACED_CLUSTER: 1, EXTERNAL_CLUSTER: 2}.get(cluster, 0)
+        return (fixed, -_flow_balance(graph, members[cluster]), cluster)
+
+    return sorted(members, key=key)
+
+
+def _node_order(graph: nx.DiGraph, nodes: Iterable[str]) -> list[str]:
+    return sorted(nodes, key=lambda node: (-_flow_balance(graph, [node]), str(node)))
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    """An axis-aligned rectangle in diagram units: where a cluster is drawn."""
+
+    left: float
+    top: float
+    right: float
+    bottom: float
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        return ((self.left + self.right) / 2, (self.top + self.bottom) / 2)
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Node positions and the box of each cluster around its nodes."""
+
+    positions: dict[str, tuple[float, float]]
+    boxes: dict[str, Box]
+
+
+def layout(graph: nx.DiGraph) -> dict[str, tuple[float, float]]:
+    """Position of every node: clusters packed in rows, nodes on a grid inside each.
+
+    A grid keeps the box-shaped, labelled nodes from overlapping whatever
+    the upload's size, and costs O(n); the browser then has nothing to
+    simulate. See `cluster_layout` for the cluster boxes as well.
+    """
+    return cluster_layout(graph).positions
+
+
+def cluster_layout(graph: nx.DiGraph) -> Layout:
+    groups = clusters(graph)
+    shapes = {key: _grid_shape(len(nodes)) for key, nodes in groups.items()}
+    sizes = {
+        key: (columns * CELL_WIDTH, rows * CELL_HEIGHT) for key, (columns, rows) in shapes.items()
+    }
+    # Rows about as wide as the whole drawing is tall keep it near square.
+    area = sum((w + CLUSTER_GAP) * (h + CLUSTER_GAP) for w, h in sizes.values())
+    widest = max((w for w, _ in sizes.values()), default=0.0)
+    row_limit = max(math.sqrt(area) * 1.3, widest)
+
+    positions: dict[str, tuple[float, float]] = {}
+    boxes: dict[str, Box] = {}
+    x = y = row_height = 0.0
+    for key, nodes in groups.items():
+        width, height = sizes[key]
+        if x > 0 and x + width > row_limit:
+            x, y, row_height = 0.0, y + row_height + CLUSTER_GAP, 0.0
+        columns, _ = shapes[key]
+        for index, node_id in enumerate(nodes):
+            row, column = divmod(index, columns)
+            positions[node_id] = (
+                round(x + (column + 0.5) * CELL_WIDTH, 1),
+                round(y + (row + 0.5) * CELL_HEIGHT, 1),
+            )
+        boxes[key] = Box(x, y, x + width, y + height)
+        x += width + CLUSTER_GAP
+        row_height = max(row_height, height)
+    return Layout(positions, boxes)
+
+
+def _grid_shape(count: int) -> tuple[int, int]:
+    """Columns and rows of a cluster's grid: about twice as many rows as columns.
+
+    Cells are about twice as wide as tall, so this makes square-looking boxes.
+    """
+    if count <= 0:
+        return (1, 1)
+    columns = max(1, math.ceil(math.sqrt(count / 2)))
+    rows = math.ceil(count / columns)
+    return (columns, rows)

@@ -1,0 +1,629 @@
+"""The analysis document as data for the diagram page (vis-network), and as one offline file.
+
+`view_data(document)` is everything `static/app.js` needs, placed into the
+page as a JSON data island: vis-network nodes, edges and options built with
+pyvis's `Network` (used as a builder only; its own HTML template loads
+scripts from CDNs and can put tooltips through innerHTML), the clusters
+(namespaces) with their collapsed form, the side-panel details, and the
+policies' rule excerpts that edges point to.
+
+`standalone_html(document)` is the same diagram as a single HTML file that
+works offline: vis-network, our stylesheet and script inlined, the data as a
+JSON island, and a CSP that allows exactly those inline blocks by hash.
+
+Every uploaded string reaches the browser as JSON data and is shown with
+`textContent` or as a vis-network string title (which vis 9 sets with
+`innerText`). Labels and tooltips also show control and bidi-override
+characters as visible `<U+202E>` marks, so a name cannot reorder or hide
+what is drawn next to it.
+"""
+
+from __future__ import annotations
+
+import base64
+import colorsys
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import networkx as nx
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pyvis.network import Network
+
+from webapp import __version__, data_dir
+from webapp.graph import (
+    EXTERNAL_CLUSTER,
+    Layout,
+    build_graph,
+    cluster_layout,
+    cluster_title,
+    clusters,
+)
+
+COLLAPSE_THRESHOLD = 300
+"""Above this many nodes the page opens with every cluster collapsed."""
+EDGE_BUDGET = 5000
+"""At most this many flows are drawn one by one (rule-allowed first); the rest
+are counted in view["omitted"] and stay in the downloads. Keeps a big page
+under 2 MB and the browser responsive."""
+BUSY_EDGES = 60
+"""With more edges than this, their labels show only when zoomed in."""
+LABEL_LIMIT = 28
+TITLE_LIST_LIMIT = 12
+PORTS_IN_LABEL = 3
+
+_SET3 = (
+    "#8dd3c7",
+    "#ffffb3",
+    "#bebada",
+    "#fb8072",
+    "#80b1d3",
+    "#fdb462",
+    "#b3de69",
+    "#fccde5",
+    "#bc80bd",
+    "#ccebc5",
+    "#ffed6f",
+)
+EXTERNAL_COLOR = "#e0e0e0"
+RULE_EDGE_COLOR = "#37474f"
+DEFAULT_EDGE_COLOR = "#9e9e9e"
+
+# C0/C1 controls, bidi embeddings/overrides/isolates, marks, zero-width and
+# line/paragraph separators: anything that could reorder, hide or break text.
+_HIDDEN_CHARS = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]"
+)
+
+
+def visible_text(text: object) -> str:
+    """`text` with invisible and reordering characters shown as `<U+XXXX>`."""
+    return _HIDDEN_CHARS.sub(lambda m: f"<U+{ord(m.group()):04X}>", str(text))
+
+
+def _short(text: object, limit: int = LABEL_LIMIT) -> str:
+    shown = visible_text(text)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+# --- Ports ------------------------------------------------------------------
+
+
+def port_ranges(flow: Mapping[str, Any]) -> list[str]:
+    """Per protocol, "TCP 3306" / "TCP 80, 8000-8080" / "UDP all"."""
+    by_protocol: dict[str, list[str]] = {}
+    for spec in flow.get("ports", []):
+        start, end = spec["from"], spec["to"]
+        if (start, end) == (1, 65535):
+            text = "all"
+        else:
+            text = str(start) if start == end else f"{start}-{end}"
+        by_protocol.setdefault(spec["protocol"], []).append(text)
+    return [f"{protocol} {', '.join(ports)}" for protocol, ports in by_protocol.items()]
+
+
+def port_label(flow: Mapping[str, Any]) -> str:
+    """The edge label: `all`, `TCP 3306`, `TCP 53, UDP 53`, `TCP 80, 443 +2`."""
+    if flow.get("allTraffic"):
+        return "all"
+    parts = port_ranges(flow)
+    numbers = [
+        f"{protocol} {port}" if index == 0 else port
+        for protocol, ports in (part.split(" ", 1) for part in parts)
+        for index, port in enumerate(ports.split(", "))
+    ]
+    if len(numbers) <= PORTS_IN_LABEL:
+        return ", ".join(parts)
+    return ", ".join(numbers[:PORTS_IN_LABEL]) + f" +{len(numbers) - PORTS_IN_LABEL}"
+
+
+# --- Node text --------------------------------------------------------------
+
+
+def isolation_text(node: Mapping[str, Any]) -> str:
+    isolated = node.get("isolated") or {}
+    sides = [side for side in ("ingress", "egress") if isolated.get(side)]
+    if not sides:
+        return "not isolated"
+    return "isolated: " + " + ".join(sides)
+
+
+def node_label(node: Mapping[str, Any]) -> str:
+    """Up to three short lines drawn in the node."""
+    kind = node.get("type")
+    name = _short(node.get("name", node["id"]))
+    if kind == "ipblock":
+        cidrs = [_short(cidr) for cidr in node.get("cidrs", [])]
+        shown = ", ".join(cidrs[:2]) + (f" +{len(cidrs) - 2}" if len(cidrs) > 2 else "")
+        return name if shown in ("", name) else f"{name}\n{shown}"
+    if kind == "inferred":
+        return f"(inferred)\n{name}\n{isolation_text(node)}"
+    pods = node.get("pods")
+    count = f" · {_plural(pods, 'pod')}" if isinstance(pods, int) else ""
+    return f"{name}\n{_short(node.get('kind') or 'workload', 16)}{count}\n{isolation_text(node)}"
+
+
+def _listed(items: list[str]) -> str:
+    shown = items[:TITLE_LIST_LIMIT]
+    more = len(items) - len(shown)
+    return ", ".join(shown) + (f" (+{more} more)" if more > 0 else "")
+
+
+def node_title(node: Mapping[str, Any]) -> str:
+    """The hover tooltip: plain text, one fact per line."""
+    kind = node.get("type")
+    lines = [visible_text(node.get("name", node["id"]))]
+    if kind == "ipblock":
+        lines.append(
+            "external addresses: " + _listed([visible_text(c) for c in node.get("cidrs", [])])
+        )
+    else:
+        namespace = node.get("namespace")
+        lines.append(f"namespace: {visible_text(namespace) if namespace is not None else 'any'}")
+        if kind == "inferred":
+            lines.append("inferred: pods no uploaded object describes")
+            if node.get("selector"):
+                lines.append(f"selector: {visible_text(node['selector'])}")
+        else:
+            pods = node.get("pods")
+            lines.append(
+                f"{visible_text(node.get('kind') or 'workload')}, {_plural(pods or 0, 'pod')}"
+            )
+        labels = node.get("labels") or {}
+        if labels:
+            lines.append(
+                "labels: "
+                + _listed([f"{visible_text(k)}={visible_text(v)}" for k, v in labels.items()])
+            )
+        isolated = node.get("isolated") or {}
+        policies = node.get("policies") or {}
+        for side in ("ingress", "egress"):
+            if isolated.get(side):
+                names = [visible_text(p) for p in policies.get(side, [])]
+                lines.append(f"{side}: isolated" + (f" by {_listed(names)}" if names else ""))
+            else:
+                lines.append(f"{side}: not isolated (all {side} allowed)")
+    source = node.get("source")
+    if source and source.get("file"):
+        where = visible_text(source["file"])
+        lines.append(f"from {where}" + (f":{source['line']}" if source.get("line") else ""))
+    return "\n".join(lines)
+
+
+def edge_title(flow: Mapping[str, Any], source: str, target: str) -> str:
+    """The hover tooltip of a flow: who, which ports, and why it is open (details on click)."""
+    if flow.get("defaultAllow"):
+        why = "open by default: neither side is isolated"
+    else:
+        names = sorted(
+            {
+                visible_text(ref["policy"])
+                for side in ("egress", "ingress")
+                for ref in flow.get(side, [])
+            }
+        )
+        why = (
+            "allowed by " + ", ".join(names[:2]) + (f" +{len(names) - 2}" if len(names) > 2 else "")
+        )
+    return f"{source} → {target}\n{port_label(flow)}\n{why}"
+
+
+# --- Colours ----------------------------------------------------------------
+
+
+def cluster_color(index: int, cluster: str) -> str:
+    if cluster == EXTERNAL_CLUSTER:
+        return EXTERNAL_COLOR
+    if index < len(_SET3):
+        return _SET3[index]
+    # Past the palette: golden-angle hues keep neighbours in the legend apart.
+    red, green, blue = colorsys.hls_to_rgb((index * 0.381966) % 1.0, 0.78, 0.6)
+    return f"#{round(red * 255):02x}{round(green * 255):02x}{round(blue * 255):02x}"
+
+
+def darker(color: str, factor: float = 0.55) -> str:
+    red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    return "#" + "".join(f"{round(part * factor):02x}" for part in (red, green, blue))
+
+
+def _group_style(color: str) -> dict[str, Any]:
+    border = darker(color)
+    return {
+        "color": {
+            "background": color,
+            "border": border,
+            "highlight": {"background": color, "border": "#000000"},
+            "hover": {"background": color, "border": "#000000"},
+        }
+    }
+
+
+# --- The view ---------------------------------------------------------------
+
+
+def _options(groups: dict[str, Any], large: bool, busy: bool) -> dict[str, Any]:
+    """vis-network options. Physics is off: positions come from `graph.layout`.
+
+    On a busy diagram edge labels are drawn only once zoomed in far enough to read.
+    """
+    return {
+        "autoResize": True,
+        "physics": {"enabled": False},
+        "layout": {"improvedLayout": False, "randomSeed": 1},
+        "interaction": {
+            "hover": True,
+            "tooltipDelay": 120,
+            "navigationButtons": False,
+            "keyboard": {"enabled": True, "bindToWindow": False},
+            "hideEdgesOnDrag": large,
+            "hideEdgesOnZoom": large,
+            "multiselect": False,
+        },
+        "nodes": {
+            "shape": "box",
+            "margin": 8,
+            "borderWidth": 1.5,
+            "shapeProperties": {"borderRadius": 4},
+            "widthConstraint": {"maximum": 200},
+            "font": {"size": 13, "face": "sans-serif", "color": "#111111"},
+        },
+        "edges": {
+            "arrows": {"to": {"enabled": True, "scaleFactor": 0.6}},
+            "smooth": {"enabled": True, "type": "curvedCW", "roundness": 0.12},
+            "font": {
+                "size": 11,
+                "face": "sans-serif",
+                "align": "middle",
+                "strokeWidth": 4,
+                "strokeColor": "#ffffff",
+            },
+            "color": {"color": RULE_EDGE_COLOR, "highlight": "#d32f2f", "hover": "#d32f2f"},
+            "width": 1.5,
+            "selectionWidth": 2,
+            "hoverWidth": 1,
+            "scaling": {"label": {"drawThreshold": 9 if busy else 5}},
+        },
+        "groups": groups,
+    }
+
+
+def edge_styles() -> dict[str, dict[str, Any]]:
+    """How each kind of edge is drawn; aggregated (cluster-to-cluster) edges are made in JS."""
+    default = {
+        "dashes": [6, 5],
+        "color": {"color": DEFAULT_EDGE_COLOR, "highlight": "#d32f2f", "hover": "#d32f2f"},
+        "font": {"color": "#757575"},
+    }
+    return {
+        "rule": {},
+        "default": default,
+        "aggregate": {"width": 3},
+        "aggregateDefault": {**default, "width": 3},
+    }
+
+
+def _policy_index(document: Mapping[str, Any]) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """Policies for the side panel: rule excerpts by direction and rule index."""
+    policies: list[dict[str, Any]] = []
+    index: dict[str, int] = {}
+    for policy in document.get("policies", []):
+        rules: dict[str, list[dict[str, Any] | None]] = {"ingress": [], "egress": []}
+        for rule in policy.get("rules", []):
+            slots = rules.setdefault(rule["direction"], [])
+            while len(slots) <= rule["rule"]:
+                slots.append(None)
+            slots[rule["rule"]] = {
+                "line": rule.get("line"),
+                "endLine": rule.get("endLine"),
+                "text": rule.get("text", ""),
+            }
+        source = policy.get("source") or {}
+        index[policy["id"]] = len(policies)
+        policies.append(
+            {
+                "id": policy["id"],
+                "file": source.get("file"),
+                "line": source.get("line"),
+                "policyTypes": policy.get("policyTypes", []),
+                "rules": rules,
+            }
+        )
+    return policies, index
+
+
+def _rule_refs(
+    refs: Iterable[Mapping[str, Any]],
+    policies: list[dict[str, Any]],
+    policy_index: dict[str, int],
+) -> list[list[int | None]]:
+    """Rule references as [policy index, rule index, line]: compact, since a big upload has many.
+
+    A reference to a policy the document does not list (it should not
+    happen) gets a stub entry, so the side panel can still name it.
+    """
+    out: list[list[int | None]] = []
+    for ref in refs:
+        name = ref["policy"]
+        if name not in policy_index:
+            source = ref.get("source") or {}
+            policy_index[name] = len(policies)
+            policies.append(
+                {
+                    "id": name,
+                    "file": source.get("file"),
+                    "line": None,
+                    "policyTypes": [],
+                    "rules": {},
+                }
+            )
+        out.append([policy_index[name], ref["rule"], (ref.get("source") or {}).get("line")])
+    return out
+
+
+def _edge_order(flows: list[dict[str, Any]]) -> list[int]:
+    """Flow indexes to draw, rule-allowed first, at most EDGE_BUDGET of them."""
+    ranked = sorted(range(len(flows)), key=lambda i: bool(flows[i].get("defaultAllow")))
+    return sorted(ranked[:EDGE_BUDGET])
+
+
+_NODE_DETAIL_KEYS = (
+    "id", "type", "kind", "namespace", "name", "labels", "cidrs", "pods",
+    "isolated", "policies", "ports", "source", "selector",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _Clusters:
+    """The clusters of a graph in page order, with their colour and vis group name."""
+
+    members: dict[str, list[str]]
+    color: dict[str, str]
+    group: dict[str, str]
+    number: dict[str, int]
+
+    @classmethod
+    def of(cls, graph: nx.DiGraph) -> _Clusters:
+        members = clusters(graph)
+        keys = list(members)
+        return cls(
+            members=members,
+            color={key: cluster_color(i, key) for i, key in enumerate(keys)},
+            group={key: f"c{i}" for i, key in enumerate(keys)},
+            number={key: i for i, key in enumerate(keys)},
+        )
+
+
+def _add_nodes(
+    net: Network, nodes: list[dict[str, Any]], graph: nx.DiGraph, placed: Layout, found: _Clusters
+) -> list[dict[str, Any]]:
+    """One vis node per document node, with vis id = its index; returns the side-panel details."""
+    details = []
+    for index, node in enumerate(nodes):
+        cluster = graph.nodes[node["id"]]["cluster"]
+        x, y = placed.positions[node["id"]]
+        extra: dict[str, Any] = {"shape": "box", "group": found.group[cluster]}
+        if node.get("type") == "ipblock":
+            extra["shape"] = "ellipse"
+        elif node.get("type") == "inferred":
+            # White with a dashed border; pyvis drops a node's colour when it has a group.
+            border = darker(found.color[cluster])
+            white = {"background": "#ffffff", "border": "#000000"}
+            del extra["group"]
+            extra["color"] = {"background": "#ffffff", "border": border, "highlight": white}
+            extra["color"]["hover"] = white
+            extra["shapeProperties"] = {"borderDashes": [5, 4], "borderRadius": 4}
+            extra["borderWidth"] = 2
+        net.add_node(index, label=node_label(node), title=node_title(node), x=x, y=y, **extra)
+        # Empty and null keys are left out: the page of a big upload carries many nodes.
+        detail = {
+            key: node[key] for key in _NODE_DETAIL_KEYS if node.get(key) not in (None, [], {})
+        }
+        detail["cluster"] = found.number[cluster]
+        details.append(detail)
+    return details
+
+
+def _add_edges(
+    net: Network,
+    document: Mapping[str, Any],
+    vis_id: Mapping[str, int],
+    policies: list[dict[str, Any]],
+    policy_index: dict[str, int],
+) -> list[dict[str, Any]]:
+    """One vis edge per drawn flow (see `_edge_order`); returns the side-panel details."""
+    flows = list(document.get("flows", []))
+    names = {n["id"]: visible_text(n.get("name", n["id"])) for n in document.get("nodes", [])}
+    styles = edge_styles()
+    details = []
+    for edge_id, flow_index in enumerate(_edge_order(flows)):
+        flow = flows[flow_index]
+        default_allow = bool(flow.get("defaultAllow"))
+        label = port_label(flow)
+        net.add_edge(
+            vis_id[flow["source"]],
+            vis_id[flow["target"]],
+            id=edge_id,
+            label=label,
+            title=edge_title(flow, names[flow["source"]], names[flow["target"]]),
+            **styles["default" if default_allow else "rule"],
+        )
+        detail: dict[str, Any] = {
+            "egress": _rule_refs(flow.get("egress", []), policies, policy_index),
+            "ingress": _rule_refs(flow.get("ingress", []), policies, policy_index),
+        }
+        ports = ["all traffic"] if flow.get("allTraffic") else port_ranges(flow)
+        if ", ".join(ports) != label:
+            detail["ports"] = ports  # the label is shortened; app.js falls back to it otherwise
+        if default_allow:
+            detail["defaultAllow"] = True
+        details.append(detail)
+    return details
+
+
+def _add_clusters(
+    net: Network, graph: nx.DiGraph, placed: Layout, found: _Clusters, vis_id: Mapping[str, int]
+) -> list[dict[str, Any]]:
+    """A collapsed node per cluster (vis id "cluster:<n>"), and what app.js needs to expand it."""
+    views = []
+    for key, members in found.members.items():
+        workloads = sum(1 for m in members if graph.nodes[m].get("type") == "workload")
+        pods = sum(int(graph.nodes[m].get("pods") or 0) for m in members)
+        counts = [_plural(workloads, "workload"), _plural(pods, "pod")]
+        if key == EXTERNAL_CLUSTER or workloads < len(members):
+            counts = [_plural(len(members), "node")] + (counts if workloads else [])
+        title = cluster_title(key)
+        box = placed.boxes[key]
+        x, y = box.centre
+        cluster_id = f"cluster:{found.number[key]}"
+        net.add_node(
+            cluster_id,
+            label=f"{_short(title, 40)}\n{' · '.join(counts)}\n(double-click to expand)",
+            title=f"{visible_text(title)}\n{', '.join(counts)}\ndouble-click to expand",
+            group=found.group[key],
+            x=round(x, 1),
+            y=round(y, 1),
+            shape="box",
+            borderWidth=3,
+            margin=14,
+            font={"size": 16},
+        )
+        views.append(
+            {
+                "id": cluster_id,
+                "key": key,
+                "title": title,
+                "color": found.color[key],
+                "border": darker(found.color[key]),
+                "members": [vis_id[m] for m in members],
+                "workloads": workloads,
+                "pods": pods,
+                "box": [box.left, box.top, box.right, box.bottom],
+            }
+        )
+    return views
+
+
+def view_data(document: Mapping[str, Any]) -> dict[str, Any]:
+    """Everything the diagram page's script needs, as JSON-ready data.
+
+    vis ids: document node i is vis node i, cluster n is "cluster:<n>", drawn
+    edge j is vis edge j; `nodeDetails`, `edgeDetails` and `clusters` are
+    indexed the same way.
+    """
+    graph = build_graph(document)
+    placed = cluster_layout(graph)
+    found = _Clusters.of(graph)
+    nodes = list(document.get("nodes", []))
+    flows = list(document.get("flows", []))
+    vis_id = {node["id"]: i for i, node in enumerate(nodes)}
+    policies, policy_index = _policy_index(document)
+
+    net = Network(directed=True)
+    node_details = _add_nodes(net, nodes, graph, placed, found)
+    edge_details = _add_edges(net, document, vis_id, policies, policy_index)
+    cluster_views = _add_clusters(net, graph, placed, found, vis_id)
+    groups = {found.group[key]: _group_style(found.color[key]) for key in found.members}
+    large = len(nodes) > COLLAPSE_THRESHOLD
+    net.set_options(json.dumps(_options(groups, large, busy=len(edge_details) > BUSY_EDGES)))
+
+    collapsed_nodes = {node["id"]: node for node in net.nodes if isinstance(node["id"], str)}
+    for view in cluster_views:
+        view["node"] = collapsed_nodes[view["id"]]
+    default_allow = sum(1 for flow in flows if flow.get("defaultAllow"))
+    return {
+        "version": 1,
+        "nodes": [node for node in net.nodes if isinstance(node["id"], int)],
+        "edges": net.edges,
+        "options": net.options,
+        "edgeStyles": edge_styles(),
+        "nodeDetails": node_details,
+        "edgeDetails": edge_details,
+        "policies": policies,
+        "clusters": cluster_views,
+        "collapsed": large,
+        "collapseThreshold": COLLAPSE_THRESHOLD,
+        # app.js packs clusters in rows with this gap; a collapsed one takes this much room.
+        "layout": {"gap": 80, "collapsed": [240, 110]},
+        "omitted": {
+            "flows": len(flows) - len(edge_details),
+            "defaultAllow": default_allow - sum(1 for d in edge_details if d.get("defaultAllow")),
+        },
+        "counts": {"nodes": len(nodes), "flows": len(flows), "defaultAllow": default_allow},
+    }
+
+
+# --- The offline file -------------------------------------------------------
+
+STANDALONE_ASSETS = ("vendor/vis-network.min.css", "style.css")
+STANDALONE_SCRIPTS = ("vendor/vis-network.min.js", "app.js")
+
+
+@cache
+def _environment() -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader(data_dir("templates")),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+    )
+    # `tojson` escapes < > & ' and, with ensure_ascii, U+2028/2029: safe in a
+    # <script type="application/json"> data island.
+    environment.policies["json.dumps_kwargs"] = {
+        "sort_keys": True,
+        "ensure_ascii": True,
+        "separators": (",", ":"),
+    }
+    return environment
+
+
+@cache
+def _static_text(name: str) -> str:
+    return (data_dir("static") / name).read_text(encoding="utf-8")
+
+
+def _csp_hash(text: str) -> str:
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
+
+
+def standalone_html(document: Mapping[str, Any]) -> str:
+    """One self-contained, offline HTML file of the diagram."""
+    styles = [_static_text(name) for name in STANDALONE_ASSETS]
+    scripts = [_static_text(name) for name in STANDALONE_SCRIPTS]
+    for text in styles + scripts:
+        # An asset that closed its own element would turn the rest into markup.
+        if re.search(r"</(script|style)", text, re.IGNORECASE):
+            raise ValueError("a static asset contains a closing script/style tag")
+    csp = "; ".join(
+        (
+            "default-src 'none'",
+            "script-src " + " ".join(_csp_hash(text) for text in scripts),
+            "style-src " + " ".join(_csp_hash(text) for text in styles),
+            "img-src 'self' data: blob:",
+            "base-uri 'none'",
+            "form-action 'none'",
+        )
+    )
+    body = (
+        _environment()
+        .get_template("standalone.html")
+        .render(document=document, view=view_data(document), version=__version__)
+    )
+    head = "".join(f"<style>{text}</style>" for text in styles)
+    tail = "".join(f"<script>{text}</script>" for text in scripts)
+    # The template leaves two markers: where the inline styles and scripts go.
+    return (
+        body.replace(
+            "<!--netpol-viz:csp-->",
+            f'<meta http-equiv="Content-Security-Policy" content="{csp}">',
+            1,
+        )
+        .replace("<!--netpol-viz:styles-->", head, 1)
+        .replace("<!--netpol-viz:scripts-->", tail, 1)
+    )

@@ -1,0 +1,597 @@
+"""Security-review outputs: findings, "why / why not" answers and diffs, as text, JSON,
+CSV, Markdown and SARIF 2.1.0.
+
+The CLI (`check`, `query`, `diff`) and the web pages share these functions:
+findings and the review report come from an analysis document, answers from
+an `Explanation` of `webapp.core.explain`, diffs from
+`webapp.core.diff.diff_documents`. Uploaded strings are escaped by the
+helpers of `webapp.exports` for each format.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import ipaddress
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from webapp.core.document import ports_json
+from webapp.core.explain import REASON_TEXT, Explanation, Reason, SideVerdict, find_address
+from webapp.core.findings import CHECKS, LEVELS, Level
+from webapp.exports import (
+    csv_cell,
+    format_ports,
+    format_rule_ref,
+    format_source,
+    md,
+    node_index,
+    node_title,
+    one_line,
+)
+
+if TYPE_CHECKING:
+    from webapp.core import Analysis
+    from webapp.core.scene import Endpoint
+
+Doc = Mapping[str, Any]
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SARIF_VERSION = "2.1.0"
+SARIF_LEVEL = {Level.HIGH: "error", Level.MEDIUM: "warning", Level.LOW: "note", Level.INFO: "note"}
+FAIL_ON = ("high", "medium", "low")
+EXTERNAL = "(external)"
+
+
+# --- findings and the CI gate -----------------------------------------------------
+
+
+def severity_rank(severity: str) -> int:
+    """0 for high ... 3 for info; unknown severities rank below info."""
+    try:
+        return Level(severity).rank
+    except ValueError:
+        return len(LEVELS)
+
+
+def failing(findings: Iterable[Mapping[str, Any]], fail_on: str) -> list[Mapping[str, Any]]:
+    """The findings at or above the `fail_on` severity (high, medium or low)."""
+    threshold = severity_rank(fail_on)
+    return [f for f in findings if severity_rank(str(f.get("severity"))) <= threshold]
+
+
+def severity_counts(findings: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    counts = Counter(str(f.get("severity")) for f in findings)
+    return {str(level): counts[str(level)] for level in LEVELS}
+
+
+def _counts_text(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "none"
+
+
+def findings_text(document: Doc, fail_on: str = "high") -> str:
+    """One line per finding, `file:line: severity: rule: message`, then a summary line."""
+    findings = list(document.get("findings") or ())
+    lines = []
+    for f in findings:
+        where = format_source(f.get("source")) or "<upload>"
+        lines.append(
+            f"{one_line(where)}: {one_line(f.get('severity'))}: {one_line(f.get('rule'))}: "
+            f"{one_line(f.get('message'))}"
+        )
+    failed = failing(findings, fail_on)
+    lines.append(
+        f"{len(findings)} finding{'s' if len(findings) != 1 else ''} "
+        f"({_counts_text(severity_counts(findings))}); "
+        f"{len(failed)} at or above {fail_on}"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def findings_json(document: Doc, fail_on: str = "high") -> dict[str, Any]:
+    """The `check --format json` object: findings, counts, threshold and verdict."""
+    findings = list(document.get("findings") or ())
+    failed = failing(findings, fail_on)
+    return {
+        "failOn": fail_on,
+        "failed": bool(failed),
+        "counts": severity_counts(findings),
+        "findings": findings,
+        "problems": list(document.get("problems") or ()),
+    }
+
+
+def artifact_uri(name: str) -> str:
+    """A file name as uploaded, as the URI reference SARIF wants (relative stays relative)."""
+    path = name.replace("\\", "/")
+    if path.startswith("/"):
+        return "file://" + quote(path)
+    return quote(path)
+
+
+def _rule_name(check_id: str) -> str:
+    return "".join(part.capitalize() for part in check_id.split("-"))
+
+
+def sarif_rules() -> list[dict[str, Any]]:
+    """`tool.driver.rules`: the finding registry as SARIF reportingDescriptors."""
+    return [
+        {
+            "id": c.id,
+            "name": _rule_name(c.id),
+            "shortDescription": {"text": c.summary},
+            "defaultConfiguration": {"level": SARIF_LEVEL[c.severity]},
+            "properties": {"severity": str(c.severity)},
+        }
+        for c in CHECKS
+    ]
+
+
+def _sarif_result(f: Mapping[str, Any], rule_index: Mapping[str, int]) -> dict[str, Any]:
+    severity = str(f.get("severity"))
+    rank = severity_rank(severity)
+    level = SARIF_LEVEL[LEVELS[rank]] if rank < len(LEVELS) else "note"
+    result: dict[str, Any] = {
+        "ruleId": str(f.get("rule")),
+        "level": level,
+        "message": {"text": str(f.get("message"))},
+        "properties": {
+            "severity": severity,
+            "nodes": list(f.get("nodes") or ()),
+            "policies": list(f.get("policies") or ()),
+        },
+    }
+    if f.get("rule") in rule_index:
+        result["ruleIndex"] = rule_index[str(f["rule"])]
+    source = f.get("source") or {}
+    if source.get("file"):
+        physical: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(source["file"])}}
+        if isinstance(source.get("line"), int) and source["line"] >= 1:
+            physical["region"] = {"startLine": source["line"]}
+        result["locations"] = [{"physicalLocation": physical}]
+    return result
+
+
+def findings_sarif(document: Doc, tool_version: str = "") -> dict[str, Any]:
+    """A SARIF 2.1.0 log with one run: the registry as rules, the findings as results."""
+    from webapp import __version__
+
+    rule_index = {c.id: i for i, c in enumerate(CHECKS)}
+    driver: dict[str, Any] = {
+        "name": "netpol-viz",
+        "version": tool_version or __version__,
+        "rules": sarif_rules(),
+    }
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": SARIF_VERSION,
+        "runs": [
+            {
+                "tool": {"driver": driver},
+                "results": [_sarif_result(f, rule_index) for f in document.get("findings") or ()],
+            }
+        ],
+    }
+
+
+# --- Markdown review report ---------------------------------------------------------
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
+    """A GitHub table whose cells are escaped, so no uploaded string adds a column or HTML."""
+    lines = ["| " + " | ".join(md(h) for h in header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        lines.append("| " + " | ".join(md(c) if c not in ("", None) else "—" for c in row) + " |")
+    return lines
+
+
+def _namespace_of(node: Mapping[str, Any] | None) -> str:
+    if not node or node.get("type") == "ipblock":
+        return EXTERNAL
+    return str(node.get("namespace") or "(no namespace)")
+
+
+def _coverage_section(document: Doc) -> list[str]:
+    workloads = [n for n in document.get("nodes") or () if n.get("type") == "workload"]
+    if not workloads:
+        return ["No workloads uploaded: isolation of real pods cannot be measured."]
+
+    def isolated(nodes: Sequence[Mapping[str, Any]], direction: str) -> int:
+        return sum(1 for n in nodes if (n.get("isolated") or {}).get(direction))
+
+    def share(part: int, whole: int) -> str:
+        return f"{part} of {whole} ({round(100 * part / whole)}%)"
+
+    total = len(workloads)
+    both = sum(
+        1
+        for n in workloads
+        if (n.get("isolated") or {}).get("ingress") and (n.get("isolated") or {}).get("egress")
+    )
+    lines = [
+        f"- Isolated for ingress: {share(isolated(workloads, 'ingress'), total)}",
+        f"- Isolated for egress: {share(isolated(workloads, 'egress'), total)}",
+        f"- Isolated in both directions: {share(both, total)}",
+        "",
+    ]
+    by_ns: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for n in workloads:
+        by_ns[_namespace_of(n)].append(n)
+    rows = [
+        (ns, len(nodes), isolated(nodes, "ingress"), isolated(nodes, "egress"))
+        for ns, nodes in sorted(by_ns.items())
+    ]
+    return lines + _table(("Namespace", "Workloads", "Isolated ingress", "Isolated egress"), rows)
+
+
+def _findings_section(document: Doc) -> list[str]:
+    nodes = node_index(document)
+    rows = [
+        (
+            f.get("severity", ""),
+            f.get("rule", ""),
+            f.get("message", ""),
+            format_source(f.get("source")),
+            "; ".join(node_title(nodes.get(str(n)), str(n)) for n in f.get("nodes") or ()),
+        )
+        for f in document.get("findings") or ()
+    ]
+    if not rows:
+        return ["No findings."]
+    counts = _counts_text(severity_counts(document.get("findings") or ()))
+    header = ("Severity", "Rule", "Message", "Where", "Nodes")
+    return [f"{len(rows)} findings: {counts}.", "", *_table(header, rows)]
+
+
+def _flows_by_pair(document: Doc) -> list[str]:
+    nodes = node_index(document)
+    groups: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
+    for f in document.get("flows") or ():
+        src, dst = nodes.get(str(f.get("source"))), nodes.get(str(f.get("target")))
+        groups[(_namespace_of(src), _namespace_of(dst))].append(f)
+    if not groups:
+        return ["No allowed flows."]
+    lines: list[str] = []
+    for (src_ns, dst_ns), flows in sorted(groups.items()):
+        lines += ["", f"### {md(src_ns)} → {md(dst_ns)} ({len(flows)})", ""]
+        rows = []
+        for f in flows:
+            refs = [format_rule_ref(r) for r in (f.get("egress") or []) + (f.get("ingress") or [])]
+            rows.append(
+                (
+                    node_title(nodes.get(str(f.get("source"))), str(f.get("source"))),
+                    node_title(nodes.get(str(f.get("target"))), str(f.get("target"))),
+                    format_ports(f),
+                    "; ".join(refs) or "no policy isolates either side",
+                )
+            )
+        lines += _table(("Source", "Target", "Ports", "Allowed by"), rows)
+    return lines[1:]
+
+
+def namespace_matrix(document: Doc) -> tuple[list[str], dict[tuple[str, str], tuple[int, int]]]:
+    """Namespaces (external last) and, per (source, target) namespace, (allowed, possible) pairs.
+
+    Possible pairs are every ordered pair of distinct nodes, less external
+    to external (never a flow).
+    """
+    nodes = list(document.get("nodes") or ())
+    members: dict[str, int] = Counter(_namespace_of(n) for n in nodes)
+    names = sorted(members, key=lambda ns: (ns == EXTERNAL, ns))
+    index = node_index(document)
+    allowed: Counter[tuple[str, str]] = Counter()
+    for f in document.get("flows") or ():
+        pair = (
+            _namespace_of(index.get(str(f.get("source")))),
+            _namespace_of(index.get(str(f.get("target")))),
+        )
+        allowed[pair] += 1
+    cells = {}
+    for s in names:
+        for t in names:
+            possible = (
+                0 if s == t == EXTERNAL else members[s] * members[t] - (members[s] if s == t else 0)
+            )
+            cells[(s, t)] = (allowed[(s, t)], possible)
+    return names, cells
+
+
+def _matrix_section(document: Doc) -> list[str]:
+    names, cells = namespace_matrix(document)
+    if not names:
+        return ["No nodes."]
+    rows = []
+    for s in names:
+        row: list[Any] = [s]
+        for t in names:
+            n, possible = cells[(s, t)]
+            row.append(f"{n}/{possible}" if possible else "")
+        rows.append(row)
+    legend = (
+        "Rows are sources, columns targets; each cell is allowed node pairs out of all "
+        "pairs between the two namespaces."
+    )
+    return [legend, "", *_table(("from \\ to", *names), rows)]
+
+
+def review_markdown(document: Doc) -> str:
+    """The review report: summary, isolation coverage, findings, flows, namespace matrix."""
+    summary = document.get("summary") or {}
+    nodes = list(document.get("nodes") or ())
+    workloads = [n for n in nodes if n.get("type") == "workload"]
+    findings = list(document.get("findings") or ())
+    problems = list(document.get("problems") or ())
+    lines = [
+        "# NetworkPolicy security review",
+        "",
+        "## Summary",
+        "",
+        f"- Workloads: {len(workloads)} ({summary.get('pods', 0)} pods); inferred nodes: "
+        f"{sum(1 for n in nodes if n.get('type') == 'inferred')}; external address blocks: "
+        f"{sum(1 for n in nodes if n.get('type') == 'ipblock')}",
+        f"- Policies: {len(document.get('policies') or ())}",
+        f"- Allowed flows: {len(document.get('flows') or ())}",
+        f"- Findings: {_counts_text(severity_counts(findings))}",
+        f"- Problems with the input: {len(problems)}",
+    ]
+    sections = [
+        ("Isolation coverage", _coverage_section(document)),
+        ("Findings", _findings_section(document)),
+        ("Flows by namespace pair", _flows_by_pair(document)),
+        ("Namespace matrix", _matrix_section(document)),
+    ]
+    if problems:
+        rows = [(p.get("severity", ""), format_source(p), p.get("message", "")) for p in problems]
+        sections.append(("Problems", _table(("Severity", "Where", "Message"), rows)))
+    for title, body in sections:
+        lines += ["", f"## {title}", "", *body]
+    return "\n".join(lines) + "\n"
+
+
+# --- why / why not ------------------------------------------------------------------
+
+
+class UnknownNode(LookupError):
+    """A --from/--to that names no node (or several); `candidates` are close names."""
+
+    def __init__(self, text: str, candidates: Sequence[str], ambiguous: bool = False) -> None:
+        self.text = text
+        self.candidates = tuple(candidates)
+        self.ambiguous = ambiguous
+        what = "matches several nodes" if ambiguous else "matches no node"
+        hint = f"; {'candidates' if ambiguous else 'did you mean'}: " if candidates else ""
+        super().__init__(
+            f"{one_line(text)!r} {what}{hint}{', '.join(one_line(c) for c in candidates)}"
+        )
+
+
+def _names_of(e: Endpoint) -> list[str]:
+    """The spellings that name an endpoint besides its id: NS/NAME, NS/SELECTOR, bare name."""
+    names = []
+    if e.namespace is not None:
+        names.append(f"{e.namespace}/{e.name}")
+        if e.selector:
+            names.append(f"{e.namespace}/{e.selector}")
+    names.append(e.name)
+    return names
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return False
+    return True
+
+
+def resolve_node(analysis: Analysis, text: str) -> str:
+    """The node id that `text` names: an id, `NS/NAME`, an inferred node's name, or an
+    IP address or CIDR (the external block holding it).
+
+    Raises UnknownNode with close names when nothing (or more than one node) matches.
+    """
+    ev = analysis.evaluator
+    if text in ev.endpoint:
+        return text
+    if _is_address(text):
+        found = find_address(ev, text)
+        if found is not None:
+            return found.id
+    endpoints = analysis.evaluation.scene.endpoints
+    index: dict[str, list[str]] = defaultdict(list)
+    for e in endpoints:
+        for name in dict.fromkeys(_names_of(e)):
+            index[name].append(e.id)
+    ids = index.get(text, [])
+    if len(ids) == 1:
+        return ids[0]
+    if ids:
+        raise UnknownNode(text, ids, ambiguous=True)
+    spellings = list(dict.fromkeys([*(_names_of(e)[0] for e in endpoints), *index]))
+    close = difflib.get_close_matches(text, spellings, n=5, cutoff=0.5)
+    raise UnknownNode(text, close)
+
+
+def _node_ref(analysis: Analysis, node_id: str) -> dict[str, Any]:
+    e = analysis.evaluator.endpoint[node_id]
+    return {
+        "id": e.id,
+        "type": str(e.type),
+        "kind": e.kind,
+        "namespace": e.namespace,
+        "name": e.name,
+    }
+
+
+def _side_json(side: SideVerdict, node_id: str) -> dict[str, Any]:
+    return {
+        "direction": str(side.direction),
+        "node": node_id,
+        "isolated": side.isolated,
+        "reason": str(side.reason),
+        "reasonText": REASON_TEXT[side.reason],
+        "policies": list(side.policies),
+        "ports": ports_json(side.ports),
+        "portsText": str(side.ports),
+        "rules": [
+            {
+                "policy": c.policy,
+                "direction": str(c.direction),
+                "rule": c.rule,
+                "source": {"file": c.file, "line": c.line},
+                "reason": str(c.reason),
+                "reasonText": REASON_TEXT[c.reason],
+                "ports": ports_json(c.ports),
+                "portsText": str(c.ports),
+                "missingPorts": list(c.missing_ports),
+            }
+            for c in side.checks
+        ],
+    }
+
+
+def _sentence(x: Explanation) -> str:
+    sentence = x.sentence()
+    # Explanation.sentence() spells a port without protocol as "None 53".
+    if x.protocol is None and x.port is not None and sentence.startswith("None "):
+        sentence = "port " + sentence[len("None ") :]
+    return sentence
+
+
+def explanation_json(explanation: Explanation, analysis: Analysis) -> dict[str, Any]:
+    """A why / why not answer as data (the CLI's `query --format json` and the API)."""
+    x = explanation
+    return {
+        "allowed": x.allowed,
+        "sentence": _sentence(x),
+        "source": _node_ref(analysis, x.source),
+        "target": _node_ref(analysis, x.target),
+        "protocol": str(x.protocol) if x.protocol is not None else None,
+        "port": x.port,
+        "ports": ports_json(x.ports),
+        "portsText": str(x.ports),
+        "egress": _side_json(x.egress, x.source),
+        "ingress": _side_json(x.ingress, x.target),
+    }
+
+
+def _rule_line(check: Mapping[str, Any]) -> str:
+    where = format_source(check["source"])
+    rule = "(no rules)" if check["rule"] is None else f"{check['direction']}[{check['rule']}]"
+    text = f"{one_line(check['policy'])} {rule}"
+    if where:
+        text += f" ({one_line(where)})"
+    if check["reason"] == Reason.MATCHED:
+        return f"allowed by {text}: {check['portsText']}"
+    detail = check["reasonText"]
+    if check["missingPorts"]:
+        detail += f" (missing: {', '.join(one_line(p) for p in check['missingPorts'])})"
+    elif check["reason"] == Reason.PORT_NOT_MATCHED:
+        detail += f" (it allows {check['portsText']})"
+    return f"{text}: {check['reason']}: {detail}"
+
+
+def explanation_text(answer: Mapping[str, Any]) -> str:
+    """The `query` text output, from the dict `explanation_json` returns."""
+    verdict = "ALLOWED" if answer["allowed"] else "DENIED"
+    lines = [f"{verdict}: {one_line(answer['sentence'])}"]
+    for key in ("egress", "ingress"):
+        side = answer[key]
+        node = answer["source" if key == "egress" else "target"]
+        title = one_line(node_title(node, node["id"]))
+        if not side["isolated"]:
+            lines.append(f"{key} of {title}: open: {side['reasonText']}")
+            continue
+        policies = ", ".join(one_line(p) for p in side["policies"])
+        allowed = side["portsText"]
+        lines.append(f"{key} of {title}: isolated by {policies}; allows {allowed}")
+        lines += [f"  {_rule_line(c)}" for c in side["rules"]]
+    return "\n".join(lines) + "\n"
+
+
+# --- diffs --------------------------------------------------------------------------
+
+
+def _diff_rows(diff: Doc, old: Doc, new: Doc) -> list[tuple[str, str, str, str, str, str]]:
+    """(change, item, source, target, before, after) rows, for every output format."""
+    nodes = {**node_index(old), **node_index(new)}
+
+    def title(node_id: Any) -> str:
+        return node_title(nodes.get(str(node_id)), str(node_id))
+
+    rows: list[tuple[str, str, str, str, str, str]] = []
+    for n in diff["nodes"]["added"]:
+        rows.append(("added", f"node ({n.get('type')})", title(n["id"]), "", "", ""))
+    for n in diff["nodes"]["removed"]:
+        rows.append(("removed", f"node ({n.get('type')})", title(n["id"]), "", "", ""))
+    for f in diff["flows"]["added"]:
+        rows.append(("added", "flow", title(f["source"]), title(f["target"]), "", format_ports(f)))
+    for f in diff["flows"]["removed"]:
+        rows.append(
+            ("removed", "flow", title(f["source"]), title(f["target"]), format_ports(f), "")
+        )
+    for c in diff["flows"]["changed"]:
+        rows.append(
+            (
+                c["change"],
+                "flow",
+                title(c["source"]),
+                title(c["target"]),
+                format_ports(c["old"]),
+                format_ports(c["new"]),
+            )
+        )
+    for kind in ("added", "removed", "changed"):
+        rows += [(kind, "policy", str(p), "", "", "") for p in diff["policies"][kind]]
+    return rows
+
+
+DIFF_HEADER = ("change", "item", "source", "target", "before", "after")
+
+
+def _diff_summary(diff: Doc) -> str:
+    s = diff["summary"]
+    return (
+        f"flows: {s['flowsAdded']} added, {s['flowsRemoved']} removed, "
+        f"{s['flowsChanged']} changed; nodes: {s['nodesAdded']} added, "
+        f"{s['nodesRemoved']} removed; policies: {s['policiesAdded']} added, "
+        f"{s['policiesRemoved']} removed, {s['policiesChanged']} changed"
+    )
+
+
+def diff_text(diff: Doc, old: Doc, new: Doc) -> str:
+    if not diff["changed"]:
+        return "no change\n"
+    lines = []
+    for change, item, source, target, before, after in _diff_rows(diff, old, new):
+        what = f"{source} -> {target}" if target else source
+        ports = ""
+        if before and after:
+            ports = f": {before} => {after}"
+        elif before or after:
+            ports = f": {before or after}"
+        lines.append(f"{change:8} {item:16} {one_line(what)}{one_line(ports)}")
+    lines.append(_diff_summary(diff))
+    return "\n".join(lines) + "\n"
+
+
+def diff_csv(diff: Doc, old: Doc, new: Doc) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(DIFF_HEADER)
+    for row in _diff_rows(diff, old, new):
+        writer.writerow([csv_cell(c) for c in row])
+    return out.getvalue()
+
+
+def diff_markdown(diff: Doc, old: Doc, new: Doc) -> str:
+    lines = ["# NetworkPolicy diff", "", f"- {_diff_summary(diff)}", ""]
+    rows = _diff_rows(diff, old, new)
+    if rows:
+        lines += _table(("Change", "Item", "Source", "Target", "Before", "After"), rows)
+    else:
+        lines.append("No change.")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,220 @@
+"""Stored analyses behind share links, through SQLAlchemy Core (SQLite or PostgreSQL).
+
+A share link must show the same analysis forever, across restarts and app
+instances, so the analysis document and the sanitized input are stored as
+produced, with the netpol-viz version that produced them, and never
+recomputed on read. Ids are `secrets.token_urlsafe(24)` (192 random bits);
+the delete token is another secret of which only the SHA-256 is kept.
+Deleting wipes the stored content and keeps a tombstone, so a deleted id
+answers exactly like one that never existed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from pathlib import Path
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import DBAPIError
+
+log = logging.getLogger(__name__)
+
+ID_BYTES = 24
+"""Random bytes in a share id: 192 bits, well over the 128 the contract asks."""
+
+ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{32,86}")
+"""What `secrets.token_urlsafe` can produce for 24..64 bytes; anything else is malformed."""
+
+metadata = MetaData()
+
+analyses = Table(
+    "analyses",
+    metadata,
+    Column("id", String(86), primary_key=True),
+    Column("delete_token_hash", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("netpol_viz_version", String(32), nullable=False),
+    # JSON text exactly as produced; NULL once deleted.
+    Column("document", Text, nullable=True),
+    Column("input", Text, nullable=True),
+    Column("deleted", Boolean, nullable=False, default=False),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAnalysis:
+    id: str
+    created_at: datetime
+    netpol_viz_version: str
+    document: str
+    """The analysis document as JSON text (CONTRACT §3)."""
+    input: str
+    """The sanitized input as JSON text."""
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    id: str
+    delete_token: str
+
+
+class Deletion(Enum):
+    DELETED = "deleted"
+    NOT_FOUND = "not-found"
+    WRONG_TOKEN = "wrong-token"
+
+
+def database_url(database: str | Path) -> str:
+    """A SQLAlchemy URL for `database`: a URL as given, a path as a SQLite file.
+
+    `postgresql://` and `postgres://` get the psycopg (3) driver, the one we
+    depend on, instead of SQLAlchemy's default psycopg2.
+    """
+    text = str(database)
+    if "://" not in text:
+        return "sqlite:///" + str(Path(text).expanduser().resolve())
+    for prefix in ("postgresql://", "postgres://"):
+        if text.startswith(prefix):
+            return "postgresql+psycopg://" + text[len(prefix) :]
+    return text
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def is_well_formed(analysis_id: str) -> bool:
+    return ID_PATTERN.fullmatch(analysis_id) is not None
+
+
+class Storage:
+    """Save, load and delete analyses; the schema is created on construction if missing."""
+
+    def __init__(self, database: str | Path) -> None:
+        url = database_url(database)
+        self.engine: Engine = _make_engine(url)
+        self._create_schema()
+
+    def _create_schema(self) -> None:
+        try:
+            metadata.create_all(self.engine, checkfirst=True)
+        except DBAPIError:
+            # Several workers starting at once against one PostgreSQL can race
+            # on CREATE TABLE; the loser finds the table made by the winner.
+            metadata.create_all(self.engine, checkfirst=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def save(self, document: str, sanitized_input: str, version: str) -> Saved:
+        """Store a new analysis (JSON texts) under a fresh random id."""
+        analysis_id = secrets.token_urlsafe(ID_BYTES)
+        token = secrets.token_urlsafe(32)
+        with self.engine.begin() as connection:
+            connection.execute(
+                insert(analyses).values(
+                    id=analysis_id,
+                    delete_token_hash=hash_token(token),
+                    created_at=datetime.now(UTC),
+                    netpol_viz_version=version,
+                    document=document,
+                    input=sanitized_input,
+                    deleted=False,
+                )
+            )
+        return Saved(analysis_id, token)
+
+    def load(self, analysis_id: str) -> StoredAnalysis | None:
+        """The stored analysis, or None when the id is malformed, unknown or deleted."""
+        if not is_well_formed(analysis_id):
+            return None
+        query = select(
+            analyses.c.id,
+            analyses.c.created_at,
+            analyses.c.netpol_viz_version,
+            analyses.c.document,
+            analyses.c.input,
+        ).where(analyses.c.id == analysis_id, analyses.c.deleted.is_(False))
+        with self.engine.connect() as connection:
+            row = connection.execute(query).first()
+        if row is None or row.document is None:
+            return None
+        created = row.created_at
+        if created.tzinfo is None:  # SQLite keeps no zone; we only ever write UTC
+            created = created.replace(tzinfo=UTC)
+        return StoredAnalysis(
+            id=row.id,
+            created_at=created,
+            netpol_viz_version=row.netpol_viz_version,
+            document=row.document,
+            input=row.input or "",
+        )
+
+    def exists(self, analysis_id: str) -> bool:
+        """Whether `load` would find the analysis, without reading its content."""
+        if not is_well_formed(analysis_id):
+            return False
+        query = select(analyses.c.id).where(
+            analyses.c.id == analysis_id, analyses.c.deleted.is_(False)
+        )
+        with self.engine.connect() as connection:
+            return connection.execute(query).first() is not None
+
+    def delete(self, analysis_id: str, token: str) -> Deletion:
+        """Revoke an analysis if `token` is its delete token; its content is wiped."""
+        if not is_well_formed(analysis_id):
+            return Deletion.NOT_FOUND
+        with self.engine.begin() as connection:
+            stored_hash = connection.execute(
+                select(analyses.c.delete_token_hash).where(
+                    analyses.c.id == analysis_id, analyses.c.deleted.is_(False)
+                )
+            ).scalar_one_or_none()
+            if stored_hash is None:
+                return Deletion.NOT_FOUND
+            if not hmac.compare_digest(hash_token(token), stored_hash):
+                return Deletion.WRONG_TOKEN
+            connection.execute(
+                update(analyses)
+                .where(analyses.c.id == analysis_id)
+                .values(deleted=True, document=None, input=None)
+            )
+        return Deletion.DELETED
+
+
+def _make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+        if url not in ("sqlite://", "sqlite:///:memory:"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            event.listen(engine, "connect", _sqlite_wal)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_wal(dbapi_connection: object, _record: object) -> None:
+    # WAL lets readers go on while one gunicorn worker writes.
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()

@@ -1,0 +1,121 @@
+"""From a request to a stored analysis: read the upload, analyse it within the limits, save it.
+
+Shared by the API and the upload page so both accept the same input and
+answer the same errors. Accepted forms of upload:
+
+- multipart files in the field `manifests` (repeatable; names kept as uploaded),
+- a form field `text` (the paste box), alongside files or alone,
+- a raw YAML or JSON body (named `upload.yaml`), whatever its Content-Type,
+  so `curl --data-binary @policy.yaml` works although curl calls it a form.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from flask import Request, current_app
+
+import webapp
+from webapp.core.raw import Limits, SourceText
+from webapp.web import analysis
+from webapp.web.errors import NothingUsable, TooLarge, WebError, describe_bytes
+from webapp.web.security import loggable
+from webapp.web.storage import Storage
+
+log = logging.getLogger(__name__)
+
+FILE_FIELD = "manifests"
+TEXT_FIELD = "text"
+TEXT_NAME = "pasted.yaml"
+BODY_NAME = "upload.yaml"
+
+NOTHING_UPLOADED = (
+    f"Nothing to analyse: upload manifest files (form field '{FILE_FIELD}'), "
+    f"paste YAML (form field '{TEXT_FIELD}') or send YAML or JSON as the request body."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    id: str
+    delete_token: str
+    document: str
+    """The analysis document as JSON text."""
+
+
+def sources_from_request(request: Request) -> list[SourceText]:
+    """The uploaded files, the pasted text or the raw body; empty parts are left out."""
+    if request.mimetype == "multipart/form-data":
+        return _form_sources(request)
+    if request.mimetype == "application/x-www-form-urlencoded":
+        raw = request.get_data(cache=True)  # kept, so the form can still be parsed below
+        if TEXT_FIELD in request.form:
+            return _form_sources(request)
+        return [SourceText(BODY_NAME, raw)] if raw.strip() else []
+    raw = request.get_data(cache=False)
+    return [SourceText(BODY_NAME, raw)] if raw.strip() else []
+
+
+def _form_sources(request: Request) -> list[SourceText]:
+    sources = []
+    for upload in request.files.getlist(FILE_FIELD):
+        data = upload.read()
+        # A file input left empty still sends a part with no name and no bytes.
+        if upload.filename or data:
+            sources.append(SourceText(upload.filename or "upload.yaml", data))
+    text = request.form.get(TEXT_FIELD, "")
+    if text.strip():
+        sources.append(SourceText(TEXT_NAME, text.encode("utf-8")))
+    return sources
+
+
+def limits() -> Limits:
+    config = current_app.config
+    return Limits(max_bytes=config["MAX_UPLOAD_BYTES"], max_documents=config["MAX_DOCUMENTS"])
+
+
+def publish(sources: Sequence[SourceText]) -> Published:
+    """Analyse and store an upload; raises WebError for anything but success."""
+    if not sources:
+        raise NothingUsable(NOTHING_UPLOADED)
+    bounds = limits()
+    size = sum(len(source.data) for source in sources)
+    if size > bounds.max_bytes:
+        raise TooLarge(f"The upload is too large: the limit is {describe_bytes(bounds.max_bytes)}.")
+    timeout = float(current_app.config["ANALYSIS_TIMEOUT"])
+    started = time.monotonic()
+    names = ", ".join(loggable(source.name, 80) for source in sources[:10])
+    try:
+        result = analysis.run(sources, bounds, timeout)
+    except analysis.Unusable as error:
+        log.info("upload refused (%s): %s", names, loggable(error.message))
+        refusal = TooLarge if error.too_large else NothingUsable
+        raise refusal(error.message, error.problems) from None
+    except analysis.AnalysisTimeout as error:
+        log.warning("analysis timed out after %g s: %d files (%s)", timeout, len(sources), names)
+        raise TooLarge(
+            f"The analysis took longer than {error.seconds:g} s, the limit of this server: "
+            "split the upload into smaller parts."
+        ) from None
+    except analysis.AnalysisFailed as error:
+        # The child's traceback, one escaped log line per line: it may quote the upload.
+        trace = "\n".join(loggable(line, 1000) for line in str(error).splitlines())
+        log.error("analysis failed for %d files (%s):\n%s", len(sources), names, trace)
+        raise WebError("Internal error: the analysis failed. It has been logged.") from None
+    saved = storage().save(result.document, result.sanitized, webapp.__version__)
+    log.info(
+        "analysis %s… stored: %d files (%s), %d bytes, %.2f s",
+        saved.id[:8],
+        len(sources),
+        names,
+        size,
+        time.monotonic() - started,
+    )
+    return Published(saved.id, saved.delete_token, result.document)
+
+
+def storage() -> Storage:
+    return current_app.extensions["netpol_storage"]  # type: ignore[no-any-return]
