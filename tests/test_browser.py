@@ -247,6 +247,17 @@ def test_hostile_upload_shows_strings_as_text(
             "() => document.querySelector('.vis-tooltip') && "
             "document.querySelector('.vis-tooltip').style.visibility !== 'hidden'"
         )
+        # vis shows a string title with innerText: the text comes back verbatim,
+        # and the only elements in the tooltip are the <br>s of its line breaks.
+        title = tab.evaluate(f"window.netpolViz.nodes.get({json.dumps(node)}).title")
+        shown = tab.evaluate(
+            """() => {
+              const tip = document.querySelector('.vis-tooltip');
+              return [tip.innerText, [...tip.querySelectorAll('*')].map((e) => e.tagName)];
+            }"""
+        )
+        assert shown[0] == title
+        assert set(shown[1]) <= {"BR"}
         click_canvas(tab, point)
         tab.wait_for_timeout(50)
     tab.mouse.move(1, 1)

@@ -22,6 +22,7 @@ from webapp.review import (
     findings_sarif,
     namespace_matrix,
     review_markdown,
+    rules_markdown,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,8 +133,14 @@ def test_sarif_results_point_at_the_yaml_line() -> None:
     for result in results:
         assert result["level"] in SARIF_LEVELS
         assert result["message"]["text"]
-    # the one-time CNI note concerns no file
-    assert "locations" not in by_rule["cni-enforcement"]
+    # GitHub code scanning rejects a file with one location-less result: the CNI note,
+    # which concerns no single line, is shown at the first policy.
+    first = doc["policies"][0]
+    assert by_rule["cni-enforcement"]["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "case.yaml"},
+        "region": {"startLine": first["source"]["line"]},
+    }
+    assert all(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results)
 
 
 @pytest.mark.parametrize(
@@ -160,6 +167,12 @@ def test_artifact_uri(name: str, uri: str) -> None:
 )
 def test_failing_threshold(fail_on: str, severities: list[str], count: int) -> None:
     assert len(failing([{"severity": s} for s in severities], fail_on)) == count
+
+
+def test_rules_markdown_lists_the_registry() -> None:
+    table = rules_markdown().splitlines()
+    assert table[0] == "| Rule | Severity | What it finds |"
+    assert [line.split(" | ")[0] for line in table[2:]] == [f"| `{c.id}`" for c in CHECKS]
 
 
 # --- review report ----------------------------------------------------------------------

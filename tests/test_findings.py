@@ -438,6 +438,7 @@ def test_policies_only_rules_say_not_checked(objects: list[dict[str, Any]], rule
     doc = run(*objects)
     assert fired(doc, rule) == []
     (note,) = unchecked(doc, rule)
+    assert CHECK_BY_ID[rule].needs_workloads
     assert note["severity"] == "info"
     assert "no workloads uploaded" in note["message"] or "no Namespace" in note["message"]
 

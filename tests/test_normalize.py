@@ -111,12 +111,16 @@ def pod_spec(*ports: int | tuple[str, int], **fields: Any) -> dict[str, Any]:
 
 
 def pod(
-    name: str, owner: tuple[str, str] | None = None, ports: tuple[int, ...] = (80,), **labels: str
+    name: str,
+    owner: tuple[str, str] | None = None,
+    ports: tuple[int, ...] = (80,),
+    labels: dict[str, str] | None = None,
+    **more_labels: str,
 ) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Pod",
-        "metadata": meta(name, owner=owner, **labels),
+        "metadata": meta(name, owner=owner, **(labels or {}), **more_labels),
         "spec": pod_spec(*ports),
     }
 
@@ -133,10 +137,6 @@ def deployment(
 
 def workload_summary(inv: Inventory) -> list[tuple[str, str, str, int]]:
     return [(w.namespace, w.kind, w.name, w.pods) for w in inv.workloads]
-
-
-def by_severity(inv: Inventory, severity: Severity) -> list[str]:
-    return [p.message for p in inv.problems if p.severity is severity]
 
 
 # --- Defaults ------------------------------------------------------------------------
@@ -459,7 +459,10 @@ def test_deployment_its_replicaset_and_pods_uploaded_together_are_one_workload()
             replicas=3,
             template=rs_template,
         ),
-        *(pod(f"web-5d8f9-{i}", owner=("ReplicaSet", "web-5d8f9"), **hashed) for i in range(3)),
+        *(
+            pod(f"web-5d8f9-{i}", owner=("ReplicaSet", "web-5d8f9"), labels=hashed)
+            for i in range(3)
+        ),
     ]
     assert workload_summary(inventory(*objects)) == [("prod", "Deployment", "web", 3)]
 
@@ -492,7 +495,7 @@ def test_deployment_its_replicaset_and_pods_uploaded_together_are_one_workload()
 def test_pods_of_an_uploaded_workload_are_not_counted_again(
     uploaded: dict[str, Any], owner: tuple[str, str]
 ) -> None:
-    pods = [pod(f"p{i}", owner=owner, **{"pod-template-hash": "abc"}) for i in range(2)]
+    pods = [pod(f"p{i}", owner=owner, labels={"pod-template-hash": "abc"}) for i in range(2)]
     assert workload_summary(inventory(uploaded, *pods)) == [
         (
             "prod",
@@ -525,7 +528,7 @@ def test_replicaset_without_its_deployment_stays_a_replicaset() -> None:
                     f"web-5d8f9-{i}",
                     owner=("ReplicaSet", "web-5d8f9"),
                     app="web",
-                    **{"pod-template-hash": "5d8f9"},
+                    labels={"pod-template-hash": "5d8f9"},
                 )
                 for i in "abc"
             ],
@@ -538,7 +541,7 @@ def test_replicaset_without_its_deployment_stays_a_replicaset() -> None:
                     f"x-{i}",
                     owner=("ReplicaSet", "custom-rs"),
                     app="x",
-                    **{"pod-template-hash": "5d8f9"},
+                    labels={"pod-template-hash": "5d8f9"},
                 )
                 for i in "ab"
             ],
@@ -598,7 +601,7 @@ def test_statefulset_pods_with_per_pod_labels_stay_distinct_in_upload_order() ->
             f"db-{i}",
             owner=("StatefulSet", "db"),
             app="db",
-            **{"statefulset.kubernetes.io/pod-name": f"db-{i}"},
+            labels={"statefulset.kubernetes.io/pod-name": f"db-{i}"},
         )
         for i in (1, 0)
     ]
@@ -621,7 +624,7 @@ def test_controller_reference_is_the_owner() -> None:
 
 def test_grouped_pods_keep_the_first_pod_as_source() -> None:
     pods = [
-        pod(f"web-{i}", owner=("ReplicaSet", "web-h"), app="web", **{"pod-template-hash": "h"})
+        pod(f"web-{i}", owner=("ReplicaSet", "web-h"), app="web", labels={"pod-template-hash": "h"})
         for i in "ab"
     ]
     (w,) = build_inventory([raw(pods[0], file="a.yaml"), raw(pods[1], file="b.yaml")]).workloads
@@ -871,7 +874,9 @@ SECRET = "s3cr3t-value"
 
 
 def _upload() -> list[dict[str, Any]]:
-    full_pod = pod("web-1", owner=("ReplicaSet", "web-h"), app="web", **{"pod-template-hash": "h"})
+    full_pod = pod(
+        "web-1", owner=("ReplicaSet", "web-h"), app="web", labels={"pod-template-hash": "h"}
+    )
     full_pod["metadata"]["annotations"] = {
         "kubectl.kubernetes.io/last-applied-configuration": SECRET
     }

@@ -7,8 +7,8 @@ import ipaddress
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from reference import allowed
+
 from webapp.core.evaluate import evaluate
 from webapp.core.explain import explain
 from webapp.core.model import (

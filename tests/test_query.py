@@ -245,6 +245,20 @@ def test_resolve_inferred_node_by_its_name_or_selector() -> None:
     assert resolve_node(analysis, "default/name=mysql") == "inferred:default:name=mysql"
 
 
+def test_inferred_nodes_are_named_once_in_the_text() -> None:
+    analysis = analyse(
+        policy(
+            "db",
+            "default",
+            podSelector={"matchLabels": {"name": "mysql"}},
+            ingress=[{"from": [{"podSelector": {"matchLabels": {"role": "backend"}}}]}],
+        )
+    )
+    text = explanation_text(ask(analysis, "default/role=backend", "default: name=mysql"))
+    assert "egress of default: role=backend: open: " in text
+    assert "ingress of default: name=mysql: isolated by default/db" in text
+
+
 def test_unknown_name_suggests_close_matches() -> None:
     with pytest.raises(UnknownNode) as info:
         resolve_node(analyse(*CLUSTER), "prod/dbb")

@@ -333,7 +333,7 @@ def test_upload_page_shows_samples_limits_and_what_is_stored(app: Flask) -> None
     assert 'action="/upload"' in page and 'enctype="multipart/form-data"' in page
     assert 'name="manifests" multiple' in page and 'name="text"' in page
     assert 'href="/samples/01-x"' in page
-    assert "16.0 MiB" in page and "20000 documents" in page
+    assert "16.0 MiB" in page and "20,000 documents" in page
     assert "Secrets" in page and "environment variables" in page and "annotations" in page
     assert HOSTILE_HTML not in page and HOSTILE_SCRIPT not in page
     assert "f.yaml:3" in page

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from semantics_helpers import ports_text
 
 ROOT = Path(__file__).resolve().parent.parent

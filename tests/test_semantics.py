@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from semantics_helpers import connectivity, deployment, namespace, policy, run
 
 CLUSTER = [
@@ -54,7 +53,9 @@ CASES: list[Any] = [
             policy(
                 "p",
                 "prod",
-                podSelector={"matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["fe"]}]},
+                podSelector={
+                    "matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["fe"]}]
+                },
                 ingress=[],
             )
         ],
@@ -66,7 +67,9 @@ CASES: list[Any] = [
             policy(
                 "p",
                 "prod",
-                podSelector={"matchExpressions": [{"key": "tier", "operator": "In", "values": ["fe", "x"]}]},
+                podSelector={
+                    "matchExpressions": [{"key": "tier", "operator": "In", "values": ["fe", "x"]}]
+                },
                 ingress=[],
             )
         ],
@@ -74,7 +77,14 @@ CASES: list[Any] = [
         id="in-needs-the-key",
     ),
     pytest.param(
-        [policy("p", "prod", podSelector={"matchExpressions": [{"key": "tier", "operator": "Exists"}]}, ingress=[])],
+        [
+            policy(
+                "p",
+                "prod",
+                podSelector={"matchExpressions": [{"key": "tier", "operator": "Exists"}]},
+                ingress=[],
+            )
+        ],
         {("tool", "web"): None, ("tool", "api"): None, ("tool", "db"): "all"},
         id="exists",
     ),
@@ -106,7 +116,15 @@ CASES: list[Any] = [
         id="policytypes-omitted-with-empty-egress-list-isolates-ingress-only",
     ),
     pytest.param(
-        [policy("p", "prod", podSelector=SEL_DB, policyTypes=["Egress"], ingress=[{"from": FROM_API}])],
+        [
+            policy(
+                "p",
+                "prod",
+                podSelector=SEL_DB,
+                policyTypes=["Egress"],
+                ingress=[{"from": FROM_API}],
+            )
+        ],
         {("web", "db"): "all", ("db", "web"): None},
         id="policytypes-as-written-egress-only-ignores-ingress-rules",
     ),
@@ -136,7 +154,14 @@ CASES: list[Any] = [
         id="podselector-peer-alone-means-same-namespace",
     ),
     pytest.param(
-        [policy("p", "prod", podSelector=SEL_DB, ingress=[{"from": [{"namespaceSelector": {"matchLabels": {"team": "b"}}}]}])],
+        [
+            policy(
+                "p",
+                "prod",
+                podSelector=SEL_DB,
+                ingress=[{"from": [{"namespaceSelector": {"matchLabels": {"team": "b"}}}]}],
+            )
+        ],
         {("tool", "db"): "all", ("api", "db"): None},
         id="namespaceselector-alone-means-every-pod-in-matching-namespaces",
     ),
@@ -194,7 +219,12 @@ CASES: list[Any] = [
                 ingress=[{"from": FROM_API, "ports": [{"port": "http"}]}],
                 egress=[],
             ),
-            policy("q", "prod", podSelector={"matchLabels": {"app": "web"}}, ingress=[{"ports": [{"port": "http"}]}]),
+            policy(
+                "q",
+                "prod",
+                podSelector={"matchLabels": {"app": "web"}},
+                ingress=[{"ports": [{"port": "http"}]}],
+            ),
         ],
         {("api", "db"): None, ("api", "web"): "TCP 8080", ("tool", "web"): "TCP 8080"},
         id="named-port-missing-on-target-allows-nothing",
@@ -205,7 +235,14 @@ CASES: list[Any] = [
         id="named-port-resolves-per-target-pod",
     ),
     pytest.param(
-        [policy("p", "kube-system", podSelector={}, ingress=[{"ports": [{"port": "dns", "protocol": "TCP"}]}])],
+        [
+            policy(
+                "p",
+                "kube-system",
+                podSelector={},
+                ingress=[{"ports": [{"port": "dns", "protocol": "TCP"}]}],
+            )
+        ],
         {("web", "dns"): None},
         id="named-port-needs-the-same-protocol",
     ),
@@ -220,7 +257,14 @@ CASES: list[Any] = [
         id="protocol-defaults-to-tcp",
     ),
     pytest.param(
-        [policy("p", "prod", podSelector=SEL_DB, ingress=[{"ports": [{"port": 32000, "endPort": 32768}]}])],
+        [
+            policy(
+                "p",
+                "prod",
+                podSelector=SEL_DB,
+                ingress=[{"ports": [{"port": 32000, "endPort": 32768}]}],
+            )
+        ],
         {("tool", "db"): "TCP 32000-32768"},
         id="endport-allows-a-range",
     ),
@@ -230,14 +274,24 @@ CASES: list[Any] = [
                 "p",
                 "prod",
                 podSelector=SEL_DB,
-                ingress=[{"ports": [{"port": 5000, "protocol": "SCTP"}, {"port": 53, "protocol": "UDP"}]}],
+                ingress=[
+                    {"ports": [{"port": 5000, "protocol": "SCTP"}, {"port": 53, "protocol": "UDP"}]}
+                ],
             )
         ],
         {("tool", "db"): "UDP 53, SCTP 5000"},
         id="udp-and-sctp",
     ),
     pytest.param(
-        [policy("p", "prod", podSelector={"matchLabels": {"app": "web"}}, policyTypes=["Egress"], egress=[{"to": FROM_API}])],
+        [
+            policy(
+                "p",
+                "prod",
+                podSelector={"matchLabels": {"app": "web"}},
+                policyTypes=["Egress"],
+                egress=[{"to": FROM_API}],
+            )
+        ],
         {("web", "api"): "all", ("web", "dns"): None},
         id="egress-policy-cuts-dns",
     ),
@@ -253,7 +307,9 @@ CASES: list[Any] = [
                     {
                         "to": [
                             {
-                                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                                "namespaceSelector": {
+                                    "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}
+                                },
                                 "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
                             }
                         ],
@@ -267,16 +323,41 @@ CASES: list[Any] = [
     ),
     pytest.param(
         [
-            policy("e", "prod", podSelector={"matchLabels": {"app": "api"}}, policyTypes=["Egress"], egress=[{"ports": [{"port": 3306}, {"port": 80}]}]),
-            policy("i", "prod", podSelector=SEL_DB, ingress=[{"ports": [{"port": 3300, "endPort": 3310}]}]),
+            policy(
+                "e",
+                "prod",
+                podSelector={"matchLabels": {"app": "api"}},
+                policyTypes=["Egress"],
+                egress=[{"ports": [{"port": 3306}, {"port": 80}]}],
+            ),
+            policy(
+                "i",
+                "prod",
+                podSelector=SEL_DB,
+                ingress=[{"ports": [{"port": 3300, "endPort": 3310}]}],
+            ),
         ],
-        {("api", "db"): "TCP 3306", ("web", "db"): "TCP 3300-3310", ("api", "web"): "TCP 80, TCP 3306"},
+        {
+            ("api", "db"): "TCP 3306",
+            ("web", "db"): "TCP 3300-3310",
+            ("api", "web"): "TCP 80, TCP 3306",
+        },
         id="both-sides-must-allow-intersection",
     ),
     pytest.param(
         [
-            policy("a", "prod", podSelector=SEL_DB, ingress=[{"from": FROM_API, "ports": [{"port": 3306}]}]),
-            policy("b", "prod", podSelector=SEL_DB, ingress=[{"from": FROM_API, "ports": [{"port": 33060}]}]),
+            policy(
+                "a",
+                "prod",
+                podSelector=SEL_DB,
+                ingress=[{"from": FROM_API, "ports": [{"port": 3306}]}],
+            ),
+            policy(
+                "b",
+                "prod",
+                podSelector=SEL_DB,
+                ingress=[{"from": FROM_API, "ports": [{"port": 33060}]}],
+            ),
         ],
         {("api", "db"): "TCP 3306, TCP 33060", ("web", "db"): None},
         id="policies-are-additive",
@@ -290,7 +371,9 @@ CASES: list[Any] = [
 
 
 @pytest.mark.parametrize(("policies", "expected"), CASES)
-def test_semantics(policies: list[dict[str, Any]], expected: dict[tuple[str, str], str | None]) -> None:
+def test_semantics(
+    policies: list[dict[str, Any]], expected: dict[tuple[str, str], str | None]
+) -> None:
     doc = run(*CLUSTER, *policies)
     assert not [p for p in doc["problems"] if p["severity"] == "error"]
     got = connectivity(doc)
@@ -306,7 +389,12 @@ def test_traffic_to_itself_is_not_listed() -> None:
 def test_pods_are_not_matched_by_ipblock() -> None:
     doc = run(
         *CLUSTER,
-        policy("p", "prod", podSelector=SEL_DB, ingress=[{"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}]),
+        policy(
+            "p",
+            "prod",
+            podSelector=SEL_DB,
+            ingress=[{"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}],
+        ),
     )
     got = connectivity(doc, include_external=True)
     assert ("web", "db") not in got
@@ -349,12 +437,25 @@ def test_host_network_pods_are_not_selected() -> None:
 def test_flow_names_the_rules_that_allow_it_with_lines() -> None:
     doc = run(
         *CLUSTER,
-        policy("a", "prod", podSelector=SEL_DB, ingress=[{"from": FROM_API, "ports": [{"port": 3306}]}]),
-        policy("b", "prod", podSelector=SEL_DB, ingress=[{"from": FROM_API, "ports": [{"port": 1}]}]),
-        policy("e", "prod", podSelector={"matchLabels": {"app": "api"}}, policyTypes=["Egress"],
-               egress=[{"ports": [{"port": 3306}]}]),
+        policy(
+            "a", "prod", podSelector=SEL_DB, ingress=[{"from": FROM_API, "ports": [{"port": 3306}]}]
+        ),
+        policy(
+            "b", "prod", podSelector=SEL_DB, ingress=[{"from": FROM_API, "ports": [{"port": 1}]}]
+        ),
+        policy(
+            "e",
+            "prod",
+            podSelector={"matchLabels": {"app": "api"}},
+            policyTypes=["Egress"],
+            egress=[{"ports": [{"port": 3306}]}],
+        ),
     )
-    flow = next(f for f in doc["flows"] if f["source"] == "prod/Deployment/api" and f["target"] == "prod/Deployment/db")
+    flow = next(
+        f
+        for f in doc["flows"]
+        if f["source"] == "prod/Deployment/api" and f["target"] == "prod/Deployment/db"
+    )
     # Policy b allows port 1 only, which the egress side refuses: it is not named.
     assert [r["policy"] for r in flow["ingress"]] == ["prod/a"]
     assert [r["policy"] for r in flow["egress"]] == ["prod/e"]

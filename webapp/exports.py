@@ -107,9 +107,14 @@ def node_index(doc: Doc) -> dict[str, Mapping[str, Any]]:
 
 
 def node_title(node: Mapping[str, Any] | None, fallback: str = "") -> str:
-    """`namespace/name`, or the bare name for nodes outside namespaces."""
+    """`namespace/name`, or the bare name for nodes outside namespaces.
+
+    An inferred node's name already starts with its namespace (`default: name=mysql`).
+    """
     if not node:
         return fallback
+    if node.get("type") == "inferred" and node.get("name"):
+        return str(node["name"])
     name = str(node.get("name") or node.get("id") or fallback)
     namespace = node.get("namespace")
     return f"{namespace}/{name}" if namespace else name

@@ -46,7 +46,7 @@ from webapp.graph import (
 
 COLLAPSE_THRESHOLD = 300
 """Above this many nodes the page opens with every cluster collapsed."""
-EDGE_BUDGET = 5000
+EDGE_BUDGET = 4000
 """At most this many flows are drawn one by one (rule-allowed first); the rest
 are counted in view["omitted"] and stay in the downloads. Keeps a big page
 under 2 MB and the browser responsive."""
@@ -299,8 +299,7 @@ def edge_styles() -> dict[str, dict[str, Any]]:
     """How each kind of edge is drawn; aggregated (cluster-to-cluster) edges are made in JS."""
     default = {
         "dashes": [6, 5],
-        "color": {"color": DEFAULT_EDGE_COLOR, "highlight": "#d32f2f", "hover": "#d32f2f"},
-        "font": {"color": "#757575"},
+        "color": {"color": DEFAULT_EDGE_COLOR, "highlight": "#d32f2f"},
     }
     return {
         "rule": {},

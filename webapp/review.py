@@ -130,7 +130,30 @@ def sarif_rules() -> list[dict[str, Any]]:
     ]
 
 
-def _sarif_result(f: Mapping[str, Any], rule_index: Mapping[str, int]) -> dict[str, Any]:
+def _anchor(f: Mapping[str, Any], document: Doc) -> Mapping[str, Any] | None:
+    """Where a result is shown: the finding's own source, else its first policy's or
+    node's, else the upload's first policy or workload.
+
+    GitHub code scanning rejects a whole SARIF file when one result has no
+    location, and upload-wide notes (the CNI note) concern no single line.
+    """
+    if f.get("source") and f["source"].get("file"):
+        return dict(f["source"])
+    policies = {str(p.get("id")): p for p in document.get("policies") or ()}
+    nodes = node_index(document)
+    candidates = [policies.get(str(i)) for i in f.get("policies") or ()]
+    candidates += [nodes.get(str(i)) for i in f.get("nodes") or ()]
+    candidates += list(policies.values()) + list(nodes.values())
+    for item in candidates:
+        source = (item or {}).get("source") or {}
+        if source.get("file"):
+            return source
+    return None
+
+
+def _sarif_result(
+    f: Mapping[str, Any], rule_index: Mapping[str, int], document: Doc
+) -> dict[str, Any]:
     severity = str(f.get("severity"))
     rank = severity_rank(severity)
     level = SARIF_LEVEL[LEVELS[rank]] if rank < len(LEVELS) else "note"
@@ -146,11 +169,12 @@ def _sarif_result(f: Mapping[str, Any], rule_index: Mapping[str, int]) -> dict[s
     }
     if f.get("rule") in rule_index:
         result["ruleIndex"] = rule_index[str(f["rule"])]
-    source = f.get("source") or {}
-    if source.get("file"):
+    source = _anchor(f, document)
+    if source:
         physical: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(source["file"])}}
-        if isinstance(source.get("line"), int) and source["line"] >= 1:
-            physical["region"] = {"startLine": source["line"]}
+        line = source.get("line")
+        if isinstance(line, int) and line >= 1:
+            physical["region"] = {"startLine": line}
         result["locations"] = [{"physicalLocation": physical}]
     return result
 
@@ -171,10 +195,20 @@ def findings_sarif(document: Doc, tool_version: str = "") -> dict[str, Any]:
         "runs": [
             {
                 "tool": {"driver": driver},
-                "results": [_sarif_result(f, rule_index) for f in document.get("findings") or ()],
+                "results": [
+                    _sarif_result(f, rule_index, document) for f in document.get("findings") or ()
+                ],
             }
         ],
     }
+
+
+def rules_markdown() -> str:
+    """The finding registry as a Markdown table (for the README and docs pages)."""
+    rows = [(f"`{c.id}`", str(c.severity), c.summary) for c in CHECKS]
+    lines = ["| Rule | Severity | What it finds |", "|---|---|---|"]
+    lines += [f"| {rule} | {severity} | {summary} |" for rule, severity, summary in rows]
+    return "\n".join(lines) + "\n"
 
 
 # --- Markdown review report ---------------------------------------------------------
@@ -186,6 +220,9 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
     for row in rows:
         lines.append("| " + " | ".join(md(c) if c not in ("", None) else "—" for c in row) + " |")
     return lines
+
+
+title = node_title
 
 
 def _namespace_of(node: Mapping[str, Any] | None) -> str:
@@ -235,7 +272,7 @@ def _findings_section(document: Doc) -> list[str]:
             f.get("rule", ""),
             f.get("message", ""),
             format_source(f.get("source")),
-            "; ".join(node_title(nodes.get(str(n)), str(n)) for n in f.get("nodes") or ()),
+            "; ".join(title(nodes.get(str(n)), str(n)) for n in f.get("nodes") or ()),
         )
         for f in document.get("findings") or ()
     ]
@@ -262,8 +299,8 @@ def _flows_by_pair(document: Doc) -> list[str]:
             refs = [format_rule_ref(r) for r in (f.get("egress") or []) + (f.get("ingress") or [])]
             rows.append(
                 (
-                    node_title(nodes.get(str(f.get("source"))), str(f.get("source"))),
-                    node_title(nodes.get(str(f.get("target"))), str(f.get("target"))),
+                    title(nodes.get(str(f.get("source"))), str(f.get("source"))),
+                    title(nodes.get(str(f.get("target"))), str(f.get("target"))),
                     format_ports(f),
                     "; ".join(refs) or "no policy isolates either side",
                 )
@@ -501,13 +538,13 @@ def explanation_text(answer: Mapping[str, Any]) -> str:
     for key in ("egress", "ingress"):
         side = answer[key]
         node = answer["source" if key == "egress" else "target"]
-        title = one_line(node_title(node, node["id"]))
+        name = one_line(title(node, node["id"]))
         if not side["isolated"]:
-            lines.append(f"{key} of {title}: open: {side['reasonText']}")
+            lines.append(f"{key} of {name}: open: {side['reasonText']}")
             continue
         policies = ", ".join(one_line(p) for p in side["policies"])
         allowed = side["portsText"]
-        lines.append(f"{key} of {title}: isolated by {policies}; allows {allowed}")
+        lines.append(f"{key} of {name}: isolated by {policies}; allows {allowed}")
         lines += [f"  {_rule_line(c)}" for c in side["rules"]]
     return "\n".join(lines) + "\n"
 
@@ -519,27 +556,25 @@ def _diff_rows(diff: Doc, old: Doc, new: Doc) -> list[tuple[str, str, str, str, 
     """(change, item, source, target, before, after) rows, for every output format."""
     nodes = {**node_index(old), **node_index(new)}
 
-    def title(node_id: Any) -> str:
-        return node_title(nodes.get(str(node_id)), str(node_id))
+    def name(node_id: Any) -> str:
+        return title(nodes.get(str(node_id)), str(node_id))
 
     rows: list[tuple[str, str, str, str, str, str]] = []
     for n in diff["nodes"]["added"]:
-        rows.append(("added", f"node ({n.get('type')})", title(n["id"]), "", "", ""))
+        rows.append(("added", f"node ({n.get('type')})", name(n["id"]), "", "", ""))
     for n in diff["nodes"]["removed"]:
-        rows.append(("removed", f"node ({n.get('type')})", title(n["id"]), "", "", ""))
+        rows.append(("removed", f"node ({n.get('type')})", name(n["id"]), "", "", ""))
     for f in diff["flows"]["added"]:
-        rows.append(("added", "flow", title(f["source"]), title(f["target"]), "", format_ports(f)))
+        rows.append(("added", "flow", name(f["source"]), name(f["target"]), "", format_ports(f)))
     for f in diff["flows"]["removed"]:
-        rows.append(
-            ("removed", "flow", title(f["source"]), title(f["target"]), format_ports(f), "")
-        )
+        rows.append(("removed", "flow", name(f["source"]), name(f["target"]), format_ports(f), ""))
     for c in diff["flows"]["changed"]:
         rows.append(
             (
                 c["change"],
                 "flow",
-                title(c["source"]),
-                title(c["target"]),
+                name(c["source"]),
+                name(c["target"]),
                 format_ports(c["old"]),
                 format_ports(c["new"]),
             )

@@ -37,6 +37,7 @@ from webapp.core.model import (
 )
 from webapp.core.portset import ALL_PORTS, NO_PORTS, PortSet, resolve_ports
 from webapp.core.scene import Endpoint, Scene, build_scene
+from webapp.core.selectors import LabelIndex, Selector
 
 IN = Direction.INGRESS
 EG = Direction.EGRESS
@@ -102,6 +103,7 @@ class Evaluator:
         self.inventory = inventory
         self.scene = scene
         self.ns_labels = {name: dict(ns.labels) for name, ns in scene.namespaces.items()}
+        self.ns_index = LabelIndex(self.ns_labels)
         self.classes: list[_Class] = []
         self.class_of: dict[str, _Class] = {}
         self.endpoint: dict[str, Endpoint] = {e.id: e for e in scene.endpoints}
@@ -132,7 +134,7 @@ class Evaluator:
                 self.by_namespace[c.namespace].append(c)
         self.block_index = {b: i for i, b in enumerate(scene.blocks)}
         self._peer_cache: dict[Peer, tuple[_Class, ...]] = {}
-        self._ns_cache: dict[object, list[str]] = {}
+        self._ns_cache: dict[Selector, list[str]] = {}
         self._ports_cache: dict[
             tuple[tuple[PortSpec, ...], tuple[ContainerPort, ...]], PortSet
         ] = {}
@@ -150,10 +152,10 @@ class Evaluator:
 
     # --- matching -----------------------------------------------------------
 
-    def namespaces_matching(self, selector: object) -> list[str]:
+    def namespaces_matching(self, selector: Selector) -> list[str]:
         found = self._ns_cache.get(selector)
         if found is None:
-            found = [n for n, labels in self.ns_labels.items() if selector.matches(labels)]  # type: ignore[attr-defined]
+            found = self.ns_index.select(selector)
             self._ns_cache[selector] = found
         return found
 

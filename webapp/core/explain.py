@@ -91,9 +91,10 @@ class Explanation:
 
     def sentence(self) -> str:
         """One line: the verdict and, for a denial, the side that refuses and why."""
-        what = f"{self.protocol} {self.port}" if self.port is not None else "traffic"
-        if self.protocol is not None and self.port is None:
-            what = f"{self.protocol} traffic"
+        if self.port is not None:
+            what = f"{self.protocol or 'any protocol'} port {self.port}"
+        else:
+            what = f"{self.protocol} traffic" if self.protocol is not None else "traffic"
         if self.allowed:
             return f"{what} from {self.source} to {self.target} is allowed ({self.ports})"
         for side in self.sides:
@@ -185,8 +186,9 @@ def _side(
             )
         for rule in rules:
             src = rule.source
+            missing: tuple[str, ...] = ()
             if not any(ev.peer_matches(p, other_class) for p in rule.peers):
-                reason, ports, missing = Reason.PEER_NOT_MATCHED, NO_PORTS, ()
+                reason, ports = Reason.PEER_NOT_MATCHED, NO_PORTS
             else:
                 ports = ev.rule_ports(rule, dst_class)
                 missing = _named_missing(rule, dst)

@@ -260,6 +260,8 @@ class _Upload:
         policies: Iterable[str] = (),
         namespace_labels: bool = False,
     ) -> None:
+        """Note that `check` could not look at part of the upload (policies-only mode)."""
+        assert CHECK_BY_ID[check].needs_workloads, check
         s = self._skipped[check]
         s.namespaces.update(namespaces)
         s.nodes.update(dict.fromkeys(nodes))
@@ -271,7 +273,7 @@ class _Upload:
         for check_id, s in self._skipped.items():
             reasons = []
             if s.namespaces:
-                names = ", ".join(shorten(n) for n in sorted(s.namespaces))
+                names = _names(sorted(s.namespaces))
                 plural = "s" if len(s.namespaces) > 1 else ""
                 reasons.append(
                     f"in namespace{plural} {names}: no workloads uploaded there "
@@ -285,7 +287,7 @@ class _Upload:
             yield Finding(
                 check_id,
                 Level.INFO,
-                f"{check_id} could not be checked {'; '.join(reasons)}",
+                f"could not be checked {'; '.join(reasons)}",
                 tuple(s.nodes),
                 tuple(s.policies),
             )

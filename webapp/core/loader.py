@@ -148,36 +148,32 @@ def _plain(text: str) -> Any:
     return text
 
 
-class _Refused(Exception):
-    """A document that cannot be used; carries the Problem's message and path."""
+@dataclass(frozen=True, slots=True)
+class _Refused:
+    """Why a document is left out: the Problem's message, line and field path."""
 
-    def __init__(
-        self,
-        message: str,
-        line: int,
-        path: str | None = None,
-        kind: str | None = None,
-        name: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
-        self.path = path
-        self.kind = kind
-        self.name = name
+    message: str
+    line: int
+    path: str | None = None
+    kind: str | None = None
+    name: str | None = None
+
+
+class _BadScalar(Exception):
+    """A scalar whose explicit tag cannot be honoured."""
 
 
 def _short_tag(tag: str) -> str:
     return "!!" + tag[len(_STANDARD_TAG) :] if tag.startswith(_STANDARD_TAG) else tag
 
 
-def _tagged(tag: str, text: str, line: int) -> Any:
+def _tagged(tag: str, text: str) -> Any:
     """A scalar with an explicit tag: the standard scalar tags, as go-yaml decodes them."""
     if tag == _STR or tag == "!":
         return text
     kind = tag[len(_STANDARD_TAG) :] if tag.startswith(_STANDARD_TAG) else None
     if kind not in ("int", "float", "bool", "null"):
-        raise _Refused(f"unsupported YAML tag {shorten(_short_tag(tag))}", line)
+        raise _BadScalar(f"unsupported YAML tag {shorten(_short_tag(tag))}")
     value = _plain(text)
     if kind == "float" and type(value) is int:
         return float(value)
@@ -188,7 +184,7 @@ def _tagged(tag: str, text: str, line: int) -> Any:
         "null": (type(None),),
     }
     if type(value) not in expected[kind]:
-        raise _Refused(f"cannot read {shorten(text)} as !!{kind}", line)
+        raise _BadScalar(f"cannot read {shorten(text)} as !!{kind}")
     return value
 
 
@@ -223,9 +219,13 @@ _NO_KEY: Any = object()
 
 
 class _Frame:
-    """A mapping or sequence being built; `key` is the pending key of a mapping."""
+    """A mapping or sequence being built; `key` is the pending key of a mapping.
 
-    __slots__ = ("anchor", "container", "count", "flow", "key", "key_line", "last_end")
+    `last` is what was added last: the end line of a collection, or a scalar's
+    event, whose end line is worked out only if it turns out to be the last.
+    """
+
+    __slots__ = ("anchor", "container", "count", "flow", "key", "key_line", "last")
 
     def __init__(
         self, container: PosDict | PosList, anchor: str | None, count: int, flow: bool
@@ -233,7 +233,7 @@ class _Frame:
         self.container = container
         self.key: Any = _NO_KEY
         self.key_line = 0
-        self.last_end = container.line
+        self.last: Any = container.line
         self.anchor = anchor
         self.count = count
         self.flow = flow
@@ -301,7 +301,6 @@ class _Builder:
                 count += 1
                 text = event.value
                 tag = event.tag
-                line = lines[event.start_mark.line]
                 if tag is None:
                     # _plain(), inlined: this runs for every scalar of the upload.
                     if not event.implicit[0]:
@@ -314,13 +313,10 @@ class _Builder:
                         value = text
                 else:
                     try:
-                        value = _tagged(tag, text, line)
-                    except _Refused as refused:
-                        raise self._failure(stack, refused.message, line) from None
-                if event.style in ("|", ">"):
-                    end = self._block_scalar_end(event)
-                else:
-                    end = lines[event.end_mark.line]
+                        value = _tagged(tag, text)
+                    except _BadScalar as bad:
+                        line = lines[event.start_mark.line]
+                        raise self._failure(stack, str(bad), line) from None
                 if event.anchor is not None:
                     anchors[event.anchor] = _Anchored(value, 1)
                 if not stack:
@@ -330,6 +326,7 @@ class _Builder:
                 container = frame.container
                 if isinstance(container, PosDict):
                     if frame.key is _NO_KEY:
+                        line = lines[event.start_mark.line]
                         if type(value) is not str or value in container or value == "<<":
                             plain = event.implicit[0] and tag is None
                             self._check_key(stack, value, text, line, plain)
@@ -341,8 +338,8 @@ class _Builder:
                         frame.key = _NO_KEY
                 else:
                     container.append(value)
-                    container.item_lines.append(line)
-                frame.last_end = end
+                    container.item_lines.append(lines[event.start_mark.line])
+                frame.last = event
             elif cls is MappingStartEvent or cls is SequenceStartEvent:
                 count += 1
                 line = lines[event.start_mark.line]
@@ -364,7 +361,7 @@ class _Builder:
             elif cls is MappingEndEvent or cls is SequenceEndEvent:
                 frame = stack.pop()
                 container = frame.container
-                end = lines[event.end_mark.line] if frame.flow else frame.last_end
+                end = lines[event.end_mark.line] if frame.flow else self._end_of(frame.last)
                 container.end_line = end
                 if frame.anchor is not None:
                     anchors[frame.anchor] = _Anchored(container, count - frame.count + 1)
@@ -419,7 +416,7 @@ class _Builder:
         else:
             container.append(value)
             container.item_lines.append(line)
-        frame.last_end = end
+        frame.last = end
 
     @staticmethod
     def _at_key(stack: list[_Frame]) -> bool:
@@ -445,9 +442,15 @@ class _Builder:
             message = f"duplicate key {shorten(key)}" + (f" at {where}" if where else "")
             raise self._failure(stack, message, line, _key_segment(where, key))
 
-    def _block_scalar_end(self, event: Any) -> int:
+    def _end_of(self, last: Any) -> int:
+        """The last line with content of the entry added last to a block collection."""
+        if type(last) is int:
+            return last
+        if last.style not in ("|", ">"):
+            return int(self.lines[last.end_mark.line])
         # libyaml ends a block scalar where the next token starts, after any
         # blank lines; its last line with content is before those.
+        event = last
         end = event.end_mark.index
         start = event.start_mark.index
         stop = end
@@ -486,6 +489,8 @@ class _Builder:
 
 
 class _Failed(Exception):
+    """Raised out of the event loop for a document that cannot be used."""
+
     def __init__(self, refusal: _Refused) -> None:
         super().__init__(refusal.message)
         self.refusal = refusal

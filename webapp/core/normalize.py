@@ -99,6 +99,8 @@ HOST_NETWORK_WARNING = (
     "the node's address"
 )
 _TEMPLATE_HASH_LABEL = "pod-template-hash"
+_PROTOCOLS = {str(p): p for p in Protocol}
+_OPERATORS = {str(o): o for o in Operator}
 
 # Fields of the NetworkPolicy schema, for strict decoding (unknown field = error).
 _POLICY_FIELDS = ("apiVersion", "kind", "metadata", "spec", "status")
@@ -393,10 +395,9 @@ def _read_requirement(value: object, at: _At, report: _Report) -> Requirement | 
             values.append(item)
     op_at = at.field(mapping, "operator")
     op_text = _string(mapping.get("operator"), op_at, report, "operator") or ""
-    try:
-        operator = Operator(op_text)
-    except ValueError:
-        near = _suggestion(op_text, [str(o) for o in Operator])
+    operator = _OPERATORS.get(op_text)
+    if operator is None:
+        near = _suggestion(op_text, list(_OPERATORS))
         hint = f" (did you mean '{near}'?)" if near else ""
         report.error(
             op_at,
@@ -524,13 +525,11 @@ def _read_protocol(value: object, at: _At, report: _Report) -> Protocol:
     text = _string(value, at, report, "protocol")
     if text is None:
         return Protocol.TCP
-    try:
-        return Protocol(text)
-    except ValueError:
-        known = {str(p) for p in Protocol}
-        hint = f" (did you mean '{text.upper()}'?)" if text.upper() in known else ""
-        report.error(at, f"unsupported protocol {shorten(text)}: use TCP, UDP or SCTP{hint}")
-        return Protocol.TCP
+    if (protocol := _PROTOCOLS.get(text)) is not None:
+        return protocol
+    hint = f" (did you mean '{text.upper()}'?)" if text.upper() in _PROTOCOLS else ""
+    report.error(at, f"unsupported protocol {shorten(text)}: use TCP, UDP or SCTP{hint}")
+    return Protocol.TCP
 
 
 def _read_port(value: object, at: _At, report: _Report) -> PortSpec:

@@ -30,7 +30,7 @@ from webapp.core.model import (
     Source,
     labels_of,
 )
-from webapp.core.selectors import Operator, Selector
+from webapp.core.selectors import LabelIndex, Operator, Selector
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,32 +103,36 @@ def _complete_namespaces(inv: Inventory, problems: list[Problem]) -> dict[str, N
         )
     # A namespaceSelector that matches nothing known stands for namespaces the
     # upload does not show: give it one inferred namespace with the labels it needs.
-    for p in inv.policies:
-        for peer in pod_peers(p):
-            sel = peer.namespace_selector
-            if peer.same_namespace or any(
-                sel.matches(dict(ns.labels)) for ns in namespaces.values()
-            ):
-                continue
-            labels = sel.required_labels()
-            if not sel.matches(labels):
-                continue  # contradictory selector: it can match no namespace at all
-            name = str(sel)
-            labels.setdefault(NAME_LABEL, name)
-            namespaces[name] = Namespace(name, labels_of(labels), inferred=True)
+    index = LabelIndex({n: dict(ns.labels) for n, ns in namespaces.items()})
+    for sel in dict.fromkeys(
+        peer.namespace_selector
+        for p in inv.policies
+        for peer in pod_peers(p)
+        if not peer.same_namespace
+    ):
+        if index.select(sel):
+            continue
+        labels = sel.required_labels()
+        if not sel.matches(labels):
+            continue  # contradictory selector: it can match no namespace at all
+        name = str(sel)
+        labels.setdefault(NAME_LABEL, name)
+        namespaces[name] = Namespace(name, labels_of(labels), inferred=True)
     return dict(sorted(namespaces.items()))
 
 
 def _inferred_endpoints(inv: Inventory, namespaces: dict[str, Namespace]) -> list[Endpoint]:
     described = {w.namespace for w in inv.workloads}
+    undescribed = LabelIndex(
+        {n: dict(ns.labels) for n, ns in namespaces.items() if n not in described}
+    )
     selectors: dict[str, set[Selector]] = defaultdict(set)
     for p in inv.policies:
         if p.namespace not in described:
             selectors[p.namespace].add(p.pod_selector)
         for peer in pod_peers(p):
-            for ns in namespaces.values():
-                if ns.name not in described and peer.namespace_selector.matches(dict(ns.labels)):
-                    selectors[ns.name].add(peer.pod_selector)
+            for ns_name in undescribed.select(peer.namespace_selector):
+                selectors[ns_name].add(peer.pod_selector)
     out: list[Endpoint] = []
     for ns_name in sorted(selectors):
         specific = sorted((s for s in selectors[ns_name] if not s.is_empty), key=str)

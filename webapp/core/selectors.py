@@ -88,3 +88,43 @@ class Selector:
 
     def __str__(self) -> str:
         return ", ".join(str(r) for r in self.requirements) if self.requirements else "all"
+
+
+class LabelIndex:
+    """Objects indexed by label, so a selector is matched without scanning every object.
+
+    A selector with an In or Exists requirement can only match objects that
+    carry that key (and value); those candidates are then checked in full.
+    Selectors with only NotIn/DoesNotExist (or none) fall back to a scan.
+    """
+
+    def __init__(self, objects: Mapping[str, Mapping[str, str]]) -> None:
+        self.objects = objects
+        self.by_pair: dict[tuple[str, str], list[str]] = {}
+        self.by_key: dict[str, list[str]] = {}
+        for name, labels in objects.items():
+            for key, value in labels.items():
+                self.by_pair.setdefault((key, value), []).append(name)
+                self.by_key.setdefault(key, []).append(name)
+        self.order = {name: i for i, name in enumerate(objects)}
+
+    def _candidates(self, selector: Selector) -> list[str] | None:
+        best: list[str] | None = None
+        for r in selector.requirements:
+            if r.operator is Operator.IN:
+                found = [n for v in r.values for n in self.by_pair.get((r.key, v), ())]
+            elif r.operator is Operator.EXISTS:
+                found = self.by_key.get(r.key, [])
+            else:
+                continue
+            if best is None or len(found) < len(best):
+                best = found
+        return best
+
+    def select(self, selector: Selector) -> list[str]:
+        """Names of the objects the selector matches, in the order they were given."""
+        candidates = self._candidates(selector)
+        if candidates is None:
+            return [n for n, labels in self.objects.items() if selector.matches(labels)]
+        hits = {n for n in candidates if selector.matches(self.objects[n])}
+        return sorted(hits, key=self.order.__getitem__)

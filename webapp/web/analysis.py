@@ -19,6 +19,7 @@ A timeout of 0 runs the analysis inline, without a limit (for debugging).
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import math
@@ -109,6 +110,9 @@ Work = Callable[[Sequence[SourceText], Limits], Result]
 
 
 def _child(work: Work, sources: list[SourceText], limits: Limits, connection: Connection) -> None:
+    # The child lives for one analysis: the cyclic collector would only rescan the
+    # millions of young objects that loading creates (about 3x slower on big uploads).
+    gc.disable()
     try:
         result = work(sources, limits)
         message: tuple[str, Any] = ("ok", (result.document, result.sanitized))
