@@ -11,6 +11,8 @@ import zipfile
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from webapp.core import loader
 from webapp.core.loader import load_sources
@@ -843,3 +845,60 @@ def test_shorten(value: object, shown: str) -> None:
 def test_escape_keeps_text_but_shows_hidden_characters() -> None:
     assert escape("dir/evil\u202e.yaml") == "dir/evil\\u202e.yaml"
     assert escape("plain é 😀") == "plain é 😀"
+
+
+# --- Properties: reading in windows never changes the result --------------------------
+
+SNIPPETS = [
+    pod("ok"),
+    pod("ok") + "spec: {a: [1, 2], b: {c: d}}\n",
+    "# only a comment\n",
+    "",
+    "~\n",
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: x\n",  # unclosed flow mapping
+    "apiVersion: v1\nkind: Pod\n  bad: indent\n",
+    'apiVersion: v1\nkind: Pod\nmetadata:\n  name: "open\n',  # unclosed quote
+    pod("dup") + "spec: {a: 1, a: 2}\n",
+    pod("tag") + "spec: !!python/tuple [1]\n",
+    '\t{"apiVersion": "v1", "kind": "Pod"}\n',
+    "- just\n- a list\n",
+    pod("ctl") + "  namespace: a\x07b\n",
+    "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Pod, metadata: {name: i}}\n",
+    "...\n",
+]
+
+
+def _read_in_windows(text: str, window: int) -> tuple[list[RawObject], list[Problem]]:
+    saved = loader._WINDOW_CHARS
+    loader._WINDOW_CHARS = window
+    try:
+        return load(text)
+    finally:
+        loader._WINDOW_CHARS = saved
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.sampled_from(range(len(SNIPPETS))), min_size=1, max_size=12), st.integers(1, 400)
+)
+def test_windows_agree_with_reading_each_document_alone(picks: list[int], window: int) -> None:
+    text = "---\n".join([*(SNIPPETS[pick] for pick in picks), pod("end")])
+    alone = _read_in_windows(text, 1)
+    assert _read_in_windows(text, window) == alone
+    assert load(text) == alone
+    objects, problems = alone
+    assert objects[-1].body["metadata"]["name"] == "end"
+    for item in [*objects, *problems]:
+        assert item.file == "x.yaml"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab:-[]{}&*!|>'\"# \t\n.~,?%@`\\\x85\u2028", max_size=80))
+def test_any_text_gives_objects_and_problems_or_refuses_as_a_whole(text: str) -> None:
+    try:
+        _, problems = load(text)
+    except UnusableInput:
+        return
+    for problem in problems:
+        assert problem.document is not None and problem.line is not None
+        assert 1 <= problem.line <= text.count("\n") + text.count("\r") + 1

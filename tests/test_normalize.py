@@ -959,8 +959,10 @@ def test_sanitize_keeps_only_what_the_analysis_reads() -> None:
         },
         "spec": {
             "containers": [{"name": "main", "ports": [{"containerPort": 80}]}],
+            # A plain init container keeps only its name, so positions stay aligned.
             "initContainers": [
-                {"name": "proxy", "ports": [{"containerPort": 15001}], "restartPolicy": "Always"}
+                {"name": "init"},
+                {"name": "proxy", "ports": [{"containerPort": 15001}], "restartPolicy": "Always"},
             ],
             "hostNetwork": False,
         },

@@ -214,6 +214,7 @@ def test_options_turn_physics_off_and_survive_pyvis_set_options() -> None:
     # pyvis's set_options strips spaces; no option value may need one.
     assert view["options"]["nodes"]["font"]["face"] == "sans-serif"
     assert view["collapsed"] is False
+    assert view["options"]["edges"]["font"]["align"] == "horizontal"  # visjs/vis-network#2044
 
 
 def test_clusters_carry_colour_members_and_a_collapsed_node() -> None:

@@ -281,7 +281,9 @@ def _options(groups: dict[str, Any], large: bool, busy: bool) -> dict[str, Any]:
             "font": {
                 "size": 11,
                 "face": "sans-serif",
-                "align": "middle",
+                # Not "middle": vis-network 9.1.2 draws a rotated label of a
+                # right-to-left horizontal edge at the origin (visjs/vis-network#2044).
+                "align": "horizontal",
                 "strokeWidth": 4,
                 "strokeColor": "#ffffff",
             },

@@ -12,9 +12,18 @@ from typing import Any
 
 from webapp.core.evaluate import Evaluation, Evaluator, evaluate
 from webapp.core.model import Inventory, Problem, Severity
-from webapp.core.raw import DEFAULT_LIMITS, Limits, SourceText, UnusableInput
+from webapp.core.raw import DEFAULT_LIMITS, Limits, RawObject, SourceText, UnusableInput
 
-__all__ = ["Analysis", "Limits", "SourceText", "UnusableInput", "analyze", "decode_text"]
+__all__ = [
+    "Analysis",
+    "Limits",
+    "SourceText",
+    "UnusableInput",
+    "analyze",
+    "analyze_objects",
+    "analyze_stored",
+    "decode_text",
+]
 
 
 def decode_text(data: bytes) -> str:
@@ -44,6 +53,7 @@ class Analysis:
         self.problems = problems
         self.texts = texts
         self.sanitized = sanitized
+        """The stored form of the input (webapp.core.stored): sanitized, with positions."""
 
     @cached_property
     def findings(self) -> list[dict[str, Any]]:
@@ -69,18 +79,38 @@ def analyze(sources: Sequence[SourceText], limits: Limits = DEFAULT_LIMITS) -> A
     problems are reported in the result instead.
     """
     from webapp.core.loader import load_sources
-    from webapp.core.normalize import build_inventory
-    from webapp.core.sanitize import sanitize
 
     objects, load_problems = load_sources(sources, limits)
+    texts = {s.name: decode_text(s.data) for s in sources}
+    return analyze_objects(objects, tuple(load_problems), texts)
+
+
+def analyze_objects(
+    objects: Sequence[RawObject],
+    problems: tuple[Problem, ...] = (),
+    texts: dict[str, str] | None = None,
+) -> Analysis:
+    """Validate and evaluate objects already loaded (an upload, or a stored one)."""
+    from webapp.core.normalize import build_inventory
+    from webapp.core.stored import dump
+
     inventory = build_inventory(objects)
     evaluation, evaluator = evaluate(inventory)
-    problems = tuple(load_problems) + inventory.problems + evaluation.scene.problems
+    problems = problems + inventory.problems + evaluation.scene.problems
     if not (inventory.policies or inventory.workloads or inventory.namespaces):
         errors = [p for p in problems if p.severity is Severity.ERROR]
         reason = "no NetworkPolicy, Namespace, Pod or workload could be used"
         if errors:
             reason += f" ({len(errors)} error{'s' if len(errors) != 1 else ''})"
         raise UnusableInput(f"nothing to analyse: {reason}", problems=problems)
-    texts = {s.name: decode_text(s.data) for s in sources}
-    return Analysis(inventory, evaluation, evaluator, problems, texts, sanitize(objects))
+    return Analysis(inventory, evaluation, evaluator, problems, texts or {}, dump(objects))
+
+
+def analyze_stored(stored: Sequence[dict[str, Any]]) -> Analysis:
+    """Re-evaluate the stored input of an earlier analysis (`Analysis.sanitized`).
+
+    Files, documents and lines are those of the original upload.
+    """
+    from webapp.core.stored import restore
+
+    return analyze_objects(restore(stored))

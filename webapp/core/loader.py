@@ -10,11 +10,12 @@ validation). Reference: https://kubernetes.io/docs/reference/using-api/api-conce
 How it parses, and why:
 
 - libyaml (`yaml.CParser`) produces *events*; this module builds PosDict,
-  PosList and scalars from them with an explicit stack. PyYAML's composer
-  and constructors are not used: the constructors can build Python objects
-  from tags, and libyaml's composer recurses in C, so about 100,000 nested
-  `[` crash the process with a segmentation fault. Events never recurse, so
-  the depth limit is checked before anything deep is built.
+  PosList and scalars from them with an explicit stack. PyYAML's resolver
+  and constructors are not used (they read YAML 1.1, where `1:20` is 80,
+  and the unsafe ones build Python objects from tags), and neither is
+  libyaml's composer: it recurses in C, so about 100,000 nested `[` crash
+  the process. Events never recurse, and the depth limit is checked before
+  anything deep is built.
 - Each file is split into documents here (`---` / `...` at column 0), so a
   syntax error is charged to its own document and the ones after it are
   still read. Documents are parsed many at a time for speed; only when a
@@ -99,7 +100,8 @@ _IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*\Z")
 
 # --- Scalars as go-yaml v2 resolves them -------------------------------------
 
-# go-yaml v2 resolve.go: its table of words, YAML 1.1 booleans included.
+# sigs.k8s.io/yaml/goyaml.v2/resolve.go: its table of words, YAML 1.1 booleans
+# included (so `on: x` has the key true). Quoted scalars are never resolved.
 _WORDS: dict[str, Any] = {
     **dict.fromkeys(("", "~", "null", "Null", "NULL")),
     **dict.fromkeys(("y", "Y", "yes", "Yes", "YES", "on", "On", "ON"), True),
@@ -122,7 +124,11 @@ _GO_DOT_FLOAT = re.compile(r"\.[0-9]+(?:[eE][-+]?[0-9]+)?\Z")
 
 
 def _number(text: str) -> Any:
-    """go-yaml v2's reading of a plain scalar that starts like a number."""
+    """go-yaml v2's reading of a plain scalar that starts like a number.
+
+    Timestamps such as `2024-01-31` stay strings: go-yaml v2 hands them to
+    an `interface{}` (which is how Kubernetes decodes) as the original text.
+    """
     if text[0] == ".":
         return float(text) if _GO_DOT_FLOAT.match(text) else text
     plain = text.replace("_", "")
@@ -973,7 +979,9 @@ def load_sources(
             too_large=True,
         )
     if documents == 0:
-        names = ", ".join(escape(source.name) for source in sources) or "the upload"
+        names = ", ".join(escape(source.name) for source in sources[:3]) or "the upload"
+        if len(sources) > 3:
+            names += f" and {len(sources) - 3} more"
         verb = "hold" if len(sources) > 1 else "holds"
         raise UnusableInput(f"nothing to analyse: {names} {verb} no YAML or JSON content")
     objects: list[RawObject] = []

@@ -82,10 +82,13 @@ def _container(container: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
-def _sidecar(container: dict[str, Any]) -> dict[str, Any] | None:
-    """An init container with restartPolicy Always keeps serving its ports: keep those only."""
+def _init_container(container: dict[str, Any]) -> dict[str, Any]:
+    """An init container with restartPolicy Always keeps serving its ports: keep those only.
+
+    Others keep only their name, so list positions (and line numbers) stay aligned.
+    """
     if container.get("restartPolicy") != "Always":
-        return None
+        return _pick(container, ("name",))
     return {**_container(container), "restartPolicy": "Always"}
 
 
@@ -96,13 +99,7 @@ def _pod_spec(spec: Any) -> Any:
     if "containers" in spec:
         kept["containers"] = _each(spec["containers"], _container)
     if "initContainers" in spec:
-        init = spec["initContainers"]
-        if not isinstance(init, list):
-            kept["initContainers"] = _emptied(init)
-        else:
-            items = [_sidecar(c) if isinstance(c, dict) else _emptied(c) for c in init]
-            if kept_items := [item for item in items if item is not None]:
-                kept["initContainers"] = kept_items
+        kept["initContainers"] = _each(spec["initContainers"], _init_container)
     if "hostNetwork" in spec:
         kept["hostNetwork"] = _emptied(spec["hostNetwork"])
     return kept
@@ -161,15 +158,22 @@ def _namespace(body: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
+def sanitize_object(obj: RawObject) -> dict[str, Any] | None:
+    """One object reduced to the fields the analysis reads; None for kinds it does not use.
+
+    Every kept mapping key and list item stands at the same path as in the
+    upload, so the upload's line numbers still apply (see webapp.core.stored).
+    """
+    kind, version = obj.kind, obj.api_version
+    if kind == "NetworkPolicy" and version == POLICY_API_VERSION:
+        return _policy(obj.body)
+    if kind == "Namespace" and version == NAMESPACE_API_VERSION:
+        return _namespace(obj.body)
+    if version in WORKLOAD_API_VERSIONS.get(kind, ()):
+        return _workload(obj.body, kind)
+    return None
+
+
 def sanitize(objects: Sequence[RawObject]) -> list[dict[str, Any]]:
     """The objects the analysis uses, in upload order, reduced to the fields it reads."""
-    kept: list[dict[str, Any]] = []
-    for obj in objects:
-        kind, version = obj.kind, obj.api_version
-        if kind == "NetworkPolicy" and version == POLICY_API_VERSION:
-            kept.append(_policy(obj.body))
-        elif kind == "Namespace" and version == NAMESPACE_API_VERSION:
-            kept.append(_namespace(obj.body))
-        elif version in WORKLOAD_API_VERSIONS.get(kind, ()):
-            kept.append(_workload(obj.body, kind))
-    return kept
+    return [kept for obj in objects if (kept := sanitize_object(obj)) is not None]
