@@ -1,0 +1,41 @@
+"""The README stays true: set-up commands first, every command, option and finding id documented."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+import pytest
+
+from webapp.cli import cli
+from webapp.core.findings import CHECKS
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+def test_setup_commands_come_first() -> None:
+    head = "\n".join(README.splitlines()[:8])
+    for command in ("pip install .", "netpol-viz serve", "pytest"):
+        assert command in head
+
+
+@pytest.mark.parametrize("name", sorted(cli.commands))
+def test_every_command_and_option_is_in_the_readme(name: str) -> None:
+    command = cli.commands[name]
+    assert f"netpol-viz {name}" in README
+    for param in command.params:
+        if isinstance(param, click.Option):
+            assert any(opt in README for opt in param.opts if opt.startswith("--")), (
+                name,
+                param.opts,
+            )
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.id)
+def test_every_finding_id_is_in_the_readme(check: object) -> None:
+    assert f"`{check.id}`" in README  # type: ignore[attr-defined]
+
+
+def test_benchmark_figures_are_recorded() -> None:
+    assert re.search(r"\| *5,?000 pods", README), "measured benchmark table missing"
