@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from test_samples import cli
 
 POLICY = b"""\
