@@ -115,3 +115,27 @@ def test_version_and_help() -> None:
     text = cli("analyze", "--help").stdout.decode()
     for option in ("--format", "--output"):
         assert option in text
+
+
+def test_diff_takes_share_ids_from_the_web_database(tmp_path: Path) -> None:
+    from webapp import __version__
+    from webapp.core import SourceText, analyze
+    from webapp.web.storage import Storage
+
+    database = tmp_path / "netpol.sqlite3"
+    storage = Storage(database)
+    ids = []
+    for text in (POLICY, POLICY.replace(b"3306", b"3307")):
+        analysis = analyze([SourceText("db.yaml", text)])
+        saved = storage.save(
+            json.dumps(analysis.document), json.dumps(analysis.sanitized), __version__
+        )
+        ids.append(saved.id)
+    result = cli("diff", ids[0], f"/a/{ids[1]}", "--database", str(database), "--format", "json")
+    assert result.returncode == 1, result.stderr
+    changed = json.loads(result.stdout)
+    assert changed["changed"] is True
+    same = cli("diff", ids[0], ids[0], "--database", str(database))
+    assert same.returncode == 0, same.stderr
+    unknown = cli("diff", ids[0], "A" * 32, "--database", str(database))
+    assert unknown.returncode == 2 and b"share id" in unknown.stderr

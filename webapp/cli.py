@@ -205,9 +205,34 @@ def query(
     sys.exit(EXIT_OK if explanation.allowed else EXIT_NO)
 
 
-def _load_document(path: str) -> dict[str, Any]:
-    """An analysis document: a saved `analyze --format json` file, or manifests to analyse."""
+def _stored_document(reference: str, database: str | None) -> dict[str, Any] | None:
+    """The document of a share id or link (`/a/<id>`) in the web app's database, if any."""
     import json
+
+    from webapp.web import create_app
+    from webapp.web.storage import Storage, is_well_formed
+
+    analysis_id = reference.rstrip("/").rsplit("/", 1)[-1]
+    if not is_well_formed(analysis_id):
+        return None
+    app = create_app({"DATABASE": database} if database else None)
+    stored = Storage(app.config["DATABASE"]).load(analysis_id)
+    if stored is None:
+        return None
+    document: dict[str, Any] = json.loads(stored.document)
+    return document
+
+
+def _load_document(path: str, database: str | None = None) -> dict[str, Any]:
+    """An analysis document: a saved `analyze --format json` file, a share id of the
+    web app's database, or manifests to analyse."""
+    import json
+
+    if path != "-" and not os.path.exists(path):
+        stored = _stored_document(path, database)
+        if stored is not None:
+            return stored
+        _fail(f"{path} is neither a file or folder nor a stored analysis (share id)")
 
     if path != "-" and path.endswith(".json") and os.path.isfile(path):
         try:
@@ -240,18 +265,24 @@ def _load_document(path: str) -> dict[str, Any]:
     default=None,
     help="Write to FILE instead of standard output.",
 )
-def diff(old: str, new: str, fmt: str, output: str | None) -> None:
+@click.option(
+    "--database",
+    default=None,
+    help="The web app's database, for share ids (SQLite file path or SQLAlchemy URL).",
+)
+def diff(old: str, new: str, fmt: str, output: str | None, database: str | None) -> None:
     """What changes from OLD to NEW: flows added, removed, widened or narrowed,
     nodes and policies added or removed. Exit 0 no change, 1 changed.
 
-    OLD and NEW are each a file or folder of manifests, or a saved
-    `analyze --format json` document.
+    OLD and NEW are each a file or folder of manifests, a saved
+    `analyze --format json` document, or a share id (or /a/<id> link) stored
+    in the web app's database (--database, default: the one `serve` uses).
     """
     from webapp import exports
     from webapp.core.diff import diff_documents
     from webapp.review import diff_csv, diff_markdown, diff_text
 
-    before, after = _load_document(old), _load_document(new)
+    before, after = _load_document(old, database), _load_document(new, database)
     result = diff_documents(before, after)
     if fmt == "json":
         text = exports.to_json(result)

@@ -22,17 +22,7 @@ __all__ = [
     "analyze",
     "analyze_objects",
     "analyze_stored",
-    "decode_text",
 ]
-
-
-def decode_text(data: bytes) -> str:
-    """Text of an upload for excerpts: BOMs honoured, line endings as LF."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = data.decode("utf-16", errors="replace")
-    else:
-        text = data.decode("utf-8-sig", errors="replace")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 class Analysis:
@@ -78,10 +68,10 @@ def analyze(sources: Sequence[SourceText], limits: Limits = DEFAULT_LIMITS) -> A
     Raises UnusableInput when nothing in it can be analysed; per-document
     problems are reported in the result instead.
     """
-    from webapp.core.loader import load_sources
+    from webapp.core.loader import decode, load_sources
 
     objects, load_problems = load_sources(sources, limits)
-    texts = {s.name: decode_text(s.data) for s in sources}
+    texts = {s.name: decode(s) for s in sources}  # as the loader read them, for excerpts
     return analyze_objects(objects, tuple(load_problems), texts)
 
 
