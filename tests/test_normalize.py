@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
-import itertools
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from rawbuild import raw
 
 from webapp.core.loader import load_sources
 from webapp.core.model import (
@@ -27,37 +26,13 @@ from webapp.core.model import (
     Workload,
 )
 from webapp.core.normalize import build_inventory
-from webapp.core.raw import PosDict, PosList, RawObject, SourceText
+from webapp.core.raw import SourceText
 from webapp.core.sanitize import sanitize
 from webapp.core.selectors import Operator, Requirement, Selector
 
 # --- Builders ----------------------------------------------------------------------
 
 
-def _positioned(value: Any, line: int, lines: Iterator[int]) -> Any:
-    """Nested dicts and lists as PosDict/PosList; every key and item gets its own line."""
-    if isinstance(value, dict):
-        mapping = PosDict(line)
-        for key, item in value.items():
-            mapping.key_lines[key] = key_line = next(lines)
-            mapping[key] = _positioned(item, key_line, lines)
-        return mapping
-    if isinstance(value, list):
-        seq = PosList(line)
-        for item in value:
-            seq.item_lines.append(item_line := next(lines))
-            seq.append(_positioned(item, item_line, lines))
-        return seq
-    return value
-
-
-def raw(
-    obj: dict[str, Any], *, file: str = "up.yaml", document: int = 0, path: str = ""
-) -> RawObject:
-    lines = itertools.count(100 * document + 1)
-    body = _positioned(obj, 0, lines)
-    body.line = min(body.key_lines.values(), default=1)
-    return RawObject(file, document, path, body.line, body)
 
 
 def inventory(*objects: dict[str, Any], file: str = "up.yaml") -> Inventory:

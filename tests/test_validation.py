@@ -9,12 +9,11 @@ the field its path names.
 from __future__ import annotations
 
 import ipaddress
-import itertools
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import rawbuild
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -36,30 +35,10 @@ from webapp.core.validation import (
 # --- Building objects with line numbers --------------------------------------
 
 
-def _positioned(value: Any, line: int, lines: Iterator[int]) -> Any:
-    """Nested dicts and lists as PosDict/PosList; every key and item gets its own line."""
-    if isinstance(value, dict):
-        mapping = PosDict(line)
-        for key, item in value.items():
-            mapping.key_lines[key] = key_line = next(lines)
-            mapping[key] = _positioned(item, key_line, lines)
-        return mapping
-    if isinstance(value, list):
-        seq = PosList(line)
-        for item in value:
-            seq.item_lines.append(item_line := next(lines))
-            seq.append(_positioned(item, item_line, lines))
-        return seq
-    return value
-
-
 def raw(
     obj: dict[str, Any], *, path: str = "", file: str = "up.yaml", document: int = 0
 ) -> RawObject:
-    lines = itertools.count(10 * document + 1)
-    body = _positioned(obj, 0, lines)
-    body.line = min(body.key_lines.values(), default=1)
-    return RawObject(file, document, path, body.line, body)
+    return rawbuild.raw(obj, path=path, file=file, document=document, lines_per_document=10)
 
 
 def line_at(obj: RawObject, path: str) -> int:

@@ -22,6 +22,22 @@ EXIT_OK, EXIT_NO, EXIT_UNUSABLE, EXIT_BUG = 0, 1, 2, 3
 FORMATS = ("json", "csv", "md", "dot", "html")
 
 
+output_option = click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Write to FILE instead of standard output.",
+)
+
+
+def format_option(*choices: str) -> Callable[[Any], Any]:
+    """--format with `choices`, the first being the default."""
+    return click.option(
+        "--format", "fmt", type=click.Choice(choices), default=choices[0], show_default=True
+    )
+
+
 def _fail(message: str, problems: Sequence[Any] = ()) -> None:
     for p in problems:
         click.echo(format_problem(p), err=True)
@@ -90,14 +106,8 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, writable=True),
-    default=None,
-    help="Write to FILE instead of standard output.",
-)
+@format_option(*FORMATS)
+@output_option
 def analyze(paths: tuple[str, ...], fmt: str, output: str | None) -> None:
     """Analyse manifests (files, folders, or - for standard input).
 
@@ -163,9 +173,7 @@ def _report_problems(analysis: Any) -> None:
     default=None,
     help="Protocol (any protocol when omitted).",
 )
-@click.option(
-    "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True
-)
+@format_option("text", "json")
 def query(
     paths: tuple[str, ...],
     source: str,
@@ -251,20 +259,8 @@ def _load_document(path: str, database: str | None = None) -> dict[str, Any]:
 @cli.command()
 @click.argument("old", metavar="OLD")
 @click.argument("new", metavar="NEW")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(("text", "json", "csv", "md")),
-    default="text",
-    show_default=True,
-)
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, writable=True),
-    default=None,
-    help="Write to FILE instead of standard output.",
-)
+@format_option("text", "json", "csv", "md")
+@output_option
 @click.option(
     "--database",
     default=None,
@@ -302,20 +298,8 @@ def diff(old: str, new: str, fmt: str, output: str | None, database: str | None)
     show_default=True,
     help="Exit 1 when a finding has this severity or a higher one.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(("text", "json", "md", "sarif")),
-    default="text",
-    show_default=True,
-)
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, writable=True),
-    default=None,
-    help="Write to FILE instead of standard output.",
-)
+@format_option("text", "json", "md", "sarif")
+@output_option
 def check(paths: tuple[str, ...], fail_on: str, fmt: str, output: str | None) -> None:
     """Report findings for a CI gate: exit 1 when any reaches --fail-on.
 

@@ -109,19 +109,60 @@ def analyze_to_json(sources: Sequence[SourceText], limits: Limits) -> Result:
 Work = Callable[[Sequence[SourceText], Limits], Result]
 
 
-def _child(work: Work, sources: list[SourceText], limits: Limits, connection: Connection) -> None:
-    # The child lives for one analysis: the cyclic collector would only rescan the
+@dataclass(frozen=True)
+class Answer:
+    """A why / why not answer as JSON text, or which end of the question names no node."""
+
+    json: str | None = None
+    unknown: str | None = None
+    """"from" or "to" when that end names no node (or several)."""
+    message: str = ""
+    candidates: tuple[str, ...] = ()
+
+
+def explain_stored(
+    stored_input: str, source: str, target: str, protocol: str | None, port: int | None
+) -> Answer:
+    """Re-evaluate a stored input and explain traffic from `source` to `target` (as the CLI's
+    `query` names them); the answer is the JSON of `netpol-viz query --format json`.
+    """
+    from webapp.core import analyze_stored
+    from webapp.core.explain import explain
+    from webapp.core.model import Protocol
+    from webapp.review import UnknownNode, explanation_json, resolve_node
+
+    try:
+        analysis = analyze_stored(json.loads(stored_input))
+    except UnusableInput as error:
+        raise Unusable.of(error) from None
+    ids = []
+    for end, text in (("from", source), ("to", target)):
+        try:
+            ids.append(resolve_node(analysis, text))
+        except UnknownNode as error:
+            return Answer(unknown=end, message=str(error), candidates=error.candidates)
+    proto = Protocol(protocol) if protocol else None
+    explanation = explain(analysis.evaluator, ids[0], ids[1], proto, port)
+    return Answer(json=to_json(explanation_json(explanation, analysis)))
+
+
+def _child(function: Callable[..., Any], args: tuple[Any, ...], connection: Connection) -> None:
+    # The child lives for one call: the cyclic collector would only rescan the
     # millions of young objects that loading creates (about 3x slower on big uploads).
     gc.disable()
     try:
-        result = work(sources, limits)
-        message: tuple[str, Any] = ("ok", (result.document, result.sanitized))
+        message: tuple[str, Any] = ("ok", function(*args))
     except Unusable as error:
         message = ("unusable", (error.message, error.too_large, error.problems))
     except BaseException:  # a bug: report it, the parent logs it
         message = ("failed", traceback.format_exc())
     connection.send(message)
     connection.close()
+
+
+def _analyze_result(work: Work, sources: list[SourceText], limits: Limits) -> tuple[str, str]:
+    result = work(sources, limits)
+    return (result.document, result.sanitized)
 
 
 _context_lock = threading.Lock()
@@ -163,10 +204,21 @@ def run(
     """
     if timeout <= 0:
         return work(sources, limits)
+    return Result(*call(_analyze_result, (work, list(sources), limits), timeout))
+
+
+def call(function: Callable[..., Any], args: tuple[Any, ...], timeout: float) -> Any:
+    """`function(*args)` in a child process killed after `timeout` seconds (0: run it inline).
+
+    `function` is a module-level function and its arguments and result are
+    picklable (JSON texts, in practice). Raises what `run` raises.
+    """
+    if timeout <= 0:
+        return function(*args)
     context = _process_context()
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(  # type: ignore[attr-defined]
-        target=_child, args=(work, list(sources), limits, sender), daemon=True
+        target=_child, args=(function, args, sender), daemon=True
     )
     started = time.monotonic()
     child.start()
@@ -182,7 +234,7 @@ def run(
         receiver.close()
         _finish(child, started + timeout)
     if status == "ok":
-        return Result(*payload)
+        return payload
     if status == "unusable":
         raise Unusable(*payload)
     raise AnalysisFailed(payload)

@@ -1,20 +1,30 @@
-"""The JSON API (CONTRACT §4): create, read, export and revoke analyses.
+"""The JSON API (CONTRACT §4): create, read, export and revoke analyses; ask why one
+node can or cannot reach another; compare two analyses.
 
 There is deliberately no route that lists analyses: a share id is the only
 way to reach one. Documents are served as the JSON text that was stored.
+A why / why not question re-evaluates the stored input in a child process
+with the upload's time limit (`analysis.call`), so a pathological input
+stalls no server thread.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request, url_for
 
-from webapp.web.errors import Forbidden, NotFound
+from webapp.web import analysis as runner
+from webapp.web.errors import BadRequest, Forbidden, NotFound, TooLarge, WebError
+from webapp.web.security import loggable
 from webapp.web.storage import Deletion, StoredAnalysis
 from webapp.web.uploads import publish, sources_from_request, storage
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -71,7 +81,7 @@ def delete(analysis_id: str) -> Response:
 
 def _exporters() -> dict[str, tuple[str, Callable[[dict[str, Any]], str | bytes]]]:
     # Imported here so the API keeps working while an exporter is being built.
-    from webapp import exports, render
+    from webapp import exports, render, review
 
     return {
         "json": ("application/json", exports.to_json),
@@ -79,10 +89,11 @@ def _exporters() -> dict[str, tuple[str, Callable[[dict[str, Any]], str | bytes]
         "md": ("text/markdown; charset=utf-8", exports.to_markdown),
         "dot": ("text/vnd.graphviz; charset=utf-8", exports.to_dot),
         "html": ("text/html; charset=utf-8", render.standalone_html),
+        "review.md": ("text/markdown; charset=utf-8", review.review_markdown),
     }
 
 
-EXPORT_FORMATS = ("json", "csv", "md", "dot", "html")
+EXPORT_FORMATS = ("json", "csv", "md", "dot", "html", "review.md")
 
 
 @bp.get("/analyses/<analysis_id>/export.<fmt>")
@@ -95,3 +106,106 @@ def export(analysis_id: str, fmt: str) -> Response:
     filename = f"netpol-{analysis_id[:8]}.{fmt}"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+# --- why / why not ---------------------------------------------------------------------
+
+PROTOCOLS = ("TCP", "UDP", "SCTP")
+NAME_LIMIT = 1000
+"""Longest `from`/`to` accepted: a node id, NS/NAME or an address is far shorter."""
+PORT = re.compile(r"[0-9]{1,5}")
+
+
+def _query_end(parameter: str) -> str:
+    text = request.args.get(parameter, "").strip()
+    if not text:
+        raise BadRequest(
+            f"The parameter '{parameter}' is missing: give a node id, NS/NAME, "
+            "an inferred node's name, or an IP address or CIDR.",
+            details={"parameter": parameter, "candidates": []},
+        )
+    if len(text) > NAME_LIMIT:
+        raise BadRequest(
+            f"The parameter '{parameter}' is longer than {NAME_LIMIT} characters.",
+            details={"parameter": parameter, "candidates": []},
+        )
+    return text
+
+
+def _query_port() -> int | None:
+    text = request.args.get("port", "").strip()
+    if not text:
+        return None
+    number = int(text) if PORT.fullmatch(text) else 0
+    if not 1 <= number <= 65535:
+        raise BadRequest(
+            "The parameter 'port' must be a number from 1 to 65535.",
+            details={"parameter": "port"},
+        )
+    return number
+
+
+def _query_protocol() -> str | None:
+    text = request.args.get("protocol", "").strip().upper()
+    if not text or text == "ANY":
+        return None
+    if text not in PROTOCOLS:
+        raise BadRequest(
+            "The parameter 'protocol' must be TCP, UDP or SCTP (or left out for any protocol).",
+            details={"parameter": "protocol"},
+        )
+    return text
+
+
+@bp.get("/analyses/<analysis_id>/query")
+def query(analysis_id: str) -> Response:
+    """Why can (or can't) `from` reach `to`: the JSON of `netpol-viz query --format json`."""
+    stored = load_or_404(analysis_id)
+    source, target = _query_end("from"), _query_end("to")
+    port, protocol = _query_port(), _query_protocol()
+    if not stored.input:
+        raise BadRequest(
+            "This analysis was stored without its input, so it cannot be asked why: "
+            "upload the manifests again."
+        )
+    timeout = float(current_app.config["ANALYSIS_TIMEOUT"])
+    arguments = (stored.input, source, target, protocol, port)
+    try:
+        answer: runner.Answer = runner.call(runner.explain_stored, arguments, timeout)
+    except runner.Unusable as error:
+        raise BadRequest(error.message, error.problems) from None
+    except runner.AnalysisTimeout as error:
+        log.warning("query on %s… timed out after %g s", analysis_id[:8], timeout)
+        raise TooLarge(
+            f"Answering took longer than {error.seconds:g} s, the limit of this server."
+        ) from None
+    except runner.AnalysisFailed as error:
+        trace = "\n".join(loggable(line, 1000) for line in str(error).splitlines())
+        log.error("query on %s… failed:\n%s", analysis_id[:8], trace)
+        raise WebError(
+            "Internal error: the question could not be answered. It has been logged."
+        ) from None
+    if answer.json is None:
+        raise BadRequest(
+            f"{answer.unknown}: {answer.message}",
+            details={"parameter": answer.unknown, "candidates": list(answer.candidates)},
+        )
+    return Response(answer.json, mimetype=JSON)
+
+
+# --- diff ------------------------------------------------------------------------------
+
+
+def load_pair(old_id: str, new_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The two stored documents of a diff; 404 when either is unknown."""
+    old, new = load_or_404(old_id), load_or_404(new_id)
+    return json.loads(old.document), json.loads(new.document)
+
+
+@bp.get("/diff/<old_id>/<new_id>")
+def diff(old_id: str, new_id: str) -> Response:
+    """What changes from one stored analysis to another (as `netpol-viz diff --format json`)."""
+    from webapp.core.diff import diff_documents
+
+    old, new = load_pair(old_id, new_id)
+    return Response(runner.to_json(diff_documents(old, new)), mimetype=JSON)

@@ -9,7 +9,7 @@ answer, so a response never tells whether an id ever existed. A bug is a
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import Flask, current_app, jsonify, render_template, request
@@ -31,14 +31,27 @@ class WebError(Exception):
 
     status = 500
 
-    def __init__(self, message: str, problems: Sequence[dict[str, Any]] = ()) -> None:
+    def __init__(
+        self,
+        message: str,
+        problems: Sequence[dict[str, Any]] = (),
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.problems = list(problems)
+        self.details = dict(details or {})
+        """More keys of the JSON answer (e.g. `candidates` of a query naming no node)."""
 
 
 class NothingUsable(WebError):
     """The upload holds nothing that can be analysed (empty, binary, no manifests)."""
+
+    status = 400
+
+
+class BadRequest(WebError):
+    """A question the API cannot answer as asked (a missing parameter, a bad port)."""
 
     status = 400
 
@@ -64,10 +77,15 @@ def wants_json() -> bool:
     return request.path == "/api" or request.path.startswith("/api/")
 
 
-def error_response(status: int, message: str, problems: Sequence[dict[str, Any]] = ()) -> Response:
-    """The error as JSON `{"error", "problems"}` under /api, else the error page."""
+def error_response(
+    status: int,
+    message: str,
+    problems: Sequence[dict[str, Any]] = (),
+    details: Mapping[str, Any] | None = None,
+) -> Response:
+    """The error as JSON `{"error", "problems", ...details}` under /api, else the error page."""
     if wants_json():
-        response = jsonify({"error": message, "problems": list(problems)})
+        response = jsonify({"error": message, "problems": list(problems), **(details or {})})
         response.status_code = status
         return response
     try:
@@ -98,7 +116,7 @@ def describe_bytes(count: int) -> str:
 
 
 def handle_web_error(error: WebError) -> Response:
-    return error_response(error.status, error.message, error.problems)
+    return error_response(error.status, error.message, error.problems, error.details)
 
 
 def handle_http_exception(error: HTTPException) -> Response:
