@@ -25,7 +25,7 @@ import colorsys
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -369,9 +369,17 @@ def _rule_refs(
     return out
 
 
-def _edge_order(flows: list[dict[str, Any]]) -> list[int]:
-    """Flow indexes to draw, rule-allowed first, at most EDGE_BUDGET of them."""
-    ranked = sorted(range(len(flows)), key=lambda i: bool(flows[i].get("defaultAllow")))
+Rank = Callable[[Mapping[str, Any]], int]
+"""Which flows to draw first when there are more than EDGE_BUDGET: lowest rank first."""
+
+
+def _rule_first(flow: Mapping[str, Any]) -> int:
+    return int(bool(flow.get("defaultAllow")))
+
+
+def _edge_order(flows: list[dict[str, Any]], rank: Rank = _rule_first) -> list[int]:
+    """Flow indexes to draw, lowest rank (rule-allowed) first, at most EDGE_BUDGET of them."""
+    ranked = sorted(range(len(flows)), key=lambda i: rank(flows[i]))
     return sorted(ranked[:EDGE_BUDGET])
 
 
@@ -438,13 +446,14 @@ def _add_edges(
     vis_id: Mapping[str, int],
     policies: list[dict[str, Any]],
     policy_index: dict[str, int],
+    order: list[int],
 ) -> list[dict[str, Any]]:
-    """One vis edge per drawn flow (see `_edge_order`); returns the side-panel details."""
+    """One vis edge per drawn flow (`order`: their indexes); returns the side-panel details."""
     flows = list(document.get("flows", []))
     names = {n["id"]: visible_text(n.get("name", n["id"])) for n in document.get("nodes", [])}
     styles = edge_styles()
     details = []
-    for edge_id, flow_index in enumerate(_edge_order(flows)):
+    for edge_id, flow_index in enumerate(order):
         flow = flows[flow_index]
         default_allow = bool(flow.get("defaultAllow"))
         label = port_label(flow)
@@ -512,13 +521,37 @@ def _add_clusters(
     return views
 
 
+def _finding_views(
+    document: Mapping[str, Any], vis_id: Mapping[str, int]
+) -> list[dict[str, Any]]:
+    """Per finding (document order), the vis ids of the nodes a click on it highlights.
+
+    Its own nodes; for a finding that names only policies, the nodes those
+    policies select. Ids the document does not list are left out.
+    """
+    selects = {p["id"]: p.get("selects") or [] for p in document.get("policies", [])}
+    views = []
+    for finding in document.get("findings") or []:
+        ids = list(finding.get("nodes") or [])
+        if not ids:
+            ids = [n for p in finding.get("policies") or [] for n in selects.get(p, [])]
+        views.append({"nodes": list(dict.fromkeys(vis_id[i] for i in ids if i in vis_id))})
+    return views
+
+
 def view_data(document: Mapping[str, Any]) -> dict[str, Any]:
     """Everything the diagram page's script needs, as JSON-ready data.
 
     vis ids: document node i is vis node i, cluster n is "cluster:<n>", drawn
     edge j is vis edge j; `nodeDetails`, `edgeDetails` and `clusters` are
-    indexed the same way.
+    indexed the same way, and `findings` like the document's findings.
     """
+    view, _ = _view(document, _rule_first)
+    return view
+
+
+def _view(document: Mapping[str, Any], rank: Rank) -> tuple[dict[str, Any], list[int]]:
+    """The view of `view_data`, and the flow index of each drawn edge."""
     graph = build_graph(document)
     placed = cluster_layout(graph)
     found = _Clusters.of(graph)
@@ -529,7 +562,8 @@ def view_data(document: Mapping[str, Any]) -> dict[str, Any]:
 
     net = Network(directed=True)
     node_details = _add_nodes(net, nodes, graph, placed, found)
-    edge_details = _add_edges(net, document, vis_id, policies, policy_index)
+    order = _edge_order(flows, rank)
+    edge_details = _add_edges(net, document, vis_id, policies, policy_index, order)
     cluster_views = _add_clusters(net, graph, placed, found, vis_id)
     groups = {found.group[key]: _group_style(found.color[key]) for key in found.members}
     large = len(nodes) > COLLAPSE_THRESHOLD
@@ -539,7 +573,7 @@ def view_data(document: Mapping[str, Any]) -> dict[str, Any]:
     for view in cluster_views:
         view["node"] = collapsed_nodes[view["id"]]
     default_allow = sum(1 for flow in flows if flow.get("defaultAllow"))
-    return {
+    view = {
         "version": 1,
         "nodes": [node for node in net.nodes if isinstance(node["id"], int)],
         "edges": net.edges,
@@ -558,7 +592,156 @@ def view_data(document: Mapping[str, Any]) -> dict[str, Any]:
             "defaultAllow": default_allow - sum(1 for d in edge_details if d.get("defaultAllow")),
         },
         "counts": {"nodes": len(nodes), "flows": len(flows), "defaultAllow": default_allow},
+        "findings": _finding_views(document, vis_id),
     }
+    return view, order
+
+
+# --- The diff page ----------------------------------------------------------
+
+DIFF_COLORS = {
+    "added": "#2e7d32",
+    "removed": "#c62828",
+    "changed": "#ef8f00",
+    "unchanged": "#b0bec5",
+}
+"""Edge and border colours of the diff page: green, red, amber, and a faded grey."""
+CHANGED_FLOW = ("changed", "widened", "narrowed")
+BEFORE = " (before)"
+"""Suffix of the old version of a changed policy (a policy name has no spaces)."""
+
+
+def diff_status(change: str) -> str:
+    """The colour key of a flow's change: widened and narrowed are drawn as changed."""
+    return "changed" if change in CHANGED_FLOW else change
+
+
+def _old_refs(flow: Mapping[str, Any], renamed: set[str]) -> dict[str, Any]:
+    """A removed flow whose rules point at the old version of each changed policy."""
+    copy = dict(flow)
+    for side in ("egress", "ingress"):
+        copy[side] = [
+            {**ref, "policy": ref["policy"] + BEFORE} if ref["policy"] in renamed else ref
+            for ref in flow.get(side) or []
+        ]
+    return copy
+
+
+def union_document(
+    old: Mapping[str, Any], new: Mapping[str, Any], diff: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Both analyses as one document to draw, and the change of each added or removed node.
+
+    Nodes, flows and policies of `new`, then those only `old` has. Each flow
+    carries its `change` (added, removed, changed, widened, narrowed or
+    unchanged); a changed policy's old version is kept as "<id> (before)" so
+    the rules of a removed flow show the text that allowed it.
+    """
+    new_ids = {n["id"] for n in new.get("nodes") or []}
+    removed_nodes = [n for n in old.get("nodes") or [] if n["id"] not in new_ids]
+    node_change = {n["id"]: "added" for n in diff["nodes"]["added"]}
+    node_change.update({n["id"]: "removed" for n in removed_nodes})
+
+    changed_policies = set(diff["policies"]["changed"])
+    new_policy_ids = {p["id"] for p in new.get("policies") or []}
+    policies = list(new.get("policies") or [])
+    for policy in old.get("policies") or []:
+        if policy["id"] not in new_policy_ids:
+            policies.append(policy)
+        elif policy["id"] in changed_policies:
+            policies.append({**policy, "id": policy["id"] + BEFORE})
+
+    change = {(c["source"], c["target"]): c["change"] for c in diff["flows"]["changed"]}
+    added = {(f["source"], f["target"]) for f in diff["flows"]["added"]}
+    flows: list[dict[str, Any]] = []
+    for flow in new.get("flows") or []:
+        key = (flow["source"], flow["target"])
+        flows.append({**flow, "change": change.get(key, "added" if key in added else "unchanged")})
+    for flow in diff["flows"]["removed"]:
+        flows.append({**_old_refs(flow, changed_policies), "change": "removed"})
+
+    document = {
+        "version": 1,
+        "nodes": list(new.get("nodes") or []) + removed_nodes,
+        "flows": flows,
+        "policies": policies,
+        "findings": [],
+        "problems": [],
+    }
+    return document, node_change
+
+
+def _changes_first(flow: Mapping[str, Any]) -> int:
+    return 2 * (flow["change"] == "unchanged") + _rule_first(flow)
+
+
+def _diff_edge(
+    edge: dict[str, Any], detail: dict[str, Any], change: str, old_flow: Mapping[str, Any] | None
+) -> None:
+    """Colour a drawn edge of the diff page by its change, and say the change in its label."""
+    status = diff_status(change)
+    color = DIFF_COLORS[status]
+    detail["change"] = change
+    if status == "unchanged":
+        edge["color"] = {"color": color, "highlight": "#d32f2f", "hover": "#d32f2f", "opacity": 0.5}
+        edge["font"] = {"color": "#90a4ae"}
+        edge["width"] = 1
+        edge["title"] = "unchanged\n" + edge["title"]
+        return
+    edge["color"] = {"color": color, "highlight": color, "hover": color}
+    edge["width"] = 3
+    if status == "changed" and old_flow is not None:
+        before = port_label(old_flow)
+        edge["label"] = f"{before} → {edge['label']}"
+        detail["before"] = ["all traffic"] if old_flow.get("allTraffic") else port_ranges(old_flow)
+        edge["title"] = f"{change}: {before} → " + edge["title"]
+    else:
+        edge["label"] = ("+ " if status == "added" else "− ") + edge["label"]
+        edge["title"] = f"{change}\n" + edge["title"]
+
+
+def _diff_node(node: dict[str, Any], detail: dict[str, Any], change: str, fill: str) -> None:
+    color = DIFF_COLORS[change]
+    background = (node.get("color") or {}).get("background", fill)
+    box = {"background": background, "border": color}
+    node["color"] = {**box, "highlight": box, "hover": box}
+    node["borderWidth"] = 4
+    node["label"] = f"({change})\n{node['label']}"
+    node["title"] = f"{change}\n{node['title']}"
+    detail["change"] = change
+
+
+def diff_view_data(
+    old: Mapping[str, Any], new: Mapping[str, Any], diff: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The diagram of a diff (`webapp.core.diff.diff_documents(old, new)`) for app.js.
+
+    The view of `view_data` drawn over the union of both analyses: flows
+    added in green, removed in red, changed in amber (labelled before →
+    after), unchanged faded; added and removed nodes get a border of their
+    colour. `edgeDetails[j].change` and `nodeDetails[i].change` say what
+    changed; `diff` holds the colours and the diff's summary.
+    """
+    document, node_change = union_document(old, new, diff)
+    old_flows = {(f["source"], f["target"]): f for f in old.get("flows") or []}
+    view, order = _view(document, _changes_first)
+    for edge, detail, index in zip(view["edges"], view["edgeDetails"], order, strict=True):
+        flow = document["flows"][index]
+        before = old_flows.get((flow["source"], flow["target"]))
+        _diff_edge(edge, detail, flow["change"], before)
+    for index, node in enumerate(view["nodes"]):
+        change = node_change.get(document["nodes"][index]["id"])
+        if change:
+            detail = view["nodeDetails"][index]
+            fill = view["clusters"][detail["cluster"]]["color"]
+            _diff_node(node, detail, change, fill)
+    styles = view["edgeStyles"]
+    for status, color in DIFF_COLORS.items():
+        styles["diff-" + status] = {"width": 3, "color": {"color": color, "highlight": color}}
+    styles["diff-unchanged"]["color"]["opacity"] = 0.5
+    view["mode"] = "diff"
+    view["diff"] = {"colors": DIFF_COLORS, "summary": dict(diff["summary"])}
+    return view
 
 
 # --- The offline file -------------------------------------------------------

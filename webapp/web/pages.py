@@ -1,7 +1,9 @@
-"""The HTML pages: upload, sample gallery, and the diagram page `/a/<id>` (the share link).
+"""The HTML pages: upload, sample gallery, the diagram page `/a/<id>` (the share link),
+its printable review report `/a/<id>/report`, and the diff of two analyses
+(`/diff` to upload or name both, `/diff/<old-id>/<new-id>` to share).
 
-Errors of an upload re-render the upload page with the message (never a
-JSON body in the browser); an unknown analysis is the error page's 404.
+Errors of an upload re-render the upload (or diff) page with the message
+(never a JSON body in the browser); an unknown analysis is the error page's 404.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +19,19 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from werkzeug import Response
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from webapp.web.api import share_url
-from webapp.web.errors import NotFound, TooLarge, WebError, describe_bytes
+from webapp.web.api import load_or_404, load_pair, share_url
+from webapp.web.errors import NotFound, NothingUsable, TooLarge, WebError, describe_bytes
 from webapp.web.samples import find_sample, list_samples, sample_sources
-from webapp.web.uploads import publish, sources_from_request, storage
+from webapp.web.storage import ID_PATTERN
+from webapp.web.uploads import (
+    Analysed,
+    analyse,
+    form_sources,
+    publish,
+    sources_from_request,
+    storage,
+    store,
+)
 
 bp = Blueprint("pages", __name__)
 
@@ -93,9 +105,7 @@ def sample(slug: str) -> Response:
 
 @bp.get("/a/<analysis_id>")
 def analysis(analysis_id: str) -> str:
-    stored = storage().load(analysis_id)
-    if stored is None:
-        raise NotFound()
+    stored = load_or_404(analysis_id)
     from webapp.render import view_data  # lazily: the API must not depend on the diagram code
 
     document = json.loads(stored.document)
@@ -103,6 +113,10 @@ def analysis(analysis_id: str) -> str:
         "share": share_url(analysis_id),
         "delete": url_for("api.delete", analysis_id=analysis_id),
         "api": url_for("api.read", analysis_id=analysis_id),
+        "query": url_for("api.query", analysis_id=analysis_id),
+        "report": url_for("pages.report", analysis_id=analysis_id),
+        "reviewMd": url_for("api.export", analysis_id=analysis_id, fmt="review.md"),
+        "compare": url_for("pages.diff_form", before=analysis_id),
     }
     for fmt in EXPORTS:
         urls[fmt] = url_for("api.export", analysis_id=analysis_id, fmt=fmt)
@@ -115,5 +129,161 @@ def analysis(analysis_id: str) -> str:
         meta={
             "createdAt": stored.created_at.isoformat(timespec="seconds"),
             "version": stored.netpol_viz_version,
+        },
+    )
+
+
+@bp.get("/a/<analysis_id>/report")
+def report(analysis_id: str) -> str:
+    """The printable review report: summary, coverage, findings, flows, namespace matrix."""
+    from webapp.web.report import report_data
+
+    stored = load_or_404(analysis_id)
+    document = json.loads(stored.document)
+    return render_template(
+        "report.html",
+        report=report_data(document),
+        urls={
+            "analysis": url_for("pages.analysis", analysis_id=analysis_id),
+            "reviewMd": url_for("api.export", analysis_id=analysis_id, fmt="review.md"),
+        },
+        meta={
+            "createdAt": stored.created_at.isoformat(timespec="seconds"),
+            "version": stored.netpol_viz_version,
+        },
+    )
+
+
+# --- diff -------------------------------------------------------------------------------
+
+SIDES = ("before", "after")
+
+
+def share_id(text: str) -> str:
+    """The id in what was typed in a diff form's share-link box: an id, `/a/<id>` or a URL."""
+    text = text.strip()
+    tail = text.rsplit("/a/", 1)[-1] if "/a/" in text else text
+    return tail.split("?", 1)[0].split("#", 1)[0].strip("/")
+
+
+def diff_url(old_id: str, new_id: str) -> str:
+    """`/diff/<old>/<new>`, under BASE_URL when configured; never built from the request's Host."""
+    path = url_for("pages.diff", old_id=old_id, new_id=new_id)
+    base = current_app.config.get("BASE_URL")
+    if base:
+        return str(base).rstrip("/") + path[len(request.script_root) :]
+    return path
+
+
+def render_diff_form(
+    status: int = 200,
+    error: str | None = None,
+    problems: Sequence[dict[str, Any]] = (),
+    values: dict[str, str] | None = None,
+) -> tuple[str, int]:
+    config = current_app.config
+    html = render_template(
+        "diff_form.html",
+        sides=SIDES,
+        values=values or {},
+        limits={
+            "max_bytes": config["MAX_UPLOAD_BYTES"],
+            "max_documents": config["MAX_DOCUMENTS"],
+            "analysis_timeout": config["ANALYSIS_TIMEOUT"],
+        },
+        error=error,
+        problems=list(problems),
+    )
+    return html, status
+
+
+@bp.get("/diff")
+def diff_form() -> tuple[str, int]:
+    values = {f"{side}_id": request.args.get(side, "")[:200] for side in SIDES}
+    return render_diff_form(values=values)
+
+
+@dataclass(frozen=True, slots=True)
+class _Side:
+    """One side of a posted diff: an existing analysis, or an upload analysed but not stored."""
+
+    existing: str = ""
+    analysed: Analysed | None = None
+
+
+class UnknownSide(WebError):
+    """A side of a posted diff names no stored analysis (the same answer for any reason)."""
+
+    status = 404
+
+
+def _side(side: str) -> _Side:
+    """Read and analyse one side of the posted form; errors name the side."""
+    label = side.capitalize()
+    sources = form_sources(request, f"{side}_manifests", f"{side}_text")
+    given_id = request.form.get(f"{side}_id", "").strip()
+    if sources and given_id:
+        raise NothingUsable(f"{label}: give files, pasted text or a share link, not both.")
+    if given_id:
+        analysis_id = share_id(given_id)
+        if not (ID_PATTERN.fullmatch(analysis_id) and storage().exists(analysis_id)):
+            raise UnknownSide(
+                f"{label}: no analysis has this share link (it is wrong, or it was deleted)."
+            )
+        return _Side(existing=analysis_id)
+    if not sources:
+        raise NothingUsable(
+            f"{label}: nothing to compare: choose files, paste manifests or give a share link."
+        )
+    try:
+        return _Side(analysed=analyse(sources))
+    except WebError as error:
+        error.message = f"{label}: {error.message}"
+        raise
+
+
+@bp.post("/diff")
+def diff_upload() -> Response | tuple[str, int]:
+    """Analyse (or look up) both sides, store the uploads, and open the diff page."""
+    values: dict[str, str] = {}
+    try:
+        try:
+            values = {
+                key: request.form.get(key, "")
+                for side in SIDES
+                for key in (f"{side}_id", f"{side}_text")
+            }
+            sides = [_side(side) for side in SIDES]
+        except RequestEntityTooLarge:
+            limit = describe_bytes(current_app.config["MAX_UPLOAD_BYTES"])
+            raise TooLarge(f"The upload is too large: the limit is {limit} in all.") from None
+    except WebError as error:
+        if error.status not in (400, 404, 413):
+            raise
+        return render_diff_form(error.status, error.message, error.problems, values)
+    # Stored only once both sides are analysed, so a refused side leaves nothing behind.
+    ids = [store(side.analysed).id if side.analysed else side.existing for side in sides]
+    return redirect(url_for("pages.diff", old_id=ids[0], new_id=ids[1]), 303)
+
+
+@bp.get("/diff/<old_id>/<new_id>")
+def diff(old_id: str, new_id: str) -> str:
+    """The shareable diff page: one diagram of both analyses, and the tables of changes."""
+    from webapp.core.diff import diff_documents
+    from webapp.render import diff_view_data
+    from webapp.web.report import diff_tables
+
+    old, new = load_pair(old_id, new_id)
+    changes = diff_documents(old, new)
+    return render_template(
+        "diff.html",
+        view=diff_view_data(old, new, changes),
+        tables=diff_tables(changes, old, new),
+        urls={
+            "share": diff_url(old_id, new_id),
+            "before": url_for("pages.analysis", analysis_id=old_id),
+            "after": url_for("pages.analysis", analysis_id=new_id),
+            "api": url_for("api.diff", old_id=old_id, new_id=new_id),
+            "form": url_for("pages.diff_form", before=old_id, after=new_id),
         },
     )

@@ -60,13 +60,18 @@ def sources_from_request(request: Request) -> list[SourceText]:
 
 
 def _form_sources(request: Request) -> list[SourceText]:
+    return form_sources(request, FILE_FIELD, TEXT_FIELD)
+
+
+def form_sources(request: Request, file_field: str, text_field: str) -> list[SourceText]:
+    """The files of `file_field` and the text of `text_field` of a posted form."""
     sources = []
-    for upload in request.files.getlist(FILE_FIELD):
+    for upload in request.files.getlist(file_field):
         data = upload.read()
         # A file input left empty still sends a part with no name and no bytes.
         if upload.filename or data:
             sources.append(SourceText(upload.filename or "upload.yaml", data))
-    text = request.form.get(TEXT_FIELD, "")
+    text = request.form.get(text_field, "")
     if text.strip():
         sources.append(SourceText(TEXT_NAME, text.encode("utf-8")))
     return sources
@@ -79,6 +84,23 @@ def limits() -> Limits:
 
 def publish(sources: Sequence[SourceText]) -> Published:
     """Analyse and store an upload; raises WebError for anything but success."""
+    return store(analyse(sources))
+
+
+@dataclass(frozen=True, slots=True)
+class Analysed:
+    """An upload analysed but not yet stored (so that a diff stores both sides or neither)."""
+
+    result: analysis.Result
+    names: str
+    """The first file names, for the log."""
+    size: int
+    files: int
+    started: float
+
+
+def analyse(sources: Sequence[SourceText]) -> Analysed:
+    """Analyse an upload within the limits; raises WebError for anything but success."""
     if not sources:
         raise NothingUsable(NOTHING_UPLOADED)
     bounds = limits()
@@ -105,14 +127,20 @@ def publish(sources: Sequence[SourceText]) -> Published:
         trace = "\n".join(loggable(line, 1000) for line in str(error).splitlines())
         log.error("analysis failed for %d files (%s):\n%s", len(sources), names, trace)
         raise WebError("Internal error: the analysis failed. It has been logged.") from None
+    return Analysed(result, names, size, len(sources), started)
+
+
+def store(analysed: Analysed) -> Published:
+    """Save an analysed upload under a new share id."""
+    result = analysed.result
     saved = storage().save(result.document, result.sanitized, webapp.__version__)
     log.info(
         "analysis %s… stored: %d files (%s), %d bytes, %.2f s",
         saved.id[:8],
-        len(sources),
-        names,
-        size,
-        time.monotonic() - started,
+        analysed.files,
+        analysed.names,
+        analysed.size,
+        time.monotonic() - analysed.started,
     )
     return Published(saved.id, saved.delete_token, result.document)
 

@@ -1,0 +1,215 @@
+"""What the printable review report and the diff page's tables show, as data for templates.
+
+The report has the sections of `webapp.review.review_markdown` (summary,
+isolation coverage, findings, flows by namespace pair, namespace matrix,
+problems) and counts them the same way; the templates escape every string.
+The diff tables list the changes of `webapp.core.diff.diff_documents` with
+node names in place of ids.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from webapp.exports import format_ports, format_rule_ref, format_source, node_index, node_title
+from webapp.review import EXTERNAL, namespace_matrix, severity_counts
+
+Doc = Mapping[str, Any]
+Node = Mapping[str, Any]
+
+
+def _namespace_of(node: Node | None) -> str:
+    # As webapp.review groups nodes: external blocks together, then by namespace.
+    if not node or node.get("type") == "ipblock":
+        return EXTERNAL
+    return str(node.get("namespace") or "(no namespace)")
+
+
+def share(part: int, whole: int) -> dict[str, Any]:
+    """`part` of `whole` with its rounded percentage, as the Markdown report writes it."""
+    percent = round(100 * part / whole) if whole else 0
+    return {
+        "count": part,
+        "total": whole,
+        "percent": percent,
+        "text": f"{part} of {whole} ({percent}%)",
+    }
+
+
+def _isolated(nodes: Iterable[Node], direction: str) -> int:
+    return sum(1 for n in nodes if (n.get("isolated") or {}).get(direction))
+
+
+def coverage(document: Doc) -> dict[str, Any]:
+    """How many workloads are isolated for ingress, egress and both, overall and per namespace."""
+    workloads = [n for n in document.get("nodes") or () if n.get("type") == "workload"]
+    total = len(workloads)
+    both = sum(
+        1
+        for n in workloads
+        if (n.get("isolated") or {}).get("ingress") and (n.get("isolated") or {}).get("egress")
+    )
+    by_namespace: dict[str, list[Node]] = defaultdict(list)
+    for node in workloads:
+        by_namespace[_namespace_of(node)].append(node)
+    return {
+        "workloads": total,
+        "ingress": share(_isolated(workloads, "ingress"), total),
+        "egress": share(_isolated(workloads, "egress"), total),
+        "both": share(both, total),
+        "namespaces": [
+            {
+                "name": name,
+                "workloads": len(nodes),
+                "ingress": share(_isolated(nodes, "ingress"), len(nodes)),
+                "egress": share(_isolated(nodes, "egress"), len(nodes)),
+            }
+            for name, nodes in sorted(by_namespace.items())
+        ],
+    }
+
+
+def _finding_rows(document: Doc) -> list[dict[str, Any]]:
+    nodes = node_index(document)
+    return [
+        {
+            "severity": str(f.get("severity", "")),
+            "rule": str(f.get("rule", "")),
+            "message": str(f.get("message", "")),
+            "where": format_source(f.get("source")),
+            "nodes": [node_title(nodes.get(str(n)), str(n)) for n in f.get("nodes") or ()],
+            "policies": [str(p) for p in f.get("policies") or ()],
+        }
+        for f in document.get("findings") or ()
+    ]
+
+
+def flow_groups(document: Doc) -> list[dict[str, Any]]:
+    """Flows grouped by (source namespace, target namespace), groups sorted by that pair."""
+    nodes = node_index(document)
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for flow in document.get("flows") or ():
+        source, target = nodes.get(str(flow.get("source"))), nodes.get(str(flow.get("target")))
+        refs = [
+            format_rule_ref(r) for r in (flow.get("egress") or []) + (flow.get("ingress") or [])
+        ]
+        groups[(_namespace_of(source), _namespace_of(target))].append(
+            {
+                "source": node_title(source, str(flow.get("source"))),
+                "target": node_title(target, str(flow.get("target"))),
+                "ports": format_ports(flow),
+                "allowedBy": refs,
+            }
+        )
+    return [
+        {"source": pair[0], "target": pair[1], "flows": flows}
+        for pair, flows in sorted(groups.items())
+    ]
+
+
+def matrix(document: Doc) -> dict[str, Any]:
+    """The namespace-by-namespace matrix of `webapp.review.namespace_matrix`, row by row.
+
+    Each cell has the allowed and possible node pairs and a `level` for its
+    shading: none, some or all of the possible pairs allowed ("" when no pair
+    is possible).
+    """
+    names, cells = namespace_matrix(document)
+    rows = []
+    for source in names:
+        row = []
+        for target in names:
+            allowed, possible = cells[(source, target)]
+            level = ""
+            if possible:
+                level = "none" if not allowed else "all" if allowed >= possible else "some"
+            row.append({"target": target, "allowed": allowed, "possible": possible, "level": level})
+        rows.append({"source": source, "cells": row})
+    return {"names": names, "rows": rows}
+
+
+def report_data(document: Doc) -> dict[str, Any]:
+    """Everything the report page shows, in its section order."""
+    nodes = list(document.get("nodes") or ())
+    workloads = [n for n in nodes if n.get("type") == "workload"]
+    findings = list(document.get("findings") or ())
+    summary = document.get("summary") or {}
+    pods = summary.get("pods")
+    if not isinstance(pods, int):
+        pods = sum(int(n.get("pods") or 0) for n in workloads)
+    return {
+        "summary": {
+            "workloads": len(workloads),
+            "pods": pods,
+            "inferred": sum(1 for n in nodes if n.get("type") == "inferred"),
+            "ipblocks": sum(1 for n in nodes if n.get("type") == "ipblock"),
+            "policies": len(document.get("policies") or ()),
+            "flows": len(document.get("flows") or ()),
+            "problems": len(document.get("problems") or ()),
+        },
+        "severities": severity_counts(findings),
+        "coverage": coverage(document),
+        "findings": _finding_rows(document),
+        "flowGroups": flow_groups(document),
+        "matrix": matrix(document),
+        "problems": [
+            {
+                "severity": str(p.get("severity", "")),
+                "where": format_source(p),
+                "message": str(p.get("message", "")),
+            }
+            for p in document.get("problems") or ()
+        ],
+    }
+
+
+# --- the diff page's tables ----------------------------------------------------------
+
+
+def _kind(node: Node) -> str:
+    if node.get("type") == "workload":
+        return str(node.get("kind") or "workload")
+    return "external addresses" if node.get("type") == "ipblock" else "inferred"
+
+
+def diff_tables(diff: Doc, old: Doc, new: Doc) -> dict[str, Any]:
+    """The changes of a diff with node names: flows added, removed and changed, nodes
+    (workloads, inferred nodes, address blocks) added and removed, policies."""
+    nodes = {**node_index(old), **node_index(new)}
+
+    def name(node_id: Any) -> str:
+        return node_title(nodes.get(str(node_id)), str(node_id))
+
+    def flow_row(flow: Mapping[str, Any]) -> dict[str, str]:
+        return {
+            "source": name(flow["source"]),
+            "target": name(flow["target"]),
+            "ports": format_ports(flow),
+        }
+
+    return {
+        "summary": dict(diff["summary"]),
+        "changed": bool(diff["changed"]),
+        "flowsAdded": [flow_row(f) for f in diff["flows"]["added"]],
+        "flowsRemoved": [flow_row(f) for f in diff["flows"]["removed"]],
+        "flowsChanged": [
+            {
+                "source": name(c["source"]),
+                "target": name(c["target"]),
+                "change": str(c["change"]),
+                "before": format_ports(c["old"]),
+                "after": format_ports(c["new"]),
+            }
+            for c in diff["flows"]["changed"]
+        ],
+        "nodesAdded": [{"name": name(n["id"]), "kind": _kind(n)} for n in diff["nodes"]["added"]],
+        "nodesRemoved": [
+            {"name": name(n["id"]), "kind": _kind(n)} for n in diff["nodes"]["removed"]
+        ],
+        "policies": {
+            kind: [str(p) for p in diff["policies"][kind]]
+            for kind in ("added", "removed", "changed")
+        },
+    }
