@@ -1,7 +1,10 @@
 /*
  * netpol-viz diagram page: reads the JSON data island (#view-data, built by
  * webapp/render.py) and drives vis-network: clusters that collapse and expand,
- * filters, the side panel, copy link and PNG download.
+ * filters, the side panel, findings that highlight their part of the diagram,
+ * the why / why not tool (asks the query API), copy link and PNG download.
+ * The diff page uses the same script: its view has mode "diff", edges
+ * coloured by change and `change` in the node and edge details.
  *
  * Every uploaded string goes into the page with textContent or as a vis
  * string title (vis 9 sets those with innerText); nothing here parses text
@@ -57,10 +60,24 @@
     return document.getElementById(id);
   }
 
+  function clear(node) {
+    while (node.firstChild) node.removeChild(node.firstChild);
+  }
+
+  /** A reason or sentence from the API as a sentence: capital first letter, final period. */
+  function sentence(text) {
+    var value = String(text === null || text === undefined ? "" : text);
+    value = value.charAt(0).toUpperCase() + value.slice(1);
+    return /[.!?]$/.test(value) ? value : value + ".";
+  }
+
   // --- the data ---------------------------------------------------------------
 
   var details = view.nodeDetails;
   var clusters = view.clusters;
+  var diffMode = view.mode === "diff";
+  var visIdOf = new Map(details.map(function (d, index) { return [d.id, index]; }));
+  var policyIndex = new Map(view.policies.map(function (p, index) { return [p.id, index]; }));
   var edgeById = new Map();
   var outEdges = details.map(function () { return []; });
   var inEdges = details.map(function () { return []; });
@@ -96,6 +113,8 @@
     search: "",
     namespace: null,
     focus: null,
+    hideUnchanged: false,
+    highlight: null, // {finding, nodes: Set of vis ids, edges: Set of vis edge ids}
   };
   var visibleCount = 0;
 
@@ -163,8 +182,63 @@
     var label = plural(group.ids.length, "flow");
     var title = label + " from " + shown(labelOf(from)) + " to " + shown(labelOf(to));
     if (group.defaultAllow) title += "\n" + group.defaultAllow + " open by default";
+    if (diffMode) {
+      var c = group.changes;
+      var changed = group.ids.length - c.added - c.removed - c.unchanged;
+      var status = c.unchanged === group.ids.length ? "unchanged"
+        : c.added === group.ids.length ? "added"
+        : c.removed === group.ids.length ? "removed" : "changed";
+      style = Object.assign({}, style, view.edgeStyles["diff-" + status]);
+      var parts = [];
+      if (c.added) parts.push("+" + c.added);
+      if (c.removed) parts.push("−" + c.removed);
+      if (changed) parts.push("~" + changed);
+      if (parts.length) label += " (" + parts.join(" ") + ")";
+      title += "\n" + c.added + " added, " + c.removed + " removed, " + changed + " changed";
+    }
     var edge = { id: "agg:" + from + ">" + to, from: from, to: to, label: label, title: title };
     return Object.assign(edge, style);
+  }
+
+  // --- highlight: a finding's nodes and the flows between them; the rest dimmed ------
+
+  var HIGHLIGHT = "#d32f2f";
+  var HIGHLIGHT_SHADOW = { enabled: true, color: "rgba(211,47,47,0.85)", size: 18, x: 0, y: 0 };
+  var NO_SHADOW = { enabled: false };
+  var DIMMED = 0.2;
+
+  function nodeLit(id) {
+    var lit = state.highlight.nodes;
+    if (typeof id === "number") return lit.has(id);
+    return clusters[clusterById.get(id)].members.some(function (member) { return lit.has(member); });
+  }
+
+  /** Opacity, border and glow set on every drawn node, so that clearing a highlight resets them. */
+  function decorateNode(node) {
+    var base = typeof node.borderWidth === "number" ? node.borderWidth : view.options.nodes.borderWidth;
+    var lit = state.highlight !== null && nodeLit(node.id);
+    node.opacity = state.highlight !== null && !lit ? DIMMED : 1;
+    node.borderWidth = lit ? Math.max(base, 4) : base;
+    node.shadow = lit ? HIGHLIGHT_SHADOW : NO_SHADOW;
+    return node;
+  }
+
+  function edgeLit(edge) {
+    var lit = state.highlight.edges;
+    if (typeof edge.id === "number") return lit.has(edge.id);
+    return aggregates.get(edge.id).ids.some(function (id) { return lit.has(id); });
+  }
+
+  function decorateEdge(edge) {
+    if (state.highlight === null) return edge;
+    if (edgeLit(edge)) {
+      return Object.assign({}, edge, {
+        color: { color: HIGHLIGHT, highlight: HIGHLIGHT, hover: HIGHLIGHT },
+        width: 4,
+      });
+    }
+    var base = edge.color && typeof edge.color === "object" ? edge.color : view.options.edges.color;
+    return Object.assign({}, edge, { color: Object.assign({}, base, { opacity: DIMMED }) });
   }
 
   function labelOf(nodeId) {
@@ -244,6 +318,7 @@
       if (!visible.has(edge.from) || !visible.has(edge.to)) return;
       var info = view.edgeDetails[index];
       if (state.hideDefault && info.defaultAllow) return;
+      if (state.hideUnchanged && info.change === "unchanged") return;
       var from = representative(edge.from, visible);
       var to = representative(edge.to, visible);
       if (from === edge.from && to === edge.to) {
@@ -254,11 +329,13 @@
       var key = "agg:" + from + ">" + to;
       var group = aggregates.get(key);
       if (!group) {
-        group = { from: from, to: to, ids: [], defaultAllow: 0 };
+        group = { from: from, to: to, ids: [], defaultAllow: 0,
+                  changes: { added: 0, removed: 0, unchanged: 0 } };
         aggregates.set(key, group);
       }
       group.ids.push(edge.id);
       if (info.defaultAllow) group.defaultAllow += 1;
+      if (info.change in group.changes) group.changes[info.change] += 1;
     });
     aggregates.forEach(function (group) {
       wantEdges.push(aggregateEdge(group.from, group.to, group));
@@ -267,8 +344,8 @@
     var leaving = nodes.getIds().filter(function (id) { return !wantNodes.has(id); });
     nodes.remove(leaving);
     edges.clear();
-    nodes.update(Array.from(wantNodes.values()));
-    edges.add(wantEdges);
+    nodes.update(Array.from(wantNodes.values()).map(decorateNode));
+    edges.add(wantEdges.map(decorateEdge));
     updateStatus();
   }
 
@@ -365,6 +442,11 @@
   });
 
   network.on("click", function (params) {
+    var source = params.event && params.event.srcEvent;
+    if (source && source.shiftKey && why && params.nodes.length && typeof params.nodes[0] === "number") {
+      why.pick(params.nodes[0]);
+      return;
+    }
     if (params.nodes.length) {
       select(params.nodes[0]);
     } else if (params.edges.length) {
@@ -457,6 +539,9 @@
       var item = el("li", entry.info.defaultAllow ? "peer by-default" : "peer");
       item.appendChild(button(nameOf(peer), function () { reveal(peer); }));
       item.appendChild(el("span", "ports", " " + portsOf(entry).join(", ")));
+      if (entry.info.change && entry.info.change !== "unchanged") {
+        item.appendChild(el("span", "diff-tag diff-" + changeClass(entry.info.change), " " + entry.info.change));
+      }
       item.appendChild(button("why?", function () { showEdge(edgeId); }, "link-button why"));
       list.appendChild(item);
     });
@@ -505,10 +590,19 @@
       ["Egress", d.type === "ipblock" ? null : isolationText(isolated.egress, policies.egress, "egress")],
       ["Source", source],
     ]);
+    if (d.change) {
+      panel.appendChild(el("p", "diff-note diff-" + d.change, d.change === "added"
+        ? "Added: only the after version has it."
+        : "Removed: only the before version had it."));
+    }
     var actions = el("p", "actions");
     actions.appendChild(button("Focus on its neighbourhood", function () { setFocus(id); }, "small"));
     if (nodes.get(id)) {
       actions.appendChild(button("Collapse its namespace", function () { collapse(d.cluster); }, "small"));
+    }
+    if (why) {
+      actions.appendChild(button("Why / why not from here", function () { why.set("from", id); }, "small"));
+      actions.appendChild(button("… to here", function () { why.set("to", id); }, "small"));
     }
     panel.appendChild(actions);
     peerList("Can reach", outEdges[id], "to");
@@ -553,7 +647,17 @@
     if (!entry) return;
     var edge = entry.edge, info = entry.info;
     clearPanel(nameOf(edge.from) + " → " + nameOf(edge.to));
+    if (info.change) panel.appendChild(diffNote(entry));
     addFacts([["Ports", tagList(portsOf(entry))]]);
+    if (why) {
+      var ask = el("p", "actions");
+      ask.appendChild(button("Why / why not, for one port", function () {
+        why.set("from", edge.from, true);
+        why.set("to", edge.to, true);
+        byId("why-port").focus();
+      }, "small"));
+      panel.appendChild(ask);
+    }
     if (info.defaultAllow) {
       panel.appendChild(el("p", "by-default-note",
         "Open by default: no policy isolates " + shown(nameOf(edge.from)) + " for egress or " +
@@ -571,6 +675,24 @@
       }
       refs.forEach(function (ref) { panel.appendChild(ruleBlock(ref, direction)); });
     });
+  }
+
+  function changeClass(change) {
+    return change === "widened" || change === "narrowed" ? "changed" : change;
+  }
+
+  function diffNote(entry) {
+    var info = entry.info;
+    var text = {
+      added: "Added: the after version allows this flow; the before version did not.",
+      removed: "Removed: the before version allowed this flow; the after version does not.",
+      unchanged: "Unchanged: both versions allow it on the same ports.",
+    }[info.change];
+    if (!text) {
+      var after = (info.ports || [entry.edge.label.split(" → ").pop()]).join(", ");
+      text = sentence(info.change + ": before " + (info.before || []).join(", ") + " → after " + after);
+    }
+    return el("p", "diff-note diff-" + changeClass(info.change), text);
   }
 
   function showAggregate(key) {
@@ -643,6 +765,10 @@
   });
   bind("hide-default", "change", function (event) {
     state.hideDefault = event.target.checked;
+    render();
+  });
+  bind("hide-unchanged", "change", function (event) {
+    state.hideUnchanged = event.target.checked;
     render();
   });
   bind("clear-focus", "click", function () { setFocus(null); });
@@ -740,6 +866,255 @@
     }, "image/png");
   });
 
+  // --- findings ---------------------------------------------------------------
+
+  var findingButtons = Array.prototype.slice.call(document.querySelectorAll(".finding-toggle[data-finding]"));
+
+  function highlightFinding(index) {
+    var finding = (view.findings || [])[index];
+    if (!finding) return;
+    if (state.highlight && state.highlight.finding === index) {
+      clearHighlight();
+      return;
+    }
+    var members = new Set(finding.nodes);
+    var lit = new Set();
+    view.edges.forEach(function (edge) {
+      if (members.has(edge.from) && members.has(edge.to)) lit.add(edge.id);
+    });
+    state.highlight = { finding: index, nodes: members, edges: lit };
+    members.forEach(function (id) { state.expanded.add(details[id].cluster); });
+    render();
+    var drawn = Array.from(members).filter(function (id) { return nodes.get(id); });
+    if (drawn.length) network.fit({ nodes: drawn, animation: false });
+    showFindingState();
+  }
+
+  function clearHighlight() {
+    state.highlight = null;
+    render();
+    showFindingState();
+  }
+
+  function showFindingState() {
+    var active = state.highlight ? state.highlight.finding : null;
+    findingButtons.forEach(function (node) {
+      var on = Number(node.dataset.finding) === active;
+      node.setAttribute("aria-pressed", on ? "true" : "false");
+      node.parentNode.classList.toggle("active", on);
+    });
+    var clearButton = byId("clear-highlight");
+    if (clearButton) clearButton.hidden = active === null;
+    document.body.dataset.highlight = active === null ? "" : String(active);
+  }
+
+  findingButtons.forEach(function (node) {
+    node.addEventListener("click", function () { highlightFinding(Number(node.dataset.finding)); });
+  });
+  bind("clear-highlight", "click", clearHighlight);
+
+  // --- why / why not -------------------------------------------------------------
+
+  /** The why / why not tool: two node lists, port and protocol, and the query API's answer. */
+  function whyTool(section, form) {
+    var fromList = byId("why-from");
+    var toList = byId("why-to");
+    var result = byId("why-result");
+    var nextPick = "from";
+    var asked = 0;
+
+    function optionText(id) {
+      var d = details[id];
+      if (d.type === "ipblock") return nameOf(id) + " (external)";
+      if (d.type === "inferred") return nameOf(id) + " (inferred)";
+      return nameOf(id);
+    }
+
+    var order = details.map(function (_, i) { return i; }).sort(function (a, b) {
+      var left = optionText(a), right = optionText(b);
+      return left < right ? -1 : left > right ? 1 : 0;
+    });
+    [fromList, toList].forEach(function (list) {
+      var fragment = document.createDocumentFragment();
+      order.forEach(function (id) {
+        var option = document.createElement("option");
+        option.value = details[id].id;
+        option.textContent = shown(optionText(id));
+        fragment.appendChild(option);
+      });
+      list.appendChild(fragment);
+    });
+    section.hidden = false;
+
+    function say(className, text) {
+      clear(result);
+      result.appendChild(el("p", className, text));
+    }
+
+    function nodeName(ref) {
+      var index = visIdOf.get(ref.id);
+      return index !== undefined ? nameOf(index) : ref.name;
+    }
+
+    function excerpt(check) {
+      var index = policyIndex.get(check.policy);
+      if (index === undefined || check.rule === null) return null;
+      var rule = (view.policies[index].rules[check.direction] || [])[check.rule];
+      if (!rule || !rule.text) return null;
+      var box = el("details", "why-excerpt");
+      box.appendChild(el("summary", null, "YAML"));
+      var pre = el("pre", "yaml");
+      pre.textContent = shownBlock(rule.text);
+      box.appendChild(pre);
+      return box;
+    }
+
+    function ruleItem(check) {
+      var matched = check.reason === "matched";
+      var item = el("li", "why-rule " + (matched ? "matched" : "unmatched"));
+      var head = check.rule === null
+        ? check.policy + " (no " + check.direction + " rules)"
+        : check.policy + " · spec." + check.direction + "[" + check.rule + "]";
+      item.appendChild(el("span", "rule-head", head));
+      var where = check.source && check.source.file
+        ? check.source.file + (check.source.line ? ":" + check.source.line : "") : null;
+      if (where) item.appendChild(el("span", "rule-where", where));
+      var text = matched ? "Allows " + check.portsText + "." : sentence(check.reasonText);
+      if (check.missingPorts && check.missingPorts.length) {
+        text += " Missing: " + check.missingPorts.join(", ") + ".";
+      } else if (check.reason === "port-not-matched") {
+        text += " It allows " + check.portsText + ".";
+      }
+      item.appendChild(el("span", "why-reason", text));
+      item.appendChild(el("code", "reason-code", check.reason));
+      var yaml = excerpt(check);
+      if (yaml) item.appendChild(yaml);
+      return item;
+    }
+
+    function sideBlock(answer, key) {
+      var side = answer[key];
+      var node = key === "egress" ? answer.source : answer.target;
+      var box = el("div", "why-side why-" + key + (side.isolated ? " isolated" : " open"));
+      box.appendChild(el("h3", null, (key === "egress" ? "Egress from " : "Ingress to ") + nodeName(node)));
+      if (!side.isolated) {
+        box.appendChild(el("p", "why-open", sentence(side.reasonText)));
+        return box;
+      }
+      box.appendChild(el("p", null, "Isolated by " + side.policies.join(", ") +
+        "; its rules allow " + side.portsText + "."));
+      var list = el("ul", "why-rules");
+      side.rules.forEach(function (check) { list.appendChild(ruleItem(check)); });
+      box.appendChild(list);
+      return box;
+    }
+
+    function show(answer) {
+      clear(result);
+      var verdict = el("p", "why-verdict " + (answer.allowed ? "allowed" : "denied"));
+      verdict.appendChild(el("strong", null, answer.allowed ? "Allowed" : "Denied"));
+      verdict.appendChild(el("span", null, " " + sentence(answer.sentence)));
+      result.appendChild(verdict);
+      result.appendChild(sideBlock(answer, "egress"));
+      result.appendChild(sideBlock(answer, "ingress"));
+      document.body.dataset.why = answer.allowed ? "allowed" : "denied";
+    }
+
+    function refused(answer, status) {
+      say("error-message", answer.error || "The server answered " + status + ".");
+      if (answer.candidates && answer.candidates.length) {
+        result.appendChild(el("p", "hint", "Close names: " + answer.candidates.join(", ")));
+      }
+      document.body.dataset.why = "error";
+    }
+
+    function selectPair(from, to) {
+      var pair = [visIdOf.get(from), visIdOf.get(to)].filter(function (id) {
+        return id !== undefined && nodes.get(id);
+      });
+      var between = outEdges[visIdOf.get(from)] || [];
+      var edge = between.filter(function (edgeId) {
+        return edgeById.get(edgeId).edge.to === visIdOf.get(to) && edges.get(edgeId);
+      });
+      network.setSelection({ nodes: pair, edges: edge }, { unselectAll: true, highlightEdges: false });
+    }
+
+    function ask() {
+      var from = fromList.value, to = toList.value;
+      if (!from || !to) {
+        say("hint", "Choose a From and a To node first (or shift-click two nodes).");
+        return;
+      }
+      var params = new URLSearchParams({ from: from, to: to });
+      var port = byId("why-port").value.trim();
+      var protocol = byId("why-protocol").value;
+      if (port) params.set("port", port);
+      if (protocol) params.set("protocol", protocol);
+      var ticket = ++asked;
+      say("hint", "Asking…");
+      document.body.dataset.why = "asking";
+      selectPair(from, to);
+      fetch(form.dataset.queryUrl + "?" + params.toString(), {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      })
+        .then(function (response) {
+          return response.json().then(
+            function (answer) { return { response: response, answer: answer }; },
+            function () { return { response: response, answer: {} }; }
+          );
+        })
+        .then(function (reply) {
+          if (ticket !== asked) return; // a newer question was asked meanwhile
+          if (reply.response.ok) show(reply.answer);
+          else refused(reply.answer, reply.response.status);
+        })
+        .catch(function (error) {
+          if (ticket === asked) refused({ error: "The question failed: " + error.message }, 0);
+        });
+    }
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      ask();
+    });
+    bind("why-swap", "click", function () {
+      var from = fromList.value;
+      fromList.value = toList.value;
+      toList.value = from;
+      if (fromList.value && toList.value) ask();
+    });
+
+    return {
+      ask: ask,
+      /** Set one end; with both set, ask (unless `quiet`). */
+      set: function (end, id, quiet) {
+        (end === "from" ? fromList : toList).value = details[id].id;
+        nextPick = end === "from" ? "to" : "from";
+        section.scrollIntoView({ block: "nearest" });
+        if (!quiet && fromList.value && toList.value) ask();
+      },
+      /** Shift-click: the first node picked is From, the second To, then ask. */
+      pick: function (id) {
+        if (nextPick === "from") {
+          fromList.value = details[id].id;
+          toList.value = "";
+          nextPick = "to";
+          say("hint", "From: " + shown(nameOf(id)) + ". Now shift-click the To node.");
+          network.selectNodes([id]);
+        } else {
+          toList.value = details[id].id;
+          nextPick = "from";
+          ask();
+        }
+      },
+    };
+  }
+
+  var whySection = byId("why");
+  var whyForm = byId("why-form");
+  var why = whySection && whyForm && whyForm.dataset.queryUrl ? whyTool(whySection, whyForm) : null;
+
   // --- start ------------------------------------------------------------------
 
   render();
@@ -755,6 +1130,14 @@
     expand: expand,
     collapse: collapse,
     reveal: reveal,
+    highlightFinding: highlightFinding,
+    clearHighlight: clearHighlight,
+    /** What a finding click lit: {finding, nodes, edges} (vis ids), or null. */
+    highlighted: function () {
+      var h = state.highlight;
+      return h && { finding: h.finding, nodes: Array.from(h.nodes), edges: Array.from(h.edges) };
+    },
+    why: why,
     domPointOfNode: function (id) {
       return network.canvasToDOM(network.getPositions([id])[id]);
     },

@@ -469,6 +469,7 @@ EXPORTS = [
     pytest.param("md", "text/markdown", id="md"),
     pytest.param("dot", "text/vnd.graphviz", id="dot"),
     pytest.param("html", "text/html", id="html"),
+    pytest.param("review.md", "text/markdown", id="review-md"),
 ]
 
 

@@ -228,6 +228,10 @@ def test_share_page_renders_the_stored_analysis(app: Flask, client: FlaskClient)
         "md": f"{api}/export.md",
         "dot": f"{api}/export.dot",
         "html": f"{api}/export.html",
+        "reviewMd": f"{api}/export.review.md",
+        "query": f"{api}/query",
+        "report": f"/a/{analysis_id}/report",
+        "compare": f"/diff?before={analysis_id}",
     }
     assert_security_headers(response, private=True)
     for url in context["urls"].values():

@@ -672,7 +672,8 @@ def union_document(
 
 
 def _changes_first(flow: Mapping[str, Any]) -> int:
-    return 2 * (flow["change"] == "unchanged") + _rule_first(flow)
+    """Added, removed and changed flows before unchanged ones; rule-allowed first in each."""
+    return 2 * int(flow["change"] == "unchanged") + _rule_first(flow)
 
 
 def _diff_edge(

@@ -92,7 +92,7 @@ class Explanation:
     def sentence(self) -> str:
         """One line: the verdict and, for a denial, the side that refuses and why."""
         if self.port is not None:
-            what = f"{self.protocol or 'any protocol'} port {self.port}"
+            what = f"{self.protocol} {self.port}" if self.protocol else f"port {self.port}"
         else:
             what = f"{self.protocol} traffic" if self.protocol is not None else "traffic"
         if self.allowed:

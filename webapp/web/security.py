@@ -36,6 +36,9 @@ HEADERS = {
 
 PRIVATE_PREFIXES = ("/a/", "/diff/", "/api/")
 """Paths whose responses describe one uploaded cluster: never indexed, never cached."""
+PRIVATE_PATHS = ("/api", "/diff")
+"""Also private: the diff form carries share ids (`?before=<id>`) and, after an error,
+the pasted manifests."""
 
 PRIVATE_HEADERS = {"X-Robots-Tag": "noindex", "Cache-Control": "no-store"}
 
@@ -45,7 +48,7 @@ def add_headers(response: Response) -> Response:
     for name, value in HEADERS.items():
         response.headers[name] = value
     path = request.path
-    if path.startswith(PRIVATE_PREFIXES) or path == "/api":
+    if path.startswith(PRIVATE_PREFIXES) or path in PRIVATE_PATHS:
         for name, value in PRIVATE_HEADERS.items():
             response.headers[name] = value
     return response
