@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +27,6 @@ from browserfixtures import (
     ServerProcess,
     hostile_document,
     large_manifests,
-    launch_chromium,
-    require_chromium,
     running_server,
     wait_ready,
 )
@@ -66,29 +63,7 @@ def expected_nodes(files: list[Path]) -> int:
 # --- fixtures -------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    require_chromium()  # no point starting a server for tests that will skip
-    with running_server(tmp_path_factory.mktemp("server")) as running:
-        yield running
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = launch_chromium(playwright)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def context(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    yield context
-    context.close()
 
 
 @pytest.fixture

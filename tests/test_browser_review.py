@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +19,6 @@ import pytest
 from browserfixtures import (
     PageWatch,
     ServerProcess,
-    launch_chromium,
-    require_chromium,
-    running_server,
     wait_ready,
 )
 
@@ -53,29 +49,7 @@ def rule_line(slug: str, file: str) -> int:
 # --- fixtures (as in test_browser.py) -------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    require_chromium()
-    with running_server(tmp_path_factory.mktemp("server")) as running:
-        yield running
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = launch_chromium(playwright)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def context(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    yield context
-    context.close()
 
 
 @pytest.fixture

@@ -26,21 +26,7 @@ from webapp.web.security import CONTENT_SECURITY_POLICY, loggable
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
 
 
-@pytest.fixture
-def app(tmp_path: Path) -> Flask:
-    return make_app(tmp_path)
 
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
-@pytest.fixture
-def created(client: FlaskClient) -> dict[str, Any]:
-    response = upload(client, ("article.yaml", ARTICLE))
-    assert response.status_code == 201, response.get_data(as_text=True)
-    return response.get_json()
 
 
 def files_of(document: dict[str, Any]) -> set[str]:

@@ -28,14 +28,6 @@ pytestmark = pytest.mark.skipif(
 Rendered = list[tuple[str, dict[str, Any]]]
 
 
-@pytest.fixture
-def app(tmp_path: Path) -> Flask:
-    return make_app(tmp_path)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 @contextmanager

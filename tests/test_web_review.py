@@ -61,21 +61,7 @@ spec:
 CONFIG_MAP = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"
 
 
-@pytest.fixture
-def app(tmp_path: Path) -> Flask:
-    return make_app(tmp_path)
 
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
-@pytest.fixture
-def created(client: FlaskClient) -> dict[str, Any]:
-    response = upload(client, ("article.yaml", ARTICLE))
-    assert response.status_code == 201, response.get_data(as_text=True)
-    return response.get_json()
 
 
 def store(app: Flask, document: dict[str, Any], stored_input: str = "[]") -> str:
