@@ -301,3 +301,22 @@ def test_check_unusable_input_exits_2(tmp_path: Path) -> None:
     result = cli("check", str(tmp_path / "x.yaml"))
     assert result.returncode == 2
     assert result.stdout == ""
+
+
+SCHEMA = Path(__file__).resolve().parent / "data" / "sarif-2.1.0-rtm.5.json"
+
+
+def test_sarif_validates_against_the_sarif_2_1_0_json_schema(tmp_path: Path) -> None:
+    import jsonschema
+
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft4Validator(schema)
+    out = tmp_path / "netpol.sarif"
+    cli("check", HIGH, "--format", "sarif", "--output", str(out))
+    sarif = json.loads(out.read_text(encoding="utf-8"))
+    errors = sorted(validator.iter_errors(sarif), key=lambda e: list(e.path))
+    assert not errors, [f"{list(e.path)}: {e.message}" for e in errors[:5]]
+    assert sarif["runs"][0]["results"], "the sample has findings to validate"
+    broken = json.loads(json.dumps(sarif))
+    broken["runs"][0]["results"][0]["level"] = "fatal"
+    assert not validator.is_valid(broken)  # the check can fail
