@@ -307,3 +307,11 @@ def test_packaged_static_files_carry_the_security_headers(client: FlaskClient) -
 def test_the_app_finds_templates_and_static_in_the_data_folders(app: Flask) -> None:
     assert Path(app.template_folder or "") == webapp.data_dir("templates")
     assert Path(app.static_folder or "") == webapp.data_dir("static")
+
+
+def test_policies_only_summary_counts_inferred_pod_groups(client: FlaskClient) -> None:
+    response = upload(client, ("policy.yaml", POLICY_ONLY))
+    page = client.get(response.get_json()["url"]).get_data(as_text=True)
+    inferred = response.get_json()["analysis"]["summary"]["inferred"]
+    assert inferred == 1  # deny-all selects every pod of default: "default: any pod"
+    assert f"<strong>{inferred}</strong> inferred pod groups" in page
