@@ -231,35 +231,63 @@ def _namespace_of(node: Mapping[str, Any] | None) -> str:
     return str(node.get("namespace") or "(no namespace)")
 
 
-def _coverage_section(document: Doc) -> list[str]:
+def share(part: int, whole: int) -> dict[str, Any]:
+    """`part` of `whole` with its rounded percentage, as the Markdown report writes it."""
+    percent = round(100 * part / whole) if whole else 0
+    return {
+        "count": part,
+        "total": whole,
+        "percent": percent,
+        "text": f"{part} of {whole} ({percent}%)",
+    }
+
+
+def _isolated(nodes: Iterable[Mapping[str, Any]], direction: str) -> int:
+    return sum(1 for n in nodes if (n.get("isolated") or {}).get(direction))
+
+
+def coverage(document: Doc) -> dict[str, Any]:
+    """How many workloads are isolated for ingress, egress and both, overall and per namespace."""
     workloads = [n for n in document.get("nodes") or () if n.get("type") == "workload"]
-    if not workloads:
-        return ["No workloads uploaded: isolation of real pods cannot be measured."]
-
-    def isolated(nodes: Sequence[Mapping[str, Any]], direction: str) -> int:
-        return sum(1 for n in nodes if (n.get("isolated") or {}).get(direction))
-
-    def share(part: int, whole: int) -> str:
-        return f"{part} of {whole} ({round(100 * part / whole)}%)"
-
     total = len(workloads)
     both = sum(
         1
         for n in workloads
         if (n.get("isolated") or {}).get("ingress") and (n.get("isolated") or {}).get("egress")
     )
+    by_namespace: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for node in workloads:
+        by_namespace[_namespace_of(node)].append(node)
+    return {
+        "workloads": total,
+        "ingress": share(_isolated(workloads, "ingress"), total),
+        "egress": share(_isolated(workloads, "egress"), total),
+        "both": share(both, total),
+        "namespaces": [
+            {
+                "name": name,
+                "workloads": len(nodes),
+                "ingress": share(_isolated(nodes, "ingress"), len(nodes)),
+                "egress": share(_isolated(nodes, "egress"), len(nodes)),
+            }
+            for name, nodes in sorted(by_namespace.items())
+        ],
+    }
+
+
+def _coverage_section(document: Doc) -> list[str]:
+    cov = coverage(document)
+    if not cov["workloads"]:
+        return ["No workloads uploaded: isolation of real pods cannot be measured."]
     lines = [
-        f"- Isolated for ingress: {share(isolated(workloads, 'ingress'), total)}",
-        f"- Isolated for egress: {share(isolated(workloads, 'egress'), total)}",
-        f"- Isolated in both directions: {share(both, total)}",
+        f"- Isolated for ingress: {cov['ingress']['text']}",
+        f"- Isolated for egress: {cov['egress']['text']}",
+        f"- Isolated in both directions: {cov['both']['text']}",
         "",
     ]
-    by_ns: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    for n in workloads:
-        by_ns[_namespace_of(n)].append(n)
     rows = [
-        (ns, len(nodes), isolated(nodes, "ingress"), isolated(nodes, "egress"))
-        for ns, nodes in sorted(by_ns.items())
+        (ns["name"], ns["workloads"], ns["ingress"]["count"], ns["egress"]["count"])
+        for ns in cov["namespaces"]
     ]
     return lines + _table(("Namespace", "Workloads", "Isolated ingress", "Isolated egress"), rows)
 
@@ -283,28 +311,46 @@ def _findings_section(document: Doc) -> list[str]:
     return [f"{len(rows)} findings: {counts}.", "", *_table(header, rows)]
 
 
-def _flows_by_pair(document: Doc) -> list[str]:
+def flow_groups(document: Doc) -> list[dict[str, Any]]:
+    """Flows grouped by (source namespace, target namespace), groups sorted by that pair."""
     nodes = node_index(document)
-    groups: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
-    for f in document.get("flows") or ():
-        src, dst = nodes.get(str(f.get("source"))), nodes.get(str(f.get("target")))
-        groups[(_namespace_of(src), _namespace_of(dst))].append(f)
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for flow in document.get("flows") or ():
+        source, target = nodes.get(str(flow.get("source"))), nodes.get(str(flow.get("target")))
+        refs = [
+            format_rule_ref(r) for r in (flow.get("egress") or []) + (flow.get("ingress") or [])
+        ]
+        groups[(_namespace_of(source), _namespace_of(target))].append(
+            {
+                "source": node_title(source, str(flow.get("source"))),
+                "target": node_title(target, str(flow.get("target"))),
+                "ports": format_ports(flow),
+                "allowedBy": refs,
+            }
+        )
+    return [
+        {"source": pair[0], "target": pair[1], "flows": flows}
+        for pair, flows in sorted(groups.items())
+    ]
+
+
+def _flows_by_pair(document: Doc) -> list[str]:
+    groups = flow_groups(document)
     if not groups:
         return ["No allowed flows."]
     lines: list[str] = []
-    for (src_ns, dst_ns), flows in sorted(groups.items()):
-        lines += ["", f"### {md(src_ns)} → {md(dst_ns)} ({len(flows)})", ""]
-        rows = []
-        for f in flows:
-            refs = [format_rule_ref(r) for r in (f.get("egress") or []) + (f.get("ingress") or [])]
-            rows.append(
-                (
-                    title(nodes.get(str(f.get("source"))), str(f.get("source"))),
-                    title(nodes.get(str(f.get("target"))), str(f.get("target"))),
-                    format_ports(f),
-                    "; ".join(refs) or "no policy isolates either side",
-                )
+    for group in groups:
+        flows = group["flows"]
+        lines += ["", f"### {md(group['source'])} → {md(group['target'])} ({len(flows)})", ""]
+        rows = [
+            (
+                f["source"],
+                f["target"],
+                f["ports"],
+                "; ".join(f["allowedBy"]) or "no policy isolates either side",
             )
+            for f in flows
+        ]
         lines += _table(("Source", "Target", "Ports", "Allowed by"), rows)
     return lines[1:]
 

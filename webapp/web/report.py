@@ -9,66 +9,14 @@ node names in place of ids.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from webapp.exports import format_ports, format_rule_ref, format_source, node_index, node_title
-from webapp.review import EXTERNAL, namespace_matrix, severity_counts
+from webapp.exports import format_ports, format_source, node_index, node_title
+from webapp.review import coverage, flow_groups, namespace_matrix, severity_counts
 
 Doc = Mapping[str, Any]
 Node = Mapping[str, Any]
-
-
-def _namespace_of(node: Node | None) -> str:
-    # As webapp.review groups nodes: external blocks together, then by namespace.
-    if not node or node.get("type") == "ipblock":
-        return EXTERNAL
-    return str(node.get("namespace") or "(no namespace)")
-
-
-def share(part: int, whole: int) -> dict[str, Any]:
-    """`part` of `whole` with its rounded percentage, as the Markdown report writes it."""
-    percent = round(100 * part / whole) if whole else 0
-    return {
-        "count": part,
-        "total": whole,
-        "percent": percent,
-        "text": f"{part} of {whole} ({percent}%)",
-    }
-
-
-def _isolated(nodes: Iterable[Node], direction: str) -> int:
-    return sum(1 for n in nodes if (n.get("isolated") or {}).get(direction))
-
-
-def coverage(document: Doc) -> dict[str, Any]:
-    """How many workloads are isolated for ingress, egress and both, overall and per namespace."""
-    workloads = [n for n in document.get("nodes") or () if n.get("type") == "workload"]
-    total = len(workloads)
-    both = sum(
-        1
-        for n in workloads
-        if (n.get("isolated") or {}).get("ingress") and (n.get("isolated") or {}).get("egress")
-    )
-    by_namespace: dict[str, list[Node]] = defaultdict(list)
-    for node in workloads:
-        by_namespace[_namespace_of(node)].append(node)
-    return {
-        "workloads": total,
-        "ingress": share(_isolated(workloads, "ingress"), total),
-        "egress": share(_isolated(workloads, "egress"), total),
-        "both": share(both, total),
-        "namespaces": [
-            {
-                "name": name,
-                "workloads": len(nodes),
-                "ingress": share(_isolated(nodes, "ingress"), len(nodes)),
-                "egress": share(_isolated(nodes, "egress"), len(nodes)),
-            }
-            for name, nodes in sorted(by_namespace.items())
-        ],
-    }
 
 
 def _finding_rows(document: Doc) -> list[dict[str, Any]]:
@@ -83,29 +31,6 @@ def _finding_rows(document: Doc) -> list[dict[str, Any]]:
             "policies": [str(p) for p in f.get("policies") or ()],
         }
         for f in document.get("findings") or ()
-    ]
-
-
-def flow_groups(document: Doc) -> list[dict[str, Any]]:
-    """Flows grouped by (source namespace, target namespace), groups sorted by that pair."""
-    nodes = node_index(document)
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for flow in document.get("flows") or ():
-        source, target = nodes.get(str(flow.get("source"))), nodes.get(str(flow.get("target")))
-        refs = [
-            format_rule_ref(r) for r in (flow.get("egress") or []) + (flow.get("ingress") or [])
-        ]
-        groups[(_namespace_of(source), _namespace_of(target))].append(
-            {
-                "source": node_title(source, str(flow.get("source"))),
-                "target": node_title(target, str(flow.get("target"))),
-                "ports": format_ports(flow),
-                "allowedBy": refs,
-            }
-        )
-    return [
-        {"source": pair[0], "target": pair[1], "flows": flows}
-        for pair, flows in sorted(groups.items())
     ]
 
 
