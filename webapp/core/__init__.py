@@ -35,22 +35,26 @@ class Analysis:
         evaluator: Evaluator,
         problems: tuple[Problem, ...],
         texts: dict[str, str],
-        sanitized: list[dict[str, Any]],
+        objects: Sequence[RawObject],
     ) -> None:
         self.inventory = inventory
         self.evaluation = evaluation
         self.evaluator = evaluator
         self.problems = problems
         self.texts = texts
-        self.sanitized = sanitized
+        self._objects = objects
+
+    @cached_property
+    def sanitized(self) -> list[dict[str, Any]]:
         """The stored form of the input (webapp.core.stored): sanitized, with positions."""
+        from webapp.core.stored import dump
+
+        return dump(self._objects)
 
     @cached_property
     def findings(self) -> list[dict[str, Any]]:
-        try:
-            from webapp.core.findings import find
-        except ImportError:  # findings land with issue 4
-            return []
+        from webapp.core.findings import find
+
         return find(self)
 
     @cached_property
@@ -82,7 +86,6 @@ def analyze_objects(
 ) -> Analysis:
     """Validate and evaluate objects already loaded (an upload, or a stored one)."""
     from webapp.core.normalize import build_inventory
-    from webapp.core.stored import dump
 
     inventory = build_inventory(objects)
     evaluation, evaluator = evaluate(inventory)
@@ -93,7 +96,7 @@ def analyze_objects(
         if errors:
             reason += f" ({len(errors)} error{'s' if len(errors) != 1 else ''})"
         raise UnusableInput(f"nothing to analyse: {reason}", problems=problems)
-    return Analysis(inventory, evaluation, evaluator, problems, texts or {}, dump(objects))
+    return Analysis(inventory, evaluation, evaluator, problems, texts or {}, objects)
 
 
 def analyze_stored(stored: Sequence[dict[str, Any]]) -> Analysis:

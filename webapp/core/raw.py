@@ -99,5 +99,5 @@ class UnusableInput(Exception):
         super().__init__(message)
         self.message = message
         self.too_large = too_large
+        # Problems found before giving up (webapp.core.model.Problem), for the error report.
         self.problems = problems
-        """Problems found before giving up (webapp.core.model.Problem), for the error report."""
