@@ -80,7 +80,7 @@ def delete(analysis_id: str) -> Response:
 
 
 def _exporters() -> dict[str, tuple[str, Callable[[dict[str, Any]], str | bytes]]]:
-    # Imported here so the API keeps working while an exporter is being built.
+    # Imported on first use: the HTML export pulls in pyvis and the templates.
     from webapp import exports, render, review
 
     return {
