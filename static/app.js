@@ -23,11 +23,13 @@
 
   // --- helpers --------------------------------------------------------------
 
-  var HIDDEN_CHARS = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+  // The same characters as webapp.core.text.is_hidden: control, format (bidi, zero-width,
+  // tags), surrogate, private-use and unassigned characters, line and paragraph separators.
+  var HIDDEN_CHARS = /[\p{C}\p{Zl}\p{Zp}]/gu;
 
   function shown(value) {
     return String(value === null || value === undefined ? "" : value).replace(HIDDEN_CHARS, function (c) {
-      return "<U+" + c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0") + ">";
+      return "<U+" + c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0") + ">";
     });
   }
 

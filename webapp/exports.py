@@ -16,11 +16,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from json.encoder import encode_basestring
 from typing import Any
+
+from webapp.core.text import is_hidden
 
 Doc = Mapping[str, Any]
 
@@ -50,8 +51,7 @@ def visible(text: Any, keep: str = "") -> str:
         return string
     out = []
     for ch in string:
-        category = unicodedata.category(ch)
-        if ch in keep or category == "Zs" or category[0] not in "CZ":
+        if ch in keep or not is_hidden(ch):
             out.append(ch)
         elif ord(ch) < 0x100:
             out.append(f"\\x{ord(ch):02x}")

@@ -35,6 +35,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pyvis.network import Network
 
 from webapp import __version__, data_dir
+from webapp.core.text import is_hidden
 from webapp.graph import (
     EXTERNAL_CLUSTER,
     Layout,
@@ -73,16 +74,12 @@ EXTERNAL_COLOR = "#e0e0e0"
 RULE_EDGE_COLOR = "#37474f"
 DEFAULT_EDGE_COLOR = "#9e9e9e"
 
-# C0/C1 controls, bidi embeddings/overrides/isolates, marks, zero-width and
-# line/paragraph separators: anything that could reorder, hide or break text.
-_HIDDEN_CHARS = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]"
-)
-
-
 def visible_text(text: object) -> str:
-    """`text` with invisible and reordering characters shown as `<U+XXXX>`."""
-    return _HIDDEN_CHARS.sub(lambda m: f"<U+{ord(m.group()):04X}>", str(text))
+    """`text` with invisible and reordering characters (`is_hidden`) shown as `<U+XXXX>`."""
+    string = str(text)
+    if string.isprintable():
+        return string
+    return "".join(f"<U+{ord(c):04X}>" if is_hidden(c) else c for c in string)
 
 
 def _short(text: object, limit: int = LABEL_LIMIT) -> str:

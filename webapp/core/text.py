@@ -17,10 +17,18 @@ ELLIPSIS = "…"
 
 _SIMPLE_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
 
-# Control (Cc), format (Cf: bidi marks and overrides, zero-width characters),
-# surrogate (Cs) and line/paragraph separator (Zl, Zp) characters: either
-# invisible or able to reorder or break the text around them.
-_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def is_hidden(char: str) -> bool:
+    """Whether a character is invisible or can reorder or break the text around it.
+
+    Control (Cc), format (Cf: bidi overrides, zero-width and tag characters),
+    surrogate, private-use and unassigned (Cs, Co, Cn) characters and line or
+    paragraph separators (Zl, Zp); spaces (Zs) are shown as they are. Every
+    output that shows uploaded text (messages, exports, pages, logs) asks this
+    one question, each in its own notation.
+    """
+    return not char.isprintable() and unicodedata.category(char) != "Zs"
 
 
 def _escape_char(char: str, quote: str) -> str:
@@ -28,7 +36,7 @@ def _escape_char(char: str, quote: str) -> str:
         return _SIMPLE_ESCAPES[char]
     if char == quote:
         return "\\" + char
-    if unicodedata.category(char) in _HIDDEN_CATEGORIES:
+    if is_hidden(char):
         code = ord(char)
         if code <= 0xFF:
             return f"\\x{code:02x}"

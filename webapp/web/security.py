@@ -8,9 +8,9 @@ analysis describes someone's cluster.
 
 from __future__ import annotations
 
-import unicodedata
-
 from flask import Flask, Response, request
+
+from webapp.core.text import is_hidden
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -71,7 +71,7 @@ def loggable(text: object, limit: int = 200) -> str:
     for char in value:
         if char == "\\":
             out.append("\\\\")
-        elif unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
+        elif is_hidden(char):
             code = ord(char)
             out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
         else:
