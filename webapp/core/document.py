@@ -81,7 +81,7 @@ def _refs(grants: tuple[Grant, ...]) -> list[dict[str, Any]]:
 
 
 def _policy(
-    p: Policy, ev: Evaluation, excerpts: dict[tuple[str, int], list[str]]
+    p: Policy, ev: Evaluation, excerpts: dict[str, list[str]]
 ) -> dict[str, Any]:
     rules = []
     for rule in p.ingress + p.egress:
@@ -109,9 +109,9 @@ def _policy(
     }
 
 
-def _excerpt(lines_by_file: dict[tuple[str, int], list[str]], source: Source) -> list[str]:
+def _excerpt(lines_by_file: dict[str, list[str]], source: Source) -> list[str]:
     """The lines of one sequence item: from its dash to the last line indented deeper."""
-    lines = lines_by_file.get((source.file, 0))
+    lines = lines_by_file.get(source.file)
     if not lines or not source.line or source.line > len(lines):
         return []
     first = lines[source.line - 1]
@@ -140,7 +140,9 @@ def build_document(
     findings: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The analysis document; `texts` maps file names to their text, for rule excerpts."""
-    excerpts = {(name, 0): text.split("\n") for name, text in texts.items()}
+    # Only files that hold policies are split into lines (pod exports can be large).
+    policy_files = {p.source.file for p in policies}
+    excerpts = {name: texts[name].split("\n") for name in policy_files if name in texts}
     nodes = [_node(e, ev) for e in ev.scene.endpoints]
     cache: dict[int, tuple[list[Any], list[Any], list[Any]]] = {}
     flows = []

@@ -302,7 +302,7 @@ def evaluate(inventory: Inventory, scene: Scene | None = None) -> tuple[Evaluati
     scene = scene or build_scene(inventory)
     ev = Evaluator(inventory, scene)
     flows: list[Flow] = []
-    for (s_idx, t_idx), verdict in sorted(ev.class_flows().items()):
+    for (s_idx, t_idx), verdict in ev.class_flows().items():
         for s_id in ev.classes[s_idx].members:
             for t_id in ev.classes[t_idx].members:
                 if s_id != t_id:
