@@ -247,11 +247,16 @@ def md(value: Any) -> str:
     return "".join(out)
 
 
-def _md_table(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> list[str]:
-    """A GitHub table; every cell goes through `md`, so no cell can add a column."""
+def md_table(header: Iterable[Any], rows: Iterable[Iterable[Any]]) -> list[str]:
+    """A GitHub table; headers and cells go through `md`, so no uploaded string (a
+    namespace name in a matrix header, a label in a cell) can add a column or HTML.
+    Empty cells show as "—"."""
     head = list(header)
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(md(c) if c != "" else "—" for c in row) + " |" for row in rows]
+    lines = ["| " + " | ".join(md(h) for h in head) + " |", "|" + "---|" * len(head)]
+    lines += [
+        "| " + " | ".join(md(c) if c not in ("", None) else "—" for c in row) + " |"
+        for row in rows
+    ]
     return lines
 
 
@@ -312,7 +317,7 @@ def _nodes_section(doc: Doc) -> list[str]:
             _yes_no(isolated.get("egress")),
         ))
     header = ("Name", "Namespace", "Kind / type", "Pods", "Isolated ingress", "Isolated egress")
-    return _md_table(header, rows) if rows else ["No nodes."]
+    return md_table(header, rows) if rows else ["No nodes."]
 
 
 def _flows_section(doc: Doc) -> list[str]:
@@ -331,7 +336,7 @@ def _flows_section(doc: Doc) -> list[str]:
             allowed_by,
         ))
     header = ("Source", "Target", "Ports", "Allowed by")
-    return _md_table(header, rows) if rows else ["No allowed flows."]
+    return md_table(header, rows) if rows else ["No allowed flows."]
 
 
 def _policies_section(doc: Doc) -> list[str]:
@@ -347,7 +352,7 @@ def _policies_section(doc: Doc) -> list[str]:
         for p in doc.get("policies") or ()
     ]
     header = ("Policy", "Types", "Selects", "Source")
-    return _md_table(header, rows) if rows else ["No policies."]
+    return md_table(header, rows) if rows else ["No policies."]
 
 
 def _findings_section(doc: Doc) -> list[str]:
@@ -363,7 +368,7 @@ def _findings_section(doc: Doc) -> list[str]:
         for f in doc.get("findings") or ()
     ]
     header = ("Severity", "Rule", "Message", "Nodes", "Policies")
-    return _md_table(header, rows) if rows else ["No findings."]
+    return md_table(header, rows) if rows else ["No findings."]
 
 
 def _problem_rows(items: Iterable[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
@@ -394,11 +399,11 @@ def to_markdown(doc: Doc) -> str:
     ]
     problems = _problem_rows(doc.get("problems") or ())
     sections.append(
-        ("Problems", _md_table(PROBLEM_HEADER, problems) if problems else ["No problems."])
+        ("Problems", md_table(PROBLEM_HEADER, problems) if problems else ["No problems."])
     )
     notes = _problem_rows(doc.get("notes") or ())
     if notes:
-        sections.append(("Notes", _md_table(PROBLEM_HEADER, notes)))
+        sections.append(("Notes", md_table(PROBLEM_HEADER, notes)))
     for title, body in sections:
         lines += ["", f"## {title}", "", *body]
     return "\n".join(lines) + "\n"

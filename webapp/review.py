@@ -28,6 +28,7 @@ from webapp.exports import (
     format_rule_ref,
     format_source,
     md,
+    md_table,
     node_index,
     node_title,
     one_line,
@@ -214,17 +215,6 @@ def rules_markdown() -> str:
 # --- Markdown review report ---------------------------------------------------------
 
 
-def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
-    """A GitHub table whose cells are escaped, so no uploaded string adds a column or HTML."""
-    lines = ["| " + " | ".join(md(h) for h in header) + " |", "|" + "---|" * len(header)]
-    for row in rows:
-        lines.append("| " + " | ".join(md(c) if c not in ("", None) else "—" for c in row) + " |")
-    return lines
-
-
-title = node_title
-
-
 def _namespace_of(node: Mapping[str, Any] | None) -> str:
     if not node or node.get("type") == "ipblock":
         return EXTERNAL
@@ -289,7 +279,7 @@ def _coverage_section(document: Doc) -> list[str]:
         (ns["name"], ns["workloads"], ns["ingress"]["count"], ns["egress"]["count"])
         for ns in cov["namespaces"]
     ]
-    return lines + _table(("Namespace", "Workloads", "Isolated ingress", "Isolated egress"), rows)
+    return lines + md_table(("Namespace", "Workloads", "Isolated ingress", "Isolated egress"), rows)
 
 
 def _findings_section(document: Doc) -> list[str]:
@@ -300,7 +290,7 @@ def _findings_section(document: Doc) -> list[str]:
             f.get("rule", ""),
             f.get("message", ""),
             format_source(f.get("source")),
-            "; ".join(title(nodes.get(str(n)), str(n)) for n in f.get("nodes") or ()),
+            "; ".join(node_title(nodes.get(str(n)), str(n)) for n in f.get("nodes") or ()),
         )
         for f in document.get("findings") or ()
     ]
@@ -308,7 +298,7 @@ def _findings_section(document: Doc) -> list[str]:
         return ["No findings."]
     counts = _counts_text(severity_counts(document.get("findings") or ()))
     header = ("Severity", "Rule", "Message", "Where", "Nodes")
-    return [f"{len(rows)} findings: {counts}.", "", *_table(header, rows)]
+    return [f"{len(rows)} findings: {counts}.", "", *md_table(header, rows)]
 
 
 def flow_groups(document: Doc) -> list[dict[str, Any]]:
@@ -351,7 +341,7 @@ def _flows_by_pair(document: Doc) -> list[str]:
             )
             for f in flows
         ]
-        lines += _table(("Source", "Target", "Ports", "Allowed by"), rows)
+        lines += md_table(("Source", "Target", "Ports", "Allowed by"), rows)
     return lines[1:]
 
 
@@ -397,7 +387,7 @@ def _matrix_section(document: Doc) -> list[str]:
         "Rows are sources, columns targets; each cell is allowed node pairs out of all "
         "pairs between the two namespaces."
     )
-    return [legend, "", *_table(("from \\ to", *names), rows)]
+    return [legend, "", *md_table(("from \\ to", *names), rows)]
 
 
 def review_markdown(document: Doc) -> str:
@@ -428,7 +418,7 @@ def review_markdown(document: Doc) -> str:
     ]
     if problems:
         rows = [(p.get("severity", ""), format_source(p), p.get("message", "")) for p in problems]
-        sections.append(("Problems", _table(("Severity", "Where", "Message"), rows)))
+        sections.append(("Problems", md_table(("Severity", "Where", "Message"), rows)))
     for title, body in sections:
         lines += ["", f"## {title}", "", *body]
     return "\n".join(lines) + "\n"
@@ -584,7 +574,7 @@ def explanation_text(answer: Mapping[str, Any]) -> str:
     for key in ("egress", "ingress"):
         side = answer[key]
         node = answer["source" if key == "egress" else "target"]
-        name = one_line(title(node, node["id"]))
+        name = one_line(node_title(node, node["id"]))
         if not side["isolated"]:
             lines.append(f"{key} of {name}: open: {side['reasonText']}")
             continue
@@ -603,7 +593,7 @@ def _diff_rows(diff: Doc, old: Doc, new: Doc) -> list[tuple[str, str, str, str, 
     nodes = {**node_index(old), **node_index(new)}
 
     def name(node_id: Any) -> str:
-        return title(nodes.get(str(node_id)), str(node_id))
+        return node_title(nodes.get(str(node_id)), str(node_id))
 
     rows: list[tuple[str, str, str, str, str, str]] = []
     for n in diff["nodes"]["added"]:
@@ -672,7 +662,7 @@ def diff_markdown(diff: Doc, old: Doc, new: Doc) -> str:
     lines = ["# NetworkPolicy diff", "", f"- {_diff_summary(diff)}", ""]
     rows = _diff_rows(diff, old, new)
     if rows:
-        lines += _table(("Change", "Item", "Source", "Target", "Before", "After"), rows)
+        lines += md_table(("Change", "Item", "Source", "Target", "Before", "After"), rows)
     else:
         lines.append("No change.")
     return "\n".join(lines) + "\n"
