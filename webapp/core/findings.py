@@ -440,6 +440,18 @@ def _dns_ports_without_pods(u: _Upload, policies: Sequence[Policy]) -> PortSet:
     return allowed
 
 
+def _matching_elsewhere(u: _Upload, selector: Selector, here: set[str]) -> list[Endpoint]:
+    """Uploaded workloads outside `here` that `selector` matches: the hint for a selector
+    that matches nothing where it looks (a missing or wrong namespaceSelector)."""
+    return [
+        w
+        for ns, ws in u.workloads_in.items()
+        if ns not in here
+        for w in ws
+        if selector.matches(dict(w.labels))
+    ]
+
+
 def _egress_blocks_dns(u: _Upload) -> Iterator[Finding]:
     """Default deny egress cuts DNS too: an egress-isolated pod must be allowed port 53."""
     dns = [e for e in u.scene.endpoints if _is_dns(e)]
@@ -488,13 +500,7 @@ def _policy_selects_nothing(u: _Upload) -> Iterator[Finding]:
             continue
         here = u.workloads_in[p.namespace]
         hint = _suggestion(p.pod_selector, (dict(w.labels) for w in here))
-        elsewhere = [
-            w
-            for ns, ws in u.workloads_in.items()
-            if ns != p.namespace
-            for w in ws
-            if p.pod_selector.matches(dict(w.labels))
-        ]
+        elsewhere = _matching_elsewhere(u, p.pod_selector, {p.namespace})
         if elsewhere and not hint:
             hint = (
                 f"; it would select {_names(f'{w.namespace}/{w.name}' for w in elsewhere)}: "
@@ -565,13 +571,7 @@ def _peer_matches_nothing(u: _Upload) -> Iterator[Finding]:
                     u.skip(check, unknown, policies=[policy.id])
                     continue
                 hint = _suggestion(peer.pod_selector, (dict(w.labels) for w in candidates))
-                elsewhere = [
-                    w
-                    for ns, ws in u.workloads_in.items()
-                    if ns not in namespaces
-                    for w in ws
-                    if peer.pod_selector.matches(dict(w.labels))
-                ]
+                elsewhere = _matching_elsewhere(u, peer.pod_selector, set(namespaces))
                 if elsewhere and not hint:
                     hint = (
                         f"; it would match {_names(f'{w.namespace}/{w.name}' for w in elsewhere)}"
