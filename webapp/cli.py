@@ -224,7 +224,8 @@ def _stored_document(reference: str, database: str | None) -> dict[str, Any] | N
     if not is_well_formed(analysis_id):
         return None
     app = create_app({"DATABASE": database} if database else None)
-    stored = Storage(app.config["DATABASE"]).load(analysis_id)
+    storage: Storage = app.extensions["netpol_storage"]  # the app's own, schema ready
+    stored = storage.load(analysis_id)
     if stored is None:
         return None
     document: dict[str, Any] = json.loads(stored.document)
