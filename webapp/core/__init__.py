@@ -75,7 +75,9 @@ def analyze(sources: Sequence[SourceText], limits: Limits = DEFAULT_LIMITS) -> A
     from webapp.core.loader import decode, load_sources
 
     objects, load_problems = load_sources(sources, limits)
-    texts = {s.name: decode(s) for s in sources}  # as the loader read them, for excerpts
+    # Rule excerpts need the text of policy files only (pod exports can be large).
+    policy_files = {o.file for o in objects if o.kind == "NetworkPolicy"}
+    texts = {s.name: decode(s) for s in sources if s.name in policy_files}
     return analyze_objects(objects, tuple(load_problems), texts)
 
 
