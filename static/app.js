@@ -1011,15 +1011,36 @@
       return box;
     }
 
+    /** Remarks that hold whatever the verdict (a hostNetwork end uses its node's address). */
+    function notesBlock(answer) {
+      var ends = {};
+      ends[answer.source.id] = answer.source;
+      ends[answer.target.id] = answer.target;
+      var list = el("ul", "why-notes");
+      (answer.notes || []).forEach(function (note) {
+        var item = el("li", "why-note", nodeName(ends[note.node] || { id: note.node, name: note.node }) +
+          ": " + sentence(note.text));
+        item.dataset.code = note.code;
+        list.appendChild(item);
+      });
+      return list.childNodes.length ? list : null;
+    }
+
     function show(answer) {
       clear(result);
-      var verdict = el("p", "why-verdict " + (answer.allowed ? "allowed" : "denied"));
-      verdict.appendChild(el("strong", null, answer.allowed ? "Allowed" : "Denied"));
+      // Traffic between external addresses is not analysed: say so rather than "denied".
+      var state = answer.analysed === false ? "not-analysed" : answer.allowed ? "allowed" : "denied";
+      var verdict = el("p", "why-verdict " + state);
+      if (answer.self) verdict.dataset.self = answer.self;
+      verdict.appendChild(el("strong", null,
+        { allowed: "Allowed", denied: "Denied", "not-analysed": "Not analysed" }[state]));
       verdict.appendChild(el("span", null, " " + sentence(answer.sentence)));
       result.appendChild(verdict);
+      var notes = notesBlock(answer);
+      if (notes) result.appendChild(notes);
       result.appendChild(sideBlock(answer, "egress"));
       result.appendChild(sideBlock(answer, "ingress"));
-      document.body.dataset.why = answer.allowed ? "allowed" : "denied";
+      document.body.dataset.why = state;
     }
 
     function refused(answer, status) {

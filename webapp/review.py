@@ -526,20 +526,12 @@ def _side_json(side: SideVerdict, node_id: str) -> dict[str, Any]:
     }
 
 
-def _sentence(x: Explanation) -> str:
-    sentence = x.sentence()
-    # Explanation.sentence() spells a port without protocol as "None 53".
-    if x.protocol is None and x.port is not None and sentence.startswith("None "):
-        sentence = "port " + sentence[len("None ") :]
-    return sentence
-
-
 def explanation_json(explanation: Explanation, analysis: Analysis) -> dict[str, Any]:
     """A why / why not answer as data (the CLI's `query --format json` and the API)."""
     x = explanation
     return {
         "allowed": x.allowed,
-        "sentence": _sentence(x),
+        "sentence": x.sentence(),
         "source": _node_ref(analysis, x.source),
         "target": _node_ref(analysis, x.target),
         "protocol": str(x.protocol) if x.protocol is not None else None,
@@ -548,6 +540,9 @@ def explanation_json(explanation: Explanation, analysis: Analysis) -> dict[str, 
         "portsText": str(x.ports),
         "egress": _side_json(x.egress, x.source),
         "ingress": _side_json(x.ingress, x.target),
+        "analysed": x.analysed,
+        "self": str(x.self_traffic) if x.self_traffic is not None else None,
+        "notes": [{"code": str(n.code), "node": n.node, "text": n.text} for n in x.notes],
     }
 
 
@@ -569,7 +564,10 @@ def _rule_line(check: Mapping[str, Any]) -> str:
 
 def explanation_text(answer: Mapping[str, Any]) -> str:
     """The `query` text output, from the dict `explanation_json` returns."""
-    verdict = "ALLOWED" if answer["allowed"] else "DENIED"
+    if not answer["analysed"]:
+        verdict = "NOT ANALYSED"
+    else:
+        verdict = "ALLOWED" if answer["allowed"] else "DENIED"
     lines = [f"{verdict}: {one_line(answer['sentence'])}"]
     for key in ("egress", "ingress"):
         side = answer[key]
@@ -582,6 +580,10 @@ def explanation_text(answer: Mapping[str, Any]) -> str:
         allowed = side["portsText"]
         lines.append(f"{key} of {name}: isolated by {policies}; allows {allowed}")
         lines += [f"  {_rule_line(c)}" for c in side["rules"]]
+    ends = {answer["source"]["id"]: answer["source"], answer["target"]["id"]: answer["target"]}
+    for note in answer["notes"]:
+        node = ends[note["node"]]
+        lines.append(f"note: {one_line(node_title(node, node['id']))}: {one_line(note['text'])}")
     return "\n".join(lines) + "\n"
 
 

@@ -5,6 +5,12 @@ is asked per direction: which policies isolate the side, and for each of
 their rules whether its peers match the other side and whether its ports
 cover the traffic. A denial is named by a reason code and one shared sentence.
 Reference: https://kubernetes.io/docs/concepts/services-networking/network-policies/
+
+A node asked about itself: a node that is one pod is always allowed ("a pod
+cannot block access to itself"); a node that stands for several pods is asked
+about two of them, exactly as the evaluator treats two distinct members of
+one class. NetworkPolicies "apply to a connection with a pod on one or both
+ends", so traffic between external addresses is not analysed.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ class Reason(StrEnum):
     PORT_NOT_MATCHED = "port-not-matched"
     NAMED_PORT_MISSING = "named-port-missing"
     NO_RULES = "no-rules"
+    SAME_POD = "same-pod"
 
 
 REASON_TEXT: dict[Reason, str] = {
@@ -41,7 +48,51 @@ REASON_TEXT: dict[Reason, str] = {
     Reason.PORT_NOT_MATCHED: "the rule's ports do not include the requested port",
     Reason.NAMED_PORT_MISSING: "the rule names a port the destination does not define",
     Reason.NO_RULES: "the policy has no rules for this direction: it only isolates",
+    Reason.SAME_POD: "a pod's traffic to itself is always allowed; no policy decides it",
 }
+
+
+class SelfTraffic(StrEnum):
+    """What a question from a node to itself is about; the values are stable API strings."""
+
+    SAME_POD = "same-pod"
+    """The node is one pod: its traffic to itself is always allowed."""
+    PODS_OF_ONE_WORKLOAD = "pods-of-one-workload"
+    """The node stands for several pods (or any number: inferred): two of them are asked about."""
+    EXTERNAL = "external"
+    """An external block: traffic between external addresses is not analysed."""
+
+
+SELF_TEXT = "each pod's traffic to itself is always allowed"
+EXTERNAL_TEXT = (
+    "traffic between external addresses is not something the cluster's NetworkPolicies decide"
+)
+
+
+class NoteCode(StrEnum):
+    """A remark that holds for an answer whatever its verdict; the values are stable API strings."""
+
+    HOST_NETWORK = "host-network-node-address"
+
+
+NOTE_TEXT: dict[NoteCode, str] = {
+    NoteCode.HOST_NETWORK: (
+        "a hostNetwork pod's traffic uses its node's address, so ipBlock rules that cover "
+        "the nodes' addresses may apply to it (this analysis matches it only by rules "
+        "open to every peer)"
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    code: NoteCode
+    node: str
+    """The endpoint id the note is about."""
+
+    @property
+    def text(self) -> str:
+        return NOTE_TEXT[self.code]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +135,11 @@ class Explanation:
     ports: PortSet
     egress: SideVerdict
     ingress: SideVerdict
+    analysed: bool = True
+    """False between external addresses: not the cluster's to decide (and not allowed)."""
+    self_traffic: SelfTraffic | None = None
+    """Set when source and target are the same node."""
+    notes: tuple[Note, ...] = ()
 
     @property
     def sides(self) -> tuple[SideVerdict, SideVerdict]:
@@ -95,21 +151,28 @@ class Explanation:
             what = f"{self.protocol} {self.port}" if self.protocol else f"port {self.port}"
         else:
             what = f"{self.protocol} traffic" if self.protocol is not None else "traffic"
+        if self.self_traffic is SelfTraffic.SAME_POD:
+            return f"{what} from {self.source} to itself is allowed: {REASON_TEXT[Reason.SAME_POD]}"
+        if self.self_traffic is SelfTraffic.PODS_OF_ONE_WORKLOAD:
+            between = f"{what} between two pods of {self.source}"
+            return f"{between} is {self._verdict()}; {SELF_TEXT}"
+        target = "itself" if self.source == self.target else self.target
+        return f"{what} from {self.source} to {target} is {self._verdict()}"
+
+    def _verdict(self) -> str:
+        if not self.analysed:
+            return f"not analysed: {EXTERNAL_TEXT}"
         if self.allowed:
-            return f"{what} from {self.source} to {self.target} is allowed ({self.ports})"
+            return f"allowed ({self.ports})"
         for side in self.sides:
             if side.isolated and not (side.ports and self._wanted(side.ports)):
                 who = self.source if side.direction is Direction.EGRESS else self.target
                 names = ", ".join(side.policies)
                 return (
-                    f"{what} from {self.source} to {self.target} is denied: "
-                    f"{who} is isolated for {side.direction} by {names} and "
+                    f"denied: {who} is isolated for {side.direction} by {names} and "
                     f"{REASON_TEXT[side.reason]}"
                 )
-        return (
-            f"{what} from {self.source} to {self.target} is denied: "
-            "no port is allowed by both sides"
-        )
+        return "denied: no port is allowed by both sides"
 
     def _wanted(self, ports: PortSet) -> bool:
         return bool(ports & wanted_ports(self.protocol, self.port))
@@ -149,6 +212,16 @@ def _named_missing(rule: Rule, dst: Endpoint) -> tuple[str, ...]:
 
 def _only_named(specs: tuple[PortSpec, ...]) -> bool:
     return bool(specs) and all(isinstance(s.port, str) for s in specs)
+
+
+def self_traffic(e: Endpoint) -> SelfTraffic:
+    """What traffic from a node to itself means: one pod, several pods, or external addresses."""
+    if e.type is NodeType.IPBLOCK:
+        return SelfTraffic.EXTERNAL
+    if e.type is NodeType.WORKLOAD and e.pods == 1:
+        return SelfTraffic.SAME_POD
+    # More pods, none yet (replicas: 0 can scale up), or an inferred node (any number).
+    return SelfTraffic.PODS_OF_ONE_WORKLOAD
 
 
 def _side(
@@ -233,9 +306,32 @@ def explain(
     """
     src, dst = ev.endpoint[source], ev.endpoint[target]
     wanted = wanted_ports(protocol, port)
-    egress = _side(ev, Direction.EGRESS, src, dst, dst, wanted)
-    ingress = _side(ev, Direction.INGRESS, dst, src, dst, wanted)
-    ports = egress.ports & ingress.ports & wanted
-    if source == target or (src.type is NodeType.IPBLOCK and dst.type is NodeType.IPBLOCK):
+    itself = self_traffic(src) if source == target else None
+    notes = tuple(
+        Note(NoteCode.HOST_NETWORK, e.id) for e in dict.fromkeys((src, dst)) if e.host_network
+    )
+    if itself is SelfTraffic.SAME_POD:
+        egress = SideVerdict(Direction.EGRESS, False, Reason.SAME_POD, (), ALL_PORTS, ())
+        ingress = SideVerdict(Direction.INGRESS, False, Reason.SAME_POD, (), ALL_PORTS, ())
+        ports = wanted
+    else:
+        # Two pods of one node are matched as two members of one evaluator class.
+        egress = _side(ev, Direction.EGRESS, src, dst, dst, wanted)
+        ingress = _side(ev, Direction.INGRESS, dst, src, dst, wanted)
+        ports = egress.ports & ingress.ports & wanted
+    analysed = not (src.type is NodeType.IPBLOCK and dst.type is NodeType.IPBLOCK)
+    if not analysed:
         ports = NO_PORTS
-    return Explanation(source, target, protocol, port, bool(ports), ports, egress, ingress)
+    return Explanation(
+        source,
+        target,
+        protocol,
+        port,
+        bool(ports),
+        ports,
+        egress,
+        ingress,
+        analysed=analysed,
+        self_traffic=itself,
+        notes=notes,
+    )
