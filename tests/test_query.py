@@ -13,6 +13,7 @@ import yaml
 from semantics_helpers import deployment, namespace, policy
 
 from webapp.core import Analysis, SourceText, analyze
+from webapp.core.document import ports_json
 from webapp.core.explain import explain
 from webapp.core.model import Protocol
 from webapp.review import UnknownNode, explanation_json, explanation_text, resolve_node
@@ -354,3 +355,353 @@ def test_query_unknown_node_exits_2_with_close_matches() -> None:
 def test_query_bad_port_is_a_usage_error() -> None:
     result = cli("query", SHOP, "--from", "a/b", "--to", "c/d", "--port", "70000")
     assert result.returncode == 2
+
+
+# --- a node to itself -------------------------------------------------------------------
+
+
+def replicated(name: str, ns: str, labels: dict[str, str], replicas: int) -> dict[str, Any]:
+    obj = deployment(name, ns, labels, [("http", 80, "TCP")])
+    obj["spec"]["replicas"] = replicas
+    return obj
+
+
+def bare_pod(name: str, ns: str, labels: dict[str, str]) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": ns, "labels": labels},
+        "spec": {"containers": [{"name": "main", "image": "example"}]},
+    }
+
+
+SELF_CLUSTER = [
+    namespace("prod"),
+    replicated("api", "prod", {"app": "api"}, 3),
+    bare_pod("solo", "prod", {"app": "solo"}),
+]
+SEL_API = {"matchLabels": {"app": "api"}}
+DENY_API_INGRESS = policy("api-deny", "prod", podSelector=SEL_API, policyTypes=["Ingress"])
+API_FROM_ITSELF_80 = policy(
+    "api-peers",
+    "prod",
+    podSelector=SEL_API,
+    policyTypes=["Ingress"],
+    ingress=[{"from": [{"podSelector": SEL_API}], "ports": [{"port": 80}]}],
+)
+DENY_ALL = policy("deny-all", "prod", policyTypes=["Ingress", "Egress"])
+# A policies-only upload: `default: name=mysql` and `default: any other pod` are inferred.
+INFERRED = [policy("db", "default", podSelector={"matchLabels": {"name": "mysql"}}, ingress=[])]
+MYSQL = "inferred:default:name=mysql"
+
+# (objects, node, port, allowed, "self", text that the sentence holds)
+SELF_CASES: list[Any] = [
+    pytest.param(
+        SELF_CLUSTER,
+        "prod/solo",
+        None,
+        True,
+        "same-pod",
+        "to itself is allowed: a pod's traffic to itself is always allowed",
+        id="one-pod-no-policies",
+    ),
+    pytest.param(
+        [*SELF_CLUSTER, DENY_ALL],
+        "prod/solo",
+        80,
+        True,
+        "same-pod",
+        "to itself is allowed: a pod's traffic to itself is always allowed",
+        id="one-pod-even-under-deny-all",
+    ),
+    pytest.param(
+        [*SELF_CLUSTER, replicated("one", "prod", {"app": "one"}, 1)],
+        "prod/one",
+        80,
+        True,
+        "same-pod",
+        "a pod's traffic to itself is always allowed",
+        id="deployment-of-one-pod",
+    ),
+    pytest.param(
+        SELF_CLUSTER,
+        "prod/api",
+        None,
+        True,
+        "pods-of-one-workload",
+        "between two pods of prod/Deployment/api is allowed (all)",
+        id="deployment-of-3-no-policies",
+    ),
+    pytest.param(
+        [*SELF_CLUSTER, DENY_API_INGRESS],
+        "prod/api",
+        80,
+        False,
+        "pods-of-one-workload",
+        "between two pods of prod/Deployment/api is denied: prod/Deployment/api is isolated "
+        "for ingress by prod/api-deny",
+        id="deployment-of-3-default-deny-ingress",
+    ),
+    pytest.param(
+        [*SELF_CLUSTER, API_FROM_ITSELF_80],
+        "prod/api",
+        80,
+        True,
+        "pods-of-one-workload",
+        "between two pods of prod/Deployment/api is allowed (TCP 80)",
+        id="deployment-of-3-own-pods-allowed-on-80",
+    ),
+    pytest.param(
+        [*SELF_CLUSTER, API_FROM_ITSELF_80],
+        "prod/api",
+        81,
+        False,
+        "pods-of-one-workload",
+        "the rule's ports do not include the requested port",
+        id="deployment-of-3-own-pods-refused-on-81",
+    ),
+    pytest.param(
+        INFERRED,
+        "default: any other pod",
+        None,
+        True,
+        "pods-of-one-workload",
+        "between two pods of inferred:default:* is allowed (all)",
+        id="inferred-not-isolated",
+    ),
+    pytest.param(
+        INFERRED,
+        MYSQL,
+        None,
+        False,
+        "pods-of-one-workload",
+        f"between two pods of {MYSQL} is denied: {MYSQL} is isolated for ingress by default/db",
+        id="inferred-isolated-without-rules",
+    ),
+    pytest.param(
+        [*SELF_CLUSTER, API_FROM_ITSELF_80],
+        "203.0.113.9",
+        80,
+        False,
+        "external",
+        "from ipblock:other to itself is not analysed: traffic between external addresses",
+        id="ipblock",
+    ),
+]
+
+
+@pytest.mark.parametrize(("objects", "node", "port", "allowed", "kind", "text"), SELF_CASES)
+def test_self_query(
+    objects: list[dict[str, Any]],
+    node: str,
+    port: int | None,
+    allowed: bool,
+    kind: str,
+    text: str,
+) -> None:
+    answer = ask(analyse(*objects), node, node, port)
+    assert (answer["allowed"], answer["self"]) == (allowed, kind), answer["sentence"]
+    assert text in answer["sentence"]
+    assert "no port is allowed by both sides" not in answer["sentence"]
+    assert answer["analysed"] is (kind != "external")
+    if kind == "pods-of-one-workload":
+        assert answer["sentence"].endswith("; each pod's traffic to itself is always allowed")
+
+
+def test_self_query_of_several_pods_is_the_flow_between_two_members_of_one_class() -> None:
+    """Two Deployments with the same labels are one evaluator class: the document's flow
+    between them is what a self-query of either (3 pods) answers, port for port."""
+    twin = replicated("api-twin", "prod", {"app": "api"}, 3)
+    egress = policy(
+        "api-out",
+        "prod",
+        podSelector=SEL_API,
+        policyTypes=["Egress"],
+        egress=[{"to": [{"podSelector": SEL_API}], "ports": [{"port": 80}, {"port": 9000}]}],
+    )
+    for policies in ([], [DENY_API_INGRESS], [API_FROM_ITSELF_80], [API_FROM_ITSELF_80, egress]):
+        analysis = analyse(*SELF_CLUSTER, twin, *policies)
+        pair = ("prod/Deployment/api", "prod/Deployment/api-twin")
+        flow = next((f for f in analysis.evaluation.flows if (f.source, f.target) == pair), None)
+        between = ask(analysis, "prod/api", "prod/api-twin")
+        itself = ask(analysis, "prod/api", "prod/api")
+        expected = ports_json(flow.verdict.ports) if flow else []
+        assert between["ports"] == itself["ports"] == expected, policies
+        assert itself["allowed"] is (flow is not None)
+
+
+def test_query_to_itself_cli_text_and_exit_status(tmp_path: Path) -> None:
+    manifests = tmp_path / "cluster.yaml"
+    manifests.write_text(yaml.safe_dump_all([*SELF_CLUSTER, DENY_API_INGRESS]))
+    one = cli("query", str(manifests), "--from", "prod/solo", "--to", "prod/solo")
+    assert one.returncode == 0, one.stderr
+    assert one.stdout.startswith(
+        "ALLOWED: traffic from prod/Pod/solo to itself is allowed: "
+        "a pod's traffic to itself is always allowed"
+    )
+    several = cli("query", str(manifests), "--from", "prod/api", "--to", "prod/api")
+    assert several.returncode == 1, several.stderr
+    assert several.stdout.startswith(
+        "DENIED: traffic between two pods of prod/Deployment/api is denied: "
+        "prod/Deployment/api is isolated for ingress by prod/api-deny"
+    )
+    assert "each pod's traffic to itself is always allowed" in several.stdout
+    external = cli("query", str(manifests), "--from", "8.8.8.8", "--to", "8.8.4.4")
+    assert external.returncode == 1, external.stderr
+    assert "NOT ANALYSED: traffic from ipblock:other to itself is not analysed" in external.stdout
+    assert "no port is allowed by both sides" not in external.stdout
+
+
+@pytest.mark.parametrize(
+    ("objects", "node", "port", "status", "allowed", "kind"),
+    [
+        pytest.param(SELF_CLUSTER, "prod/solo", None, 0, True, "same-pod", id="one-pod"),
+        pytest.param(
+            SELF_CLUSTER, "prod/api", None, 0, True, "pods-of-one-workload", id="several-pods"
+        ),
+        pytest.param(
+            [*SELF_CLUSTER, API_FROM_ITSELF_80],
+            "prod/api",
+            "81",
+            1,
+            False,
+            "pods-of-one-workload",
+            id="several-pods-refused-port",
+        ),
+        pytest.param(INFERRED, MYSQL, None, 1, False, "pods-of-one-workload", id="inferred"),
+        pytest.param(SELF_CLUSTER, "ipblock:other", None, 1, False, "external", id="ipblock"),
+    ],
+)
+def test_query_to_itself_cli_json(
+    tmp_path: Path,
+    objects: list[dict[str, Any]],
+    node: str,
+    port: str | None,
+    status: int,
+    allowed: bool,
+    kind: str,
+) -> None:
+    manifests = tmp_path / "cluster.yaml"
+    manifests.write_text(yaml.safe_dump_all(objects))
+    extra = ["--port", port] if port else []
+    result = cli("query", str(manifests), "--from", node, "--to", node, *extra, "--format", "json")
+    assert result.returncode == status, result.stderr
+    answer = json.loads(result.stdout)
+    assert (answer["allowed"], answer["self"]) == (allowed, kind)
+    assert answer["source"] == answer["target"]
+
+
+def test_a_query_between_two_nodes_has_no_self_field_value() -> None:
+    answer = ask(analyse(*SELF_CLUSTER), "prod/api", "prod/solo")
+    assert answer["self"] is None and answer["analysed"] is True and answer["notes"] == []
+
+
+# --- hostNetwork: the node's address ----------------------------------------------------
+
+NODE_ADDRESS_NOTE = "a hostNetwork pod's traffic uses its node's address, so ipBlock rules"
+
+
+@pytest.mark.parametrize(
+    ("source", "target"),
+    [
+        pytest.param("dev/agent", "prod/web", id="host-network-source"),
+        pytest.param("prod/web", "dev/agent", id="host-network-target"),
+        pytest.param("dev/agent", "198.51.100.7", id="host-network-source-to-address"),
+        pytest.param("dev/agent", "dev/agent", id="host-network-to-itself"),
+    ],
+)
+def test_host_network_answers_carry_the_node_address_note(
+    tmp_path: Path, source: str, target: str
+) -> None:
+    manifests = tmp_path / "cluster.yaml"
+    manifests.write_text(yaml.safe_dump_all([*CLUSTER, DB_FROM_WEB_3306]))
+    base = ["query", str(manifests), "--from", source, "--to", target, "--port", "80"]
+    text = cli(*base)
+    assert text.returncode == 0, text.stderr
+    note = next(line for line in text.stdout.splitlines() if line.startswith("note: "))
+    assert note.startswith(f"note: dev/agent: {NODE_ADDRESS_NOTE}")
+    answer = json.loads(cli(*base, "--format", "json").stdout)
+    assert answer["notes"] == [
+        {
+            "code": "host-network-node-address",
+            "node": "dev/Deployment/agent",
+            "text": answer["notes"][0]["text"],
+        }
+    ]
+    assert answer["notes"][0]["text"].startswith(NODE_ADDRESS_NOTE)
+
+
+def test_answers_without_host_network_pods_have_no_note() -> None:
+    answer = ask(analyse(*CLUSTER), "prod/web", "dev/tool")
+    assert answer["notes"] == []
+    assert "note:" not in explanation_text(answer)
+
+
+# --- the API answers the same -----------------------------------------------------------
+
+
+def api_query(client: Any, objects: list[dict[str, Any]], source: str, target: str) -> Any:
+    from webfixtures import upload
+
+    created = upload(client, ("cluster.yaml", yaml.safe_dump_all(objects)))
+    assert created.status_code == 201, created.get_data(as_text=True)
+    response = client.get(
+        f"/api/v1/analyses/{created.get_json()['id']}/query",
+        query_string={"from": source, "to": target},
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+@pytest.mark.parametrize(
+    ("objects", "node", "allowed", "kind", "text"),
+    [
+        pytest.param(
+            SELF_CLUSTER,
+            "prod/solo",
+            True,
+            "same-pod",
+            "a pod's traffic to itself is always allowed",
+            id="one-pod",
+        ),
+        pytest.param(
+            SELF_CLUSTER,
+            "prod/api",
+            True,
+            "pods-of-one-workload",
+            "between two pods of prod/Deployment/api is allowed",
+            id="several-pods",
+        ),
+        pytest.param(
+            [*SELF_CLUSTER, DENY_API_INGRESS],
+            "prod/api",
+            False,
+            "pods-of-one-workload",
+            "isolated for ingress by prod/api-deny",
+            id="several-pods-denied",
+        ),
+        pytest.param(
+            INFERRED,
+            "default: name=mysql",
+            False,
+            "pods-of-one-workload",
+            f"between two pods of {MYSQL} is denied",
+            id="inferred",
+        ),
+        pytest.param(
+            SELF_CLUSTER, "203.0.113.1", False, "external", "is not analysed", id="ipblock"
+        ),
+    ],
+)
+def test_api_query_to_itself(
+    client: Any, objects: list[dict[str, Any]], node: str, allowed: bool, kind: str, text: str
+) -> None:
+    answer = api_query(client, objects, node, node)
+    assert (answer["allowed"], answer["self"]) == (allowed, kind), answer["sentence"]
+    assert text in answer["sentence"]
+
+
+def test_api_query_with_a_host_network_end_carries_the_note(client: Any) -> None:
+    answer = api_query(client, CLUSTER, "prod/web", "dev/agent")
+    assert [n["code"] for n in answer["notes"]] == ["host-network-node-address"]
+    assert answer["notes"][0]["node"] == "dev/Deployment/agent"
