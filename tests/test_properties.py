@@ -276,8 +276,11 @@ def test_explanation_agrees_with_flows(inv: Inventory) -> None:
                     for g in flow.verdict.egress + flow.verdict.ingress
                 }
                 assert listed <= rules
-            else:
+            elif why.analysed:
                 assert "denied" in why.sentence()
+            else:  # external to external: not the cluster's to decide
+                assert {src.type, dst.type} == {NodeType.IPBLOCK}
+                assert "is not analysed" in why.sentence()
 
 
 def test_resolve_named_port_needs_name_and_protocol() -> None:
