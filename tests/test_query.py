@@ -461,6 +461,15 @@ SELF_CASES: list[Any] = [
         id="deployment-of-3-own-pods-refused-on-81",
     ),
     pytest.param(
+        [*SELF_CLUSTER, API_FROM_ITSELF_80],
+        "prod/api",
+        None,
+        True,
+        "pods-of-one-workload",
+        "between two pods of prod/Deployment/api is allowed (TCP 80);",
+        id="deployment-of-3-own-pods-any-port-is-tcp-80-only",
+    ),
+    pytest.param(
         INFERRED,
         "default: any other pod",
         None,
