@@ -390,6 +390,22 @@ API_FROM_ITSELF_80 = policy(
     ingress=[{"from": [{"podSelector": SEL_API}], "ports": [{"port": 80}]}],
 )
 DENY_ALL = policy("deny-all", "prod", policyTypes=["Ingress", "Egress"])
+# A DaemonSet runs one pod on every node: its pods can talk to each other.
+DAEMONSET = {
+    "apiVersion": "apps/v1",
+    "kind": "DaemonSet",
+    "metadata": {"name": "agent", "namespace": "prod"},
+    "spec": {
+        "selector": {"matchLabels": {"app": "agent"}},
+        "template": {
+            "metadata": {"labels": {"app": "agent"}},
+            "spec": {"containers": [{"name": "main", "image": "example"}]},
+        },
+    },
+}
+DENY_AGENT_INGRESS = policy(
+    "agent-deny", "prod", podSelector={"matchLabels": {"app": "agent"}}, policyTypes=["Ingress"]
+)
 # A policies-only upload: `default: name=mysql` and `default: any other pod` are inferred.
 INFERRED = [policy("db", "default", podSelector={"matchLabels": {"name": "mysql"}}, ingress=[])]
 MYSQL = "inferred:default:name=mysql"
@@ -422,6 +438,15 @@ SELF_CASES: list[Any] = [
         "same-pod",
         "a pod's traffic to itself is always allowed",
         id="deployment-of-one-pod",
+    ),
+    pytest.param(
+        [*SELF_CLUSTER, DAEMONSET, DENY_AGENT_INGRESS],
+        "prod/agent",
+        None,
+        False,
+        "pods-of-one-workload",
+        "between two pods of prod/DaemonSet/agent is denied",
+        id="daemonset-runs-a-pod-per-node",
     ),
     pytest.param(
         SELF_CLUSTER,

@@ -214,13 +214,19 @@ def _only_named(specs: tuple[PortSpec, ...]) -> bool:
     return bool(specs) and all(isinstance(s.port, str) for s in specs)
 
 
+_POD_PER_RUN_OR_NODE = frozenset({"DaemonSet", "CronJob"})
+"""Kinds whose one template runs as several pods at once however the upload counts them:
+a DaemonSet's pod on every node, a CronJob's overlapping runs (concurrencyPolicy Allow)."""
+
+
 def self_traffic(e: Endpoint) -> SelfTraffic:
     """What traffic from a node to itself means: one pod, several pods, or external addresses."""
     if e.type is NodeType.IPBLOCK:
         return SelfTraffic.EXTERNAL
-    if e.type is NodeType.WORKLOAD and e.pods == 1:
+    if e.type is NodeType.WORKLOAD and e.pods == 1 and e.kind not in _POD_PER_RUN_OR_NODE:
         return SelfTraffic.SAME_POD
-    # More pods, none yet (replicas: 0 can scale up), or an inferred node (any number).
+    # More pods, none yet (replicas: 0 can scale up), a pod per node or per run, or an
+    # inferred node (any number).
     return SelfTraffic.PODS_OF_ONE_WORKLOAD
 
 
