@@ -16,6 +16,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from semantics_helpers import deployment, namespace, policy, run
+from webfixtures import upload
 
 from webapp.core import SourceText, analyze
 from webapp.core.diff import diff_documents, external_ports
@@ -560,3 +561,103 @@ def test_diff_unusable_input_exits_2(tmp_path: Path, versions: tuple[Path, Path]
     result = cli("diff", str(old), str(tmp_path / "empty.yaml"))
     assert result.returncode == 2
     assert "netpol-viz:" in result.stderr
+
+
+# --- external access through the command, the API and the page ---------------------------
+
+
+@pytest.fixture
+def except_moved(tmp_path: Path) -> tuple[Path, Path]:
+    old = write(tmp_path / "old", *BASE, web_egress(block("10.0.0.0/8", "10.10.0.0/16")))
+    new = write(tmp_path / "new", *BASE, web_egress(block("10.0.0.0/8", "10.11.0.0/16")))
+    return old, new
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "csv", "md"])
+def test_diff_command_reports_the_moved_except_in_every_format(
+    except_moved: tuple[Path, Path], fmt: str
+) -> None:
+    old, new = except_moved
+    result = cli("diff", str(old), str(new), "--format", fmt)
+    assert result.returncode == 1, result.stderr
+    if fmt == "json":
+        data = json.loads(result.stdout)
+        assert data["external"] == [
+            {
+                "node": WEB_ID,
+                "direction": "egress",
+                "protocol": "TCP",
+                "from": 443,
+                "to": 443,
+                "gained": ["10.10.0.0/16"],
+                "lost": ["10.11.0.0/16"],
+            }
+        ]
+        assert data["summary"]["externalChanged"] == 1
+    elif fmt == "csv":
+        rows = list(csv.reader(io.StringIO(result.stdout)))
+        assert ["gained", "external egress", "prod/web", "10.10.0.0/16", "", "TCP 443"] in rows
+        assert ["lost", "external egress", "prod/web", "10.11.0.0/16", "TCP 443", ""] in rows
+    elif fmt == "md":
+        assert "| gained | external egress | prod/web | 10.10.0.0/16 | — | TCP 443 |" in (
+            result.stdout
+        )
+    else:
+        lines = result.stdout.splitlines()
+        assert "gained   external egress  prod/web -> 10.10.0.0/16: TCP 443" in lines
+        assert "lost     external egress  prod/web -> 10.11.0.0/16: TCP 443" in lines
+        assert not [line for line in lines if "ipblock" in line]
+
+
+def stored_pair(client: Any, old: list[Any], new: list[Any]) -> tuple[str, str]:
+    ids = []
+    for objects in (old, new):
+        response = upload(client, ("all.yaml", yaml.safe_dump_all(objects, sort_keys=False)))
+        assert response.status_code == 201, response.get_data(as_text=True)
+        ids.append(response.get_json()["id"])
+    return ids[0], ids[1]
+
+
+def test_diff_api_lists_external_access_by_address(client: Any) -> None:
+    old_id, new_id = stored_pair(
+        client,
+        [*BASE, db_from(block("2001:db8::/32", "2001:db8:1::/48", side="from", ports=[P3306]))],
+        [*BASE, db_from(block("2001:db8::/32", "2001:db8:2::/48", side="from", ports=[P3306]))],
+    )
+    response = client.get(f"/api/v1/diff/{old_id}/{new_id}")
+    assert response.status_code == 200
+    answer = response.get_json()
+    assert external_rows(answer) == {
+        (DB_ID, INGRESS, "TCP", 3306, 3306, ("2001:db8:1::/48",), ("2001:db8:2::/48",))
+    }
+    assert answer["flows"] == {"added": [], "removed": [], "changed": []}
+    assert answer["changed"] is True
+
+
+def test_diff_page_says_which_addresses_were_gained_and_lost(client: Any) -> None:
+    old_id, new_id = stored_pair(
+        client,
+        [*BASE, web_egress(block("10.0.0.0/8", "10.10.0.0/16"))],
+        [*BASE, web_egress(block("10.0.0.0/8", "10.11.0.0/16"))],
+    )
+    response = client.get(f"/diff/{old_id}/{new_id}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    listed = html.split('id="external-changes"', 1)[1].split("</ul>", 1)[0]
+    items = [i.split(">", 1)[1].split("</li>", 1)[0] for i in listed.split("<li")[1:]]
+    assert items == [
+        "prod/web gained access to 10.10.0.0/16 on TCP 443",
+        "prod/web lost access to 10.11.0.0/16 on TCP 443",
+    ]
+    assert "<strong>1</strong> changes of external access" in html
+    assert "No change" not in html
+
+
+def test_diff_page_without_external_changes_says_so(client: Any) -> None:
+    old_id, new_id = stored_pair(
+        client,
+        [*BASE, web_egress(block("10.0.0.0/8"))],
+        [*BASE, web_egress(block("10.0.0.0/9"), block("10.128.0.0/9"))],
+    )
+    html = client.get(f"/diff/{old_id}/{new_id}").get_data(as_text=True)
+    assert "No external address gained or lost." in html
