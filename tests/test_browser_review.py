@@ -314,7 +314,8 @@ def test_diff_page_shows_added_and_removed_edges_in_their_colours(
           }
           const point = v.domPointOfEdge(id);
           const edge = v.network.getEdgeAt(point);
-          return { edge: edge, point: point, lines: (v.view.edgeDetails[edge] || {}).external }; }"""
+          const lines = (v.view.edgeDetails[edge] || {}).external;
+          return { edge: edge, point: point, lines: lines }; }"""
     )
     assert hit["lines"], hit
     tab.mouse.click(box["x"] + hit["point"]["x"], box["y"] + hit["point"]["y"])
