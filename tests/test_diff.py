@@ -661,3 +661,59 @@ def test_diff_page_without_external_changes_says_so(client: Any) -> None:
     )
     html = client.get(f"/diff/{old_id}/{new_id}").get_data(as_text=True)
     assert "No external address gained or lost." in html
+
+
+def _block_edges(view: dict[str, Any]) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """(ipblock node name, edge, detail) of every drawn edge to or from an address block."""
+    details = view["nodeDetails"]
+    out = []
+    for edge, detail in zip(view["edges"], view["edgeDetails"], strict=True):
+        ends = [details[edge["from"]], details[edge["to"]]]
+        out += [(end["name"], edge, detail) for end in ends if end["type"] == "ipblock"]
+    return out
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        pytest.param(
+            [*BASE, web_egress(block("10.0.0.0/8", "10.10.0.0/16"))],
+            [*BASE, web_egress(block("10.0.0.0/8", "10.11.0.0/16"))],
+            {
+                "changed": [
+                    "gained access to 10.10.0.0/16 on TCP 443",
+                    "lost access to 10.11.0.0/16 on TCP 443",
+                ]
+            },
+            id="same-block-id-other-addresses-is-changed",
+        ),
+        pytest.param(
+            [*BASE, web_egress(block("10.0.0.0/8"))],
+            [*BASE, web_egress(block("10.0.0.0/9"), block("10.128.0.0/9"))],
+            {},
+            id="re-cut-blocks-are-unchanged",
+        ),
+        pytest.param(
+            [*BASE, web_egress(block("10.0.0.0/8"))],
+            [*BASE, web_egress(block("10.0.0.0/9"))],
+            {"removed": ["lost access to 10.128.0.0/9 on TCP 443"]},
+            id="old-block-gone-is-drawn-removed",
+        ),
+    ],
+)
+def test_diff_diagram_colours_address_block_edges_by_their_addresses(
+    old: list[Any], new: list[Any], expected: dict[str, list[str]]
+) -> None:
+    from webapp.render import DIFF_COLORS, diff_view_data
+
+    before, after = run(*old), run(*new)
+    view = diff_view_data(before, after, diff_documents(before, after))
+    changed: dict[str, list[str]] = {}
+    for _name, edge, detail in _block_edges(view):
+        if detail["change"] == "unchanged":
+            assert "external" not in detail
+            continue
+        assert edge["color"]["color"] == DIFF_COLORS[detail["change"]]
+        assert all(line in edge["title"] for line in detail["external"])
+        changed[detail["change"]] = detail["external"]
+    assert changed == expected

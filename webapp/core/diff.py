@@ -24,7 +24,7 @@ import bisect
 import ipaddress
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import pairwise
-from typing import Any
+from typing import Any, NamedTuple
 
 from webapp.core.document import ports_json
 from webapp.core.model import Direction, NodeType, Protocol
@@ -114,9 +114,17 @@ def _external_access(doc: Doc) -> dict[tuple[str, Direction], Access]:
     return access
 
 
+class Piece(NamedTuple):
+    """Addresses treated alike in both versions, and the ports they gained and lost."""
+
+    span: Span
+    gained: PortSet
+    lost: PortSet
+
+
 def _pieces(
     old: Sequence[tuple[Span, PortSet]], new: Sequence[tuple[Span, PortSet]]
-) -> Iterator[tuple[Span, PortSet, PortSet]]:
+) -> Iterator[Piece]:
     """Cut the address space at every boundary of both versions: (span, ports gained, lost).
 
     Within a piece every address is treated alike in each version, so one
@@ -131,7 +139,7 @@ def _pieces(
                 ports_of[k] = ports_of[k] | ports
     for k, (was, now) in enumerate(zip(before, after, strict=True)):
         if was != now:
-            yield (cuts[k], cuts[k + 1]), now - was, was - now
+            yield Piece((cuts[k], cuts[k + 1]), now - was, was - now)
 
 
 def _merge(spans: Iterable[Span]) -> tuple[Span, ...]:
@@ -155,18 +163,18 @@ def _cidrs(version: int, spans: Iterable[Span]) -> list[str]:
     ]
 
 
-Cut = tuple[tuple[int, tuple[Span, ...]], ...]
-"""Addresses as (IP version, merged spans) pairs: what one port range gained (or lost)."""
-Piece = tuple[Span, PortSet, PortSet]
+Addresses = tuple[tuple[int, tuple[Span, ...]], ...]
+"""(IP version, merged spans) pairs: what one port range gained (or lost)."""
 
 
 def _addresses(
-    pieces: Mapping[int, Sequence[Piece]], probe: tuple[Protocol, int], which: int
-) -> Cut:
-    """The addresses where the port `probe` is gained (`which` 1) or lost (2), per IP version."""
+    pieces: Mapping[int, Sequence[Piece]], probe: tuple[Protocol, int], lost: bool
+) -> Addresses:
+    """The addresses where the port `probe` is gained (or lost), per IP version."""
     out: list[tuple[int, tuple[Span, ...]]] = []
     for version in VERSIONS:
-        merged = _merge(piece[0] for piece in pieces.get(version, ()) if probe in piece[which])
+        parts = pieces.get(version, ())
+        merged = _merge(p.span for p in parts if probe in (p.lost if lost else p.gained))
         if merged:
             out.append((version, merged))
     return tuple(out)
@@ -174,7 +182,7 @@ def _addresses(
 
 def _by_port_range(
     pieces: Mapping[int, Sequence[Piece]],
-) -> Iterator[tuple[Protocol, int, int, Cut, Cut]]:
+) -> Iterator[tuple[Protocol, int, int, Addresses, Addresses]]:
     """(protocol, from, to, addresses gained, addresses lost), each port range once.
 
     The ports are cut at every boundary of every gained or lost range, so each
@@ -185,15 +193,15 @@ def _by_port_range(
         bounds = {
             b
             for parts in pieces.values()
-            for _, gained, lost in parts
-            for p, lo, hi in gained.ranges + lost.ranges
+            for piece in parts
+            for p, lo, hi in piece.gained.ranges + piece.lost.ranges
             if p is protocol
             for b in (lo, hi + 1)
         }
-        current: tuple[int, int, Cut, Cut] | None = None
+        current: tuple[int, int, Addresses, Addresses] | None = None
         for lo, end in pairwise(sorted(bounds)):
             probe = (protocol, lo)
-            gained, lost = _addresses(pieces, probe, 1), _addresses(pieces, probe, 2)
+            gained, lost = _addresses(pieces, probe, False), _addresses(pieces, probe, True)
             if current is not None and current[2:] == (gained, lost):
                 current = (current[0], end - 1, gained, lost)
                 continue
@@ -204,8 +212,8 @@ def _by_port_range(
             yield (protocol, *current)
 
 
-def _cidr_list(cut: Cut) -> list[str]:
-    return [cidr for version, spans in cut for cidr in _cidrs(version, spans)]
+def _cidr_list(addresses: Addresses) -> list[str]:
+    return [cidr for version, spans in addresses for cidr in _cidrs(version, spans)]
 
 
 def external_changes(old: Doc, new: Doc) -> list[dict[str, Any]]:
@@ -217,8 +225,10 @@ def external_changes(old: Doc, new: Doc) -> list[dict[str, Any]]:
     address for address is not listed, however the regions were cut.
     """
     before, after = _external_access(old), _external_access(new)
-    order = [str(n["id"]) for doc in (new, old) for n in doc.get("nodes") or ()]
-    rank = {node: i for i, node in reversed(list(enumerate(order)))}
+    rank: dict[str, int] = {}  # the order of the nodes of `new`, then those only `old` has
+    for doc in (new, old):
+        for n in doc.get("nodes") or ():
+            rank.setdefault(str(n["id"]), len(rank))
     keys = sorted(
         before.keys() | after.keys(),
         key=lambda k: (rank.get(k[0], len(rank)), k[0], k[1] is Direction.INGRESS),
