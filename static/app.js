@@ -690,7 +690,10 @@
       removed: "Removed: the before version allowed this flow; the after version does not.",
       unchanged: "Unchanged: both versions allow it on the same ports.",
     }[info.change];
-    if (!text) {
+    if (info.external) {
+      // An address block's edge: which addresses this workload gained or lost behind it.
+      text = sentence("External access " + info.change + ": " + info.external.join("; "));
+    } else if (!text) {
       var after = (info.ports || [entry.edge.label.split(" → ").pop()]).join(", ");
       text = sentence(info.change + ": before " + (info.before || []).join(", ") + " → after " + after);
     }

@@ -233,6 +233,7 @@ EDGE_CHANGES = """() => {
   const v = window.netpolViz;
   return v.edges.get().filter((e) => typeof e.id === "number").map((e) => ({
     change: v.view.edgeDetails[e.id].change, color: e.color.color, opacity: e.color.opacity,
+    external: (v.view.edgeDetails[e.id].external || []).length,
   }));
 }"""
 
@@ -264,7 +265,9 @@ def test_diff_page_shows_added_and_removed_edges_in_their_colours(
         )
         assert edge["color"] == DIFF_COLORS[status], edge
         assert (edge["opacity"] == 0.5) == (status == "unchanged"), edge
-    counts = {c: sum(1 for e in drawn if e["change"] == c) for c in ("added", "removed")}
+    # Edges to or from address blocks show the diff's `external` changes, not `flows`.
+    internal = [e for e in drawn if not e["external"]]
+    counts = {c: sum(1 for e in internal if e["change"] == c) for c in ("added", "removed")}
     assert counts == {
         "added": len(diff["flows"]["added"]),
         "removed": len(diff["flows"]["removed"]),
@@ -283,8 +286,9 @@ def test_diff_page_shows_added_and_removed_edges_in_their_colours(
     tab.uncheck("#hide-unchanged")
 
     removed = tab.evaluate(
-        """() => window.netpolViz.edges.getIds().find(
-          (id) => window.netpolViz.view.edgeDetails[id].change === "removed")"""
+        """() => window.netpolViz.edges.getIds().find((id) => {
+          const d = window.netpolViz.view.edgeDetails[id];
+          return d.change === "removed" && !d.external; })"""
     )
     point = tab.evaluate(f"window.netpolViz.domPointOfEdge({removed})")
     box = tab.locator("#network canvas").bounding_box()
@@ -292,6 +296,37 @@ def test_diff_page_shows_added_and_removed_edges_in_their_colours(
     tab.wait_for_function("() => document.querySelector('#details .diff-note') !== null")
     assert tab.locator("#details .diff-note").inner_text().startswith("Removed")
     assert tab.evaluate("window.netpolViz.network.getSelectedEdges()") == [removed]
+
+    # mysql is egress-isolated after: the page lists what it lost, and so do its external edges.
+    listed = tab.locator("#external-changes li").all_inner_texts()
+    assert "default/mysql lost access to 0.0.0.0/0, ::/0 on TCP all ports" in listed
+    # An edge to or from an address block; a node drawn over its middle is moved aside
+    # first, as a user would drag it (the two directions of one pair may be drawn over each
+    # other: the one under the point is the one clicked).
+    hit = tab.evaluate(
+        """() => { const v = window.netpolViz;
+          const external = (id) => ((v.view.edgeDetails[id] || {}).external || []).length > 0;
+          const id = v.edges.getIds().find(external);
+          const covering = v.network.getNodeAt(v.domPointOfEdge(id));
+          if (covering !== undefined) {
+            const at = v.network.getPosition(covering);
+            v.network.moveNode(covering, at.x + 400, at.y + 400);
+          }
+          const point = v.domPointOfEdge(id);
+          const edge = v.network.getEdgeAt(point);
+          const lines = (v.view.edgeDetails[edge] || {}).external;
+          return { edge: edge, point: point, lines: lines }; }"""
+    )
+    assert hit["lines"], hit
+    tab.mouse.click(box["x"] + hit["point"]["x"], box["y"] + hit["point"]["y"])
+    tab.wait_for_function(
+        "() => /External access/.test((document.querySelector('#details .diff-note') || {})"
+        ".textContent)"
+    )
+    note = tab.locator("#details .diff-note").inner_text()
+    assert tab.evaluate("window.netpolViz.network.getSelectedEdges()") == [hit["edge"]]
+    assert all(line in note for line in hit["lines"])
+    assert any("access" in line and "0.0.0.0/0, ::/0" in line for line in hit["lines"])
     watch.assert_clean()
 
     # The diff is a share link: a fresh browser opens the same page.

@@ -269,6 +269,7 @@ def _load_document(path: str, database: str | None = None) -> dict[str, Any]:
 )
 def diff(old: str, new: str, fmt: str, output: str | None, database: str | None) -> None:
     """What changes from OLD to NEW: flows added, removed, widened or narrowed,
+    external addresses gained or lost (per workload and port, as CIDRs),
     nodes and policies added or removed. Exit 0 no change, 1 changed.
 
     OLD and NEW are each a file or folder of manifests, a saved

@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import colorsys
 import hashlib
+import ipaddress
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -35,6 +36,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pyvis.network import Network
 
 from webapp import __version__, data_dir
+from webapp.core.diff import external_ports
 from webapp.core.text import is_hidden
 from webapp.graph import (
     EXTERNAL_CLUSTER,
@@ -624,6 +626,29 @@ def _old_refs(flow: Mapping[str, Any], renamed: set[str]) -> dict[str, Any]:
     return copy
 
 
+def _networks(cidrs: Iterable[str]) -> list[Any]:
+    return [ipaddress.ip_network(c, strict=False) for c in cidrs]
+
+
+def _overlaps(nets: list[Any], others: list[Any]) -> bool:
+    return any(a.version == b.version and a.overlaps(b) for a in nets for b in others)
+
+
+def _external_notes(diff: Mapping[str, Any]) -> dict[tuple[str, str], tuple[list[str], list[Any]]]:
+    """(node id, direction) -> what its external access gained and lost, in words, and the
+    networks concerned: the address changes of `diff["external"]`."""
+    notes: dict[tuple[str, str], tuple[list[str], list[Any]]] = {}
+    for entry in diff.get("external") or ():
+        lines, nets = notes.setdefault((entry["node"], entry["direction"]), ([], []))
+        towards = "to" if entry["direction"] == "egress" else "from"
+        for change in ("gained", "lost"):
+            if entry[change]:
+                ports = external_ports(entry)
+                lines.append(f"{change} access {towards} {', '.join(entry[change])} on {ports}")
+                nets.extend(_networks(entry[change]))
+    return notes
+
+
 def union_document(
     old: Mapping[str, Any], new: Mapping[str, Any], diff: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, str]]:
@@ -633,11 +658,15 @@ def union_document(
     carries its `change` (added, removed, changed, widened, narrowed or
     unchanged); a changed policy's old version is kept as "<id> (before)" so
     the rules of a removed flow show the text that allowed it.
+    External access is compared by address (`diff["external"]`), so a flow to
+    or from an address block is "changed" when its block holds addresses
+    whose access changed for that workload (its `external` lists how), and an
+    old version's block is drawn only for such a flow that `new` lacks.
     """
-    new_ids = {n["id"] for n in new.get("nodes") or []}
-    removed_nodes = [n for n in old.get("nodes") or [] if n["id"] not in new_ids]
+    new_nodes = {n["id"]: n for n in new.get("nodes") or []}
+    old_nodes = {n["id"]: n for n in old.get("nodes") or []}
     node_change = {n["id"]: "added" for n in diff["nodes"]["added"]}
-    node_change.update({n["id"]: "removed" for n in removed_nodes})
+    node_change.update({n["id"]: "removed" for n in diff["nodes"]["removed"]})
 
     changed_policies = set(diff["policies"]["changed"])
     new_policy_ids = {p["id"] for p in new.get("policies") or []}
@@ -648,18 +677,49 @@ def union_document(
         elif policy["id"] in changed_policies:
             policies.append({**policy, "id": policy["id"] + BEFORE})
 
+    notes = _external_notes(diff)
+
+    def external(flow: Mapping[str, Any], nodes: Mapping[str, Any]) -> list[str] | None:
+        """The address changes a flow to or from an ipblock of `nodes` shows; None for others."""
+        block, direction, node = flow["target"], "egress", flow["source"]
+        if (nodes.get(block) or {}).get("type") != "ipblock":
+            block, direction, node = flow["source"], "ingress", flow["target"]
+        if (nodes.get(block) or {}).get("type") != "ipblock":
+            return None
+        lines, nets = notes.get((node, direction), ([], []))
+        return lines if _overlaps(_networks(nodes[block].get("cidrs") or ()), nets) else []
+
     change = {(c["source"], c["target"]): c["change"] for c in diff["flows"]["changed"]}
     added = {(f["source"], f["target"]) for f in diff["flows"]["added"]}
     flows: list[dict[str, Any]] = []
     for flow in new.get("flows") or []:
         key = (flow["source"], flow["target"])
-        flows.append({**flow, "change": change.get(key, "added" if key in added else "unchanged")})
+        lines = external(flow, new_nodes)
+        if lines:
+            flows.append({**flow, "change": "changed", "external": lines})
+        elif lines is not None:
+            flows.append({**flow, "change": "unchanged"})
+        else:
+            status = change.get(key, "added" if key in added else "unchanged")
+            flows.append({**flow, "change": status})
     for flow in diff["flows"]["removed"]:
         flows.append({**_old_refs(flow, changed_policies), "change": "removed"})
+    new_keys = {(f["source"], f["target"]) for f in new.get("flows") or []}
+    old_blocks: dict[str, Any] = {}
+    for flow in old.get("flows") or []:
+        lines = external(flow, old_nodes)
+        if lines and (flow["source"], flow["target"]) not in new_keys:
+            flow = {**_old_refs(flow, changed_policies), "change": "removed", "external": lines}
+            flows.append(flow)
+            for end in (flow["source"], flow["target"]):
+                if end not in new_nodes and old_nodes[end].get("type") == "ipblock":
+                    old_blocks[end] = old_nodes[end]
+                    node_change[end] = "removed"
 
+    nodes = [*new_nodes.values(), *diff["nodes"]["removed"], *old_blocks.values()]
     document = {
         "version": 1,
-        "nodes": list(new.get("nodes") or []) + removed_nodes,
+        "nodes": nodes,
         "flows": flows,
         "policies": policies,
         "findings": [],
@@ -674,12 +734,23 @@ def _changes_first(flow: Mapping[str, Any]) -> int:
 
 
 def _diff_edge(
-    edge: dict[str, Any], detail: dict[str, Any], change: str, old_flow: Mapping[str, Any] | None
+    edge: dict[str, Any],
+    detail: dict[str, Any],
+    flow: Mapping[str, Any],
+    old_flow: Mapping[str, Any] | None,
 ) -> None:
     """Colour a drawn edge of the diff page by its change, and say the change in its label."""
+    change = flow["change"]
     status = diff_status(change)
     color = DIFF_COLORS[status]
     detail["change"] = change
+    if flow.get("external"):
+        # An address block's edge: the ports may be the same, the addresses behind it are not.
+        detail["external"] = list(flow["external"])
+        edge["color"] = {"color": color, "highlight": color, "hover": color}
+        edge["width"] = 3
+        edge["title"] = "\n".join([change, *flow["external"], edge["title"]])
+        return
     if status == "unchanged":
         edge["color"] = {"color": color, "highlight": "#d32f2f", "hover": "#d32f2f", "opacity": 0.5}
         edge["font"] = {"color": "#90a4ae"}
@@ -726,7 +797,7 @@ def diff_view_data(
     for edge, detail, index in zip(view["edges"], view["edgeDetails"], order, strict=True):
         flow = document["flows"][index]
         before = old_flows.get((flow["source"], flow["target"]))
-        _diff_edge(edge, detail, flow["change"], before)
+        _diff_edge(edge, detail, flow, before)
     for index, node in enumerate(view["nodes"]):
         change = node_change.get(document["nodes"][index]["id"])
         if change:

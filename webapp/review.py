@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from webapp.core.diff import external_ports
 from webapp.core.document import ports_json
 from webapp.core.explain import REASON_TEXT, Explanation, Reason, SideVerdict, find_address
 from webapp.core.findings import CHECKS, LEVELS, Level
@@ -590,6 +591,35 @@ def explanation_text(answer: Mapping[str, Any]) -> str:
 # --- diffs --------------------------------------------------------------------------
 
 
+def external_access(diff: Doc, old: Doc, new: Doc) -> list[dict[str, str]]:
+    """The `external` entries of a diff, one per address list gained or lost, in words.
+
+    Each has `change` (gained or lost), `node` (its name), `direction`,
+    `ports` (`TCP 443`), `addresses` (merged CIDRs, comma-separated) and
+    `text`: "prod/web gained access to 10.11.0.0/16 on TCP 443".
+    """
+    nodes = {**node_index(old), **node_index(new)}
+    out = []
+    for entry in diff.get("external") or ():
+        node = node_title(nodes.get(str(entry["node"])), str(entry["node"]))
+        ports = str(external_ports(entry))
+        towards = "to" if entry["direction"] == "egress" else "from"
+        for change in ("gained", "lost"):
+            if entry[change]:
+                addresses = ", ".join(entry[change])
+                out.append(
+                    {
+                        "change": change,
+                        "node": node,
+                        "direction": str(entry["direction"]),
+                        "ports": ports,
+                        "addresses": addresses,
+                        "text": f"{node} {change} access {towards} {addresses} on {ports}",
+                    }
+                )
+    return out
+
+
 def _diff_rows(diff: Doc, old: Doc, new: Doc) -> list[tuple[str, str, str, str, str, str]]:
     """(change, item, source, target, before, after) rows, for every output format."""
     nodes = {**node_index(old), **node_index(new)}
@@ -617,6 +647,12 @@ def _diff_rows(diff: Doc, old: Doc, new: Doc) -> list[tuple[str, str, str, str, 
                 format_ports(c["new"]),
             )
         )
+    # External access: the workload on its side of the traffic, the addresses on the other.
+    for a in external_access(diff, old, new):
+        ends = (a["node"], a["addresses"])
+        source, target = ends if a["direction"] == "egress" else ends[::-1]
+        before, after = ("", a["ports"]) if a["change"] == "gained" else (a["ports"], "")
+        rows.append((a["change"], f"external {a['direction']}", source, target, before, after))
     for kind in ("added", "removed", "changed"):
         rows += [(kind, "policy", str(p), "", "", "") for p in diff["policies"][kind]]
     return rows
@@ -629,7 +665,8 @@ def _diff_summary(diff: Doc) -> str:
     s = diff["summary"]
     return (
         f"flows: {s['flowsAdded']} added, {s['flowsRemoved']} removed, "
-        f"{s['flowsChanged']} changed; nodes: {s['nodesAdded']} added, "
+        f"{s['flowsChanged']} changed; external access: {s['externalChanged']} "
+        f"changed; nodes: {s['nodesAdded']} added, "
         f"{s['nodesRemoved']} removed; policies: {s['policiesAdded']} added, "
         f"{s['policiesRemoved']} removed, {s['policiesChanged']} changed"
     )

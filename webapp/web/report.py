@@ -13,7 +13,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from webapp.exports import format_ports, format_source, node_index, node_title
-from webapp.review import coverage, flow_groups, namespace_matrix, severity_counts
+from webapp.review import (
+    coverage,
+    external_access,
+    flow_groups,
+    namespace_matrix,
+    severity_counts,
+)
 
 Doc = Mapping[str, Any]
 Node = Mapping[str, Any]
@@ -100,8 +106,9 @@ def _kind(node: Node) -> str:
 
 
 def diff_tables(diff: Doc, old: Doc, new: Doc) -> dict[str, Any]:
-    """The changes of a diff with node names: flows added, removed and changed, nodes
-    (workloads, inferred nodes, address blocks) added and removed, policies."""
+    """The changes of a diff with node names: flows added, removed and changed, external
+    addresses gained and lost (`webapp.review.external_access`), nodes (workloads,
+    inferred nodes) added and removed, policies."""
     nodes = {**node_index(old), **node_index(new)}
 
     def name(node_id: Any) -> str:
@@ -129,6 +136,7 @@ def diff_tables(diff: Doc, old: Doc, new: Doc) -> dict[str, Any]:
             }
             for c in diff["flows"]["changed"]
         ],
+        "external": external_access(diff, old, new),
         "nodesAdded": [{"name": name(n["id"]), "kind": _kind(n)} for n in diff["nodes"]["added"]],
         "nodesRemoved": [
             {"name": name(n["id"]), "kind": _kind(n)} for n in diff["nodes"]["removed"]
