@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from webapp.core import SourceText, analyze
+from webapp.core import SourceText, analyze, analyze_stored
 from webapp.core.loader import load_sources
 from webapp.core.model import Inventory, Problem, Severity
 from webapp.core.normalize import build_inventory
@@ -475,22 +475,6 @@ REJECTED = [
     ),
     pytest.param(
         Rejected(
-            _pod("spec:\n  containers:\n  - name: main\n    port: [{containerPort: 80}]   # <-\n"),
-            "spec.containers[0].port",
-            ("did you mean 'ports'?",),
-        ),
-        id="misspelled-container-ports-suggests-spelling",
-    ),
-    pytest.param(
-        Rejected(
-            _pod("spec: {containers: [{name: main}]}\n", "  namspace: prod   # <-\n"),
-            "metadata.namspace",
-            ("unknown field 'namspace'; did you mean 'namespace'?",),
-        ),
-        id="misspelled-pod-namespace-suggests-spelling",
-    ),
-    pytest.param(
-        Rejected(
             _apps(
                 "Deployment",
                 "spec:\n  selector: {matchLabels: {app: web}}\n  Template: {}   # <-\n",
@@ -513,19 +497,6 @@ REJECTED = [
             ("spec.selector is required",),
         ),
         id="misspelled-selector-suggests-spelling",
-    ),
-    pytest.param(
-        Rejected(
-            _apps(
-                "Deployment",
-                "spec:\n  selector: {matchLabels: {app: web}}\n  template:\n"
-                "    metadata:\n      label: {app: web}   # <-\n"
-                "    spec: {containers: [{name: main}]}\n",
-            ),
-            "spec.template.metadata.label",
-            ("unknown field 'label'; did you mean 'labels'?",),
-        ),
-        id="misspelled-template-labels-suggests-spelling",
     ),
 ]
 
@@ -698,6 +669,48 @@ def test_annotation_and_cidr_checks(messages: list[str], fragments: list[str]) -
     assert len(messages) == len(fragments), messages
     for fragment, message in zip(fragments, messages, strict=True):
         assert fragment in message
+
+
+# --- The stored input (share links re-analyse it) decides the same ---------------------
+
+_DROPPED_ANNOTATIONS = pytest.mark.xfail(
+    strict=True,
+    reason="webapp.core.sanitize drops annotations before storing, so re-analysis accepts "
+    "an object the upload rejected for them (left to the stored-input owner)",
+)
+
+STORED = [
+    pytest.param(
+        _apps("Deployment", "spec:\n  selector: {matchLabels: {app: web}}\n" + _TEMPLATE),
+        id="deployment-keeps-its-selector",
+    ),
+    pytest.param(
+        _apps("Deployment", "spec:\n  selector: {matchLabels: {app: webb}}\n" + _TEMPLATE),
+        id="selector-mismatch-stays-rejected",
+    ),
+    pytest.param(_pod("spec:\n  containers: []\n"), id="pod-without-containers-stays-rejected"),
+    pytest.param(
+        _pod("spec:\n  containers:\n  - name: main\n    ports: [{containerport: 80}]\n"),
+        id="misspelled-containerport-stays-rejected",
+    ),
+    pytest.param(
+        _pod("spec: {containers: [{name: main}]}\n", "  annotations: {'bad key!': x}\n"),
+        id="invalid-annotation-key",
+        marks=_DROPPED_ANNOTATIONS,
+    ),
+    pytest.param(
+        _pod("spec: {containers: [{name: main}]}\n", f"  annotations:\n    abcd: {_BIG}\n"),
+        id="annotations-over-256KiB",
+        marks=_DROPPED_ANNOTATIONS,
+    ),
+]
+
+
+@pytest.mark.parametrize("text", STORED)
+def test_stored_input_gives_the_same_workloads(text: str) -> None:
+    first = analyze([SourceText("up.yaml", (text + "---\n" + GOOD_POD).encode())])
+    again = analyze_stored(json.loads(json.dumps(first.sanitized)))
+    assert again.document["nodes"] == first.document["nodes"]
 
 
 # --- The namespaces every cluster has --------------------------------------------------

@@ -119,7 +119,7 @@ _PROTOCOLS = {str(p): p for p in Protocol}
 _OPERATORS = {str(o): o for o in Operator}
 
 # Fields of the NetworkPolicy schema, for strict decoding (unknown field = error).
-_OBJECT_FIELDS = ("apiVersion", "kind", "metadata", "spec", "status")
+_POLICY_FIELDS = ("apiVersion", "kind", "metadata", "spec", "status")
 _OBJECT_META_FIELDS = (
     "name",
     "generateName",
@@ -138,7 +138,6 @@ _OBJECT_META_FIELDS = (
     "managedFields",
 )
 _OWNER_REFERENCE_FIELDS = ("apiVersion", "kind", "name", "uid", "controller", "blockOwnerDeletion")
-_CONTAINER_PORT_FIELDS = ("containerPort", "hostIP", "hostPort", "name", "protocol")
 _SPEC_FIELDS = ("podSelector", "policyTypes", "ingress", "egress")
 _INGRESS_RULE_FIELDS = ("from", "ports")
 _EGRESS_RULE_FIELDS = ("to", "ports")
@@ -377,8 +376,7 @@ def _check_fields(
     return meant
 
 
-# Fields of kinds decoded loosely (Pods and workloads are read only where the
-# analysis needs them) that a misspelling must not make vanish silently.
+# Real pod-spec fields that look like a misspelling of `containers`.
 _POD_SPEC_CONTAINER_LISTS = frozenset({"initContainers", "ephemeralContainers"})
 
 
@@ -389,11 +387,12 @@ def _misspelled(
     report: _Report,
     siblings: frozenset[str] = frozenset(),
 ) -> bool:
-    """When `field` is absent, report a key that misspells it as an unknown field.
+    """When the required `field` is absent, report a key that misspells it as an unknown field.
 
-    For objects read only in part, where not every field of the schema is
-    known: only a close match (a case slip, a letter missing) counts, and
-    `siblings` are real fields that merely look alike.
+    For Pods and workloads, which are read only in part (not decoded
+    strictly): the object is rejected either way, so only the message
+    depends on it. Only a close match counts (a case slip, a letter missing
+    or swapped); `siblings` are real fields that merely look alike.
     """
     if field in mapping:
         return False
@@ -503,14 +502,17 @@ class _Meta:
     owner: tuple[str, str] | None
 
 
-def _read_owner(value: object, at: _At, report: _Report) -> tuple[str, str] | None:
+def _read_owner(value: object, at: _At, report: _Report, strict: bool) -> tuple[str, str] | None:
     """The controlling owner (kind, name): the reference with controller true, else the first."""
     refs = _list(value, at, report)
     owners: list[tuple[str, str, bool]] = []
     for i, item in enumerate(refs):
         item_at = at.item(refs, i)
         ref = _mapping(item, item_at, report) or {}
-        misspelled = _check_fields(ref, _OWNER_REFERENCE_FIELDS, item_at, report)
+        if strict:
+            misspelled = _check_fields(ref, _OWNER_REFERENCE_FIELDS, item_at, report)
+        else:
+            misspelled = {f for f in ("kind", "name") if _misspelled(ref, f, item_at, report)}
         kind = _string(ref.get("kind"), item_at.field(ref, "kind"), report, "kind")
         name = _string(ref.get("name"), item_at.field(ref, "name"), report, "name")
         controller = _boolean(
@@ -535,7 +537,7 @@ def _read_owner(value: object, at: _At, report: _Report) -> tuple[str, str] | No
 
 
 def _check_meta_fields(meta: Mapping[str, Any], at: _At, report: _Report) -> None:
-    """Strict decoding of ObjectMeta: the fields the analysis does not use still have to decode."""
+    """The ObjectMeta fields the analysis does not use still have to decode."""
     _check_fields(meta, _OBJECT_META_FIELDS, at, report)
     for key in ("generateName", "selfLink", "uid", "resourceVersion"):
         _string(meta.get(key), at.field(meta, key), report, key)
@@ -582,12 +584,14 @@ def _read_meta(
     *,
     check_name: Callable[[str], list[str]],
     namespaced: bool = True,
+    strict: bool = False,
 ) -> _Meta:
     """ValidateObjectMeta for the fields the analysis uses (name, namespace, labels,
     owner) and for annotations, which the API server limits."""
     meta_at = root.field(body, "metadata")
     meta = _mapping(body.get("metadata"), meta_at, report) or {}
-    _check_meta_fields(meta, meta_at, report)
+    if strict:
+        _check_meta_fields(meta, meta_at, report)
     _read_annotations(
         meta.get("annotations"),
         meta_at.field(meta, "annotations"),
@@ -609,7 +613,9 @@ def _read_meta(
             report.error(ns_at, _errors("namespace", ns_value, messages))
         namespace = ns_value
     labels = _read_label_map(meta.get("labels"), meta_at.field(meta, "labels"), report)
-    owner = _read_owner(meta.get("ownerReferences"), meta_at.field(meta, "ownerReferences"), report)
+    owner = _read_owner(
+        meta.get("ownerReferences"), meta_at.field(meta, "ownerReferences"), report, strict
+    )
     return _Meta(name or "", namespace if namespaced else "", labels, owner)
 
 
@@ -824,8 +830,8 @@ def _read_policy_types(spec: Mapping[str, Any], at: _At, report: _Report) -> fro
 def _read_policy(raw: RawObject, report: _Report) -> Policy | None:
     body = raw.body
     root = _At.root(raw)
-    _check_fields(body, _OBJECT_FIELDS, root, report)
-    meta = _read_meta(body, root, report, check_name=check_dns1123_subdomain)
+    _check_fields(body, _POLICY_FIELDS, root, report)
+    meta = _read_meta(body, root, report, check_name=check_dns1123_subdomain, strict=True)
     _mapping(body.get("status"), root.field(body, "status"), report)
     spec_at = root.field(body, "spec")
     spec = _mapping(body.get("spec"), spec_at, report)
@@ -875,7 +881,6 @@ def _read_policy(raw: RawObject, report: _Report) -> Policy | None:
 def _read_namespace(raw: RawObject, report: _Report) -> Namespace | None:
     """A Namespace, labelled with its name as the API server labels it."""
     root = _At.root(raw)
-    _check_fields(raw.body, _OBJECT_FIELDS, root, report)
     meta = _read_meta(raw.body, root, report, check_name=check_dns1123_label, namespaced=False)
     labels = dict(meta.labels)
     written = labels.get(NAME_LABEL)
@@ -914,11 +919,12 @@ def _read_container_ports(value: object, at: _At, report: _Report) -> list[Conta
     for i, item in enumerate(items):
         item_at = at.item(items, i)
         port = _mapping(item, item_at, report) or {}
-        misspelled = _check_fields(port, _CONTAINER_PORT_FIELDS, item_at, report)
         number_at = item_at.field(port, "containerPort")
         number = _integer(port.get("containerPort"), number_at, report, "containerPort")
         if number is None:
-            if port.get("containerPort") is None and "containerPort" not in misspelled:
+            if port.get("containerPort") is None and not _misspelled(
+                port, "containerPort", item_at, report
+            ):
                 report.error(number_at, "containerPort is required")
         elif messages := check_port_number(number):
             report.error(number_at, f"invalid containerPort {number}: {'; '.join(messages)}")
@@ -931,8 +937,6 @@ def _read_container_ports(value: object, at: _At, report: _Report) -> list[Conta
                 report.error(name_at, f"duplicate port name {shorten(name)}")
             names.add(name)
         protocol = _read_protocol(port.get("protocol"), item_at.field(port, "protocol"), report)
-        _integer(port.get("hostPort"), item_at.field(port, "hostPort"), report, "hostPort")
-        _string(port.get("hostIP"), item_at.field(port, "hostIP"), report, "hostIP")
         if number is not None:
             ports.append(ContainerPort(name, number, protocol))
     return ports
@@ -962,11 +966,9 @@ def _read_pod_spec(
             # Init containers with restartPolicy Always are sidecars: they keep serving.
             if key == "initContainers" and container.get("restartPolicy") != "Always":
                 continue
-            _misspelled(container, "ports", item_at, report)
             ports += _read_container_ports(
                 container.get("ports"), item_at.field(container, "ports"), report
             )
-    _misspelled(spec, "hostNetwork", at, report)
     host_at = at.field(spec, "hostNetwork")
     host_network = _boolean(spec.get("hostNetwork"), host_at, report, "hostNetwork")
     return ports, bool(host_network), host_at
@@ -1044,7 +1046,6 @@ def _check_selector(
 
 def _read_pods(raw: RawObject, kind: str, report: _Report) -> tuple[_Meta, _Pods | None]:
     root = _At.root(raw)
-    misspelled = _check_fields(raw.body, _OBJECT_FIELDS, root, report)
     meta = _read_meta(raw.body, root, report, check_name=check_dns1123_subdomain)
     template: object = raw.body
     template_at = root
@@ -1061,7 +1062,6 @@ def _read_pods(raw: RawObject, kind: str, report: _Report) -> tuple[_Meta, _Pods
             if (
                 isinstance(parent, dict)
                 and parent.get(key) is None
-                and key not in misspelled
                 and not _misspelled(parent, key, parent_at, report)
             ):
                 report.error(template_at, f"{'.'.join(steps[: depth + 1])} is required")
@@ -1072,7 +1072,6 @@ def _read_pods(raw: RawObject, kind: str, report: _Report) -> tuple[_Meta, _Pods
     else:
         tmeta_at = template_at.field(template, "metadata")
         tmeta = _mapping(template.get("metadata"), tmeta_at, report) or {}
-        _check_meta_fields(tmeta, tmeta_at, report)
         _read_annotations(tmeta.get("annotations"), tmeta_at.field(tmeta, "annotations"), report)
         labels_at = tmeta_at.field(tmeta, "labels")
         labels = _read_label_map(tmeta.get("labels"), labels_at, report)
