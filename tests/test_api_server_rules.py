@@ -228,6 +228,18 @@ REJECTED = [
         ),
         id="cronjob-job-selector-is-generated",
     ),
+    pytest.param(
+        Rejected(
+            _apps(
+                "Deployment",
+                "spec:\n  selector: app=web   # <-\n" + _TEMPLATE.replace("   # <-", ""),
+            ),
+            "spec.selector",
+            ("expected a mapping, got the string 'app=web'",),
+            ("empty selector", "does not match"),
+        ),
+        id="deployment-selector-not-a-mapping-is-one-error",
+    ),
     # ValidateAnnotations, on every kind that is read.
     pytest.param(
         Rejected(

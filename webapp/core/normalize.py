@@ -1000,6 +1000,8 @@ def _check_selector(
     """
     selector_at = spec_at.field(spec, "selector")
     value = spec.get("selector")
+    if value is not None and _mapping(value, selector_at, report) is None:
+        return  # not a mapping: reported
     if kind == "CronJob":
         if value is not None:
             report.error(
