@@ -622,6 +622,9 @@ metadata:
     note: "{HOSTILE_ANNOTATION}"
     kubectl.kubernetes.io/last-applied-configuration: '{{"secret": "{HOSTILE_ANNOTATION}"}}'
 spec:
+  selector:
+    matchLabels:
+      app: plain
   template:
     metadata:
       labels:

@@ -107,6 +107,10 @@ def deployment(
     version = {"Job": "batch/v1", "CronJob": "batch/v1", "ReplicationController": "v1"}.get(
         kind, "apps/v1"
     )
+    if version == "apps/v1" and "selector" not in spec:
+        # apps/v1 requires a selector; select exactly the template's pods.
+        labels = (spec["template"].get("metadata") or {}).get("labels") or {}
+        spec["selector"] = {"matchLabels": dict(labels)}
     return {"apiVersion": version, "kind": kind, "metadata": meta(name, owner=owner), "spec": spec}
 
 
@@ -694,8 +698,8 @@ def test_later_invalid_duplicate_does_not_replace_the_earlier() -> None:
         pytest.param(
             "extensions/v1beta1",
             "NetworkPolicy",
-            "extensions/v1beta1 NetworkPolicy is no longer served by Kubernetes "
-            "(use networking.k8s.io/v1); skipped",
+            "apiVersion extensions/v1beta1 is no longer served for NetworkPolicy; "
+            "use networking.k8s.io/v1; skipped",
             id="extensions-networkpolicy",
         ),
         pytest.param(
@@ -827,6 +831,8 @@ items:
     name: web
     labels:
       version: 1.10
+  spec:
+    containers: [{name: main}]
 """
 
 
@@ -952,6 +958,8 @@ def test_sanitize_keeps_only_what_the_analysis_reads() -> None:
                 "spec": {"containers": [{"name": "main", "ports": [{"containerPort": 80}]}]},
             },
             "replicas": 2,
+            # Labels only, and checked against the template's.
+            "selector": {"matchLabels": {"app": "web"}},
         },
     }
     assert np["metadata"] == {"name": "np", "namespace": "prod", "uid": "1234"}

@@ -24,6 +24,8 @@ metadata:
   annotations:
     kubectl.kubernetes.io/last-applied-configuration: '{"password": "hunter2"}'
 spec:
+  selector:
+    matchLabels: {app: api}
   template:
     metadata:
       labels: {app: api}

@@ -54,6 +54,7 @@ apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web, namespace: default}
 spec:
+  selector: {matchLabels: {app: web}}
   template:
     metadata: {labels: {app: web}}
     spec: {containers: [{name: web, image: nginx}]}

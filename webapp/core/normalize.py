@@ -51,6 +51,9 @@ from webapp.core.raw import PosDict, PosList, RawObject
 from webapp.core.selectors import Operator, Requirement, Selector
 from webapp.core.text import escape, shorten
 from webapp.core.validation import (
+    annotations_size,
+    check_annotation_key,
+    check_annotations_size,
     check_dns1123_label,
     check_dns1123_subdomain,
     check_except,
@@ -85,6 +88,19 @@ TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
     "CronJob": ("spec", "jobTemplate", "spec", "template"),
 }
 """Where each kind keeps its pod template (the object itself for a Pod)."""
+SERVED_API_VERSIONS: dict[str, str] = {
+    "NetworkPolicy": POLICY_API_VERSION,
+    "Namespace": NAMESPACE_API_VERSION,
+    "Pod": "v1",
+    "ReplicationController": "v1",
+    "Deployment": "apps/v1",
+    "StatefulSet": "apps/v1",
+    "DaemonSet": "apps/v1",
+    "ReplicaSet": "apps/v1",
+    "Job": "batch/v1",
+    "CronJob": "batch/v1",
+}
+"""The group version that serves each kind the analysis reads today."""
 POD_COUNT_FIELDS: dict[str, str] = {
     "Deployment": "replicas",
     "StatefulSet": "replicas",
@@ -226,7 +242,9 @@ class _Report:
 
     def error(self, at: _At, message: str) -> None:
         self.failed = True
-        self.add(Severity.ERROR, at, f"{message}; {self.kind or 'object'} left out")
+        # After a question ("did you mean ...?") the outcome reads as a new sentence.
+        joint = " " if message.endswith("?") else "; "
+        self.add(Severity.ERROR, at, f"{message}{joint}{self.kind or 'object'} left out")
 
     def warning(self, at: _At, message: str) -> None:
         self.add(Severity.WARNING, at, message)
@@ -318,10 +336,15 @@ def _boolean(value: object, at: _At, report: _Report, what: str) -> bool | None:
     return None
 
 
-def _suggestion(key: str, allowed: Sequence[str]) -> str | None:
+def _suggestion(key: str, allowed: Sequence[str], cutoff: float = 0.6) -> str | None:
+    """The field of `allowed` that `key` most likely misspells (case ignored), if any."""
     by_lower = {name.lower(): name for name in allowed}
-    close = difflib.get_close_matches(key.lower(), list(by_lower), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(key.lower(), list(by_lower), n=1, cutoff=cutoff)
     return by_lower[close[0]] if close else None
+
+
+def _did_you_mean(key: str, field: str) -> str:
+    return f"unknown field {shorten(key)}; did you mean {shorten(field)}?"
 
 
 def _check_fields(
@@ -330,18 +353,55 @@ def _check_fields(
     at: _At,
     report: _Report,
     hints: Mapping[str, str] | None = None,
-) -> None:
-    """Strict decoding: every key must be a field of the schema, spelled exactly."""
+) -> set[str]:
+    """Strict decoding: every key must be a field of the schema, spelled exactly.
+
+    Returns the absent fields that unknown keys look like misspellings of, so
+    that callers do not also report those fields as missing.
+    """
+    meant: set[str] = set()
     for raw_key in mapping:
         key = str(raw_key)
         if key in allowed:
             continue
-        message = f"unknown field {shorten(key)}"
+        key_at = at.field(mapping, key)
         if hints and key in hints:
-            message += f" ({hints[key]})"
+            report.error(key_at, f"unknown field {shorten(key)}; {hints[key]}")
         elif (near := _suggestion(key, allowed)) is not None:
-            message += f" (did you mean '{near}'?)"
-        report.error(at.field(mapping, key), message)
+            report.error(key_at, _did_you_mean(key, near))
+            if near not in mapping:
+                meant.add(near)
+        else:
+            report.error(key_at, f"unknown field {shorten(key)}")
+    return meant
+
+
+# Real pod-spec fields that look like a misspelling of `containers`.
+_POD_SPEC_CONTAINER_LISTS = frozenset({"initContainers", "ephemeralContainers"})
+
+
+def _misspelled(
+    mapping: Mapping[str, Any],
+    field: str,
+    at: _At,
+    report: _Report,
+    siblings: frozenset[str] = frozenset(),
+) -> bool:
+    """When the required `field` is absent, report a key that misspells it as an unknown field.
+
+    For Pods and workloads, which are read only in part (not decoded
+    strictly): the object is rejected either way, so only the message
+    depends on it. Only a close match counts (a case slip, a letter missing
+    or swapped); `siblings` are real fields that merely look alike.
+    """
+    if field in mapping:
+        return False
+    for raw_key in mapping:
+        key = str(raw_key)
+        if key not in siblings and _suggestion(key, [field], cutoff=0.85) == field:
+            report.error(at.field(mapping, key), _did_you_mean(key, field))
+            return True
+    return False
 
 
 def _errors(what: str, value: str, messages: list[str]) -> str:
@@ -378,10 +438,10 @@ def _read_label_map(value: object, at: _At, report: _Report) -> dict[str, str]:
 def _read_requirement(value: object, at: _At, report: _Report) -> Requirement | None:
     """ValidateLabelSelectorRequirement: operator, key, and values as the operator needs them."""
     mapping = _mapping(value, at, report) or {}
-    _check_fields(mapping, _REQUIREMENT_FIELDS, at, report)
+    misspelled = _check_fields(mapping, _REQUIREMENT_FIELDS, at, report)
     key_at = at.field(mapping, "key")
     key = _string(mapping.get("key"), key_at, report, "key") or ""
-    if messages := check_qualified_name(key):
+    if "key" not in misspelled and (messages := check_qualified_name(key)):
         report.error(key_at, _errors("label key", key, messages))
     values_at = at.field(mapping, "values")
     values: list[str] = []
@@ -396,6 +456,8 @@ def _read_requirement(value: object, at: _At, report: _Report) -> Requirement | 
     op_at = at.field(mapping, "operator")
     op_text = _string(mapping.get("operator"), op_at, report, "operator") or ""
     operator = _OPERATORS.get(op_text)
+    if operator is None and "operator" in misspelled:
+        return None
     if operator is None:
         near = _suggestion(op_text, list(_OPERATORS))
         hint = f" (did you mean '{near}'?)" if near else ""
@@ -406,7 +468,7 @@ def _read_requirement(value: object, at: _At, report: _Report) -> Requirement | 
         )
         return None
     if operator in (Operator.IN, Operator.NOT_IN):
-        if not items:
+        if not items and "values" not in misspelled:
             report.error(values_at, f"values must be specified when `operator` is '{operator}'")
         return Requirement(key, operator, tuple(sorted(set(values))))
     if items:
@@ -448,14 +510,24 @@ def _read_owner(value: object, at: _At, report: _Report, strict: bool) -> tuple[
         item_at = at.item(refs, i)
         ref = _mapping(item, item_at, report) or {}
         if strict:
-            _check_fields(ref, _OWNER_REFERENCE_FIELDS, item_at, report)
+            misspelled = _check_fields(ref, _OWNER_REFERENCE_FIELDS, item_at, report)
+        else:
+            misspelled = {f for f in ("kind", "name") if _misspelled(ref, f, item_at, report)}
         kind = _string(ref.get("kind"), item_at.field(ref, "kind"), report, "kind")
         name = _string(ref.get("name"), item_at.field(ref, "name"), report, "name")
         controller = _boolean(
             ref.get("controller"), item_at.field(ref, "controller"), report, "controller"
         )
+        # The analysis groups pods by owner kind and name; the API server also
+        # requires apiVersion and uid, which exports always carry (the stored
+        # input drops them).
         if not kind or not name:
-            report.error(item_at, "an owner reference needs a kind and a name")
+            missing = [f for f, got in (("kind", kind), ("name", name)) if not got]
+            if reported := [f for f in missing if f not in misspelled]:
+                verb = "is" if len(reported) == 1 else "are"
+                report.error(
+                    item_at, f"{', '.join(reported)} {verb} required in an owner reference"
+                )
             continue
         owners.append((kind, name, bool(controller)))
     for kind, name, controller in owners:
@@ -464,22 +536,45 @@ def _read_owner(value: object, at: _At, report: _Report, strict: bool) -> tuple[
     return (owners[0][0], owners[0][1]) if owners else None
 
 
-def _check_strict_meta(meta: Mapping[str, Any], at: _At, report: _Report) -> None:
+def _check_meta_fields(meta: Mapping[str, Any], at: _At, report: _Report) -> None:
     """The ObjectMeta fields the analysis does not use still have to decode."""
     _check_fields(meta, _OBJECT_META_FIELDS, at, report)
     for key in ("generateName", "selfLink", "uid", "resourceVersion"):
         _string(meta.get(key), at.field(meta, key), report, key)
     for key in ("generation", "deletionGracePeriodSeconds"):
         _integer(meta.get(key), at.field(meta, key), report, key)
-    annotations_at = at.field(meta, "annotations")
-    annotations = _mapping(meta.get("annotations"), annotations_at, report) or {}
-    for key, value in annotations.items():
-        _string(value, annotations_at.entry(annotations, str(key)), report, "annotation values")
     finalizers_at = at.field(meta, "finalizers")
     finalizers = _list(meta.get("finalizers"), finalizers_at, report)
     for i, item in enumerate(finalizers):
         _string(item, finalizers_at.item(finalizers, i), report, "finalizers")
     _list(meta.get("managedFields"), at.field(meta, "managedFields"), report)
+
+
+def _read_annotations(value: object, at: _At, report: _Report, extra_bytes: int = 0) -> None:
+    """ValidateAnnotations: string values, qualified-name keys (any case), 256 KiB in all.
+
+    `extra_bytes` are annotations the loader did not keep but the API server counts.
+    """
+    mapping = _mapping(value, at, report)
+    if not mapping and not extra_bytes:
+        return
+    annotations: dict[str, str] = {}
+    for raw_key, raw_value in (mapping or {}).items():
+        key = str(raw_key)
+        entry_at = at.entry(mapping, key)
+        if messages := check_annotation_key(key):
+            report.error(entry_at, _errors("annotation key", key, messages))
+        text = _string(raw_value, entry_at, report, "annotation values")
+        annotations[key] = text or ""
+    if messages := check_annotations_size(annotations, extra_bytes):
+        total = annotations_size(annotations, extra_bytes)
+        report.error(at, f"{'; '.join(messages)} (these annotations take {total} bytes)")
+
+
+def _dropped_bytes(raw: RawObject) -> int:
+    """Bytes of annotations the loader read but did not keep (last-applied-configuration)."""
+    dropped = getattr(raw, "dropped_annotation_bytes", 0)
+    return dropped if isinstance(dropped, int) else 0
 
 
 def _read_meta(
@@ -491,11 +586,18 @@ def _read_meta(
     namespaced: bool = True,
     strict: bool = False,
 ) -> _Meta:
-    """ValidateObjectMeta for the fields the analysis uses: name, namespace, labels, owner."""
+    """ValidateObjectMeta for the fields the analysis uses (name, namespace, labels,
+    owner) and for annotations, which the API server limits."""
     meta_at = root.field(body, "metadata")
     meta = _mapping(body.get("metadata"), meta_at, report) or {}
     if strict:
-        _check_strict_meta(meta, meta_at, report)
+        _check_meta_fields(meta, meta_at, report)
+    _read_annotations(
+        meta.get("annotations"),
+        meta_at.field(meta, "annotations"),
+        report,
+        _dropped_bytes(report.raw),
+    )
     name_at = meta_at.field(meta, "name")
     name = _string(meta.get("name"), name_at, report, "name")
     if meta.get("name") is None or name == "":
@@ -535,14 +637,14 @@ def _read_protocol(value: object, at: _At, report: _Report) -> Protocol:
 def _read_port(value: object, at: _At, report: _Report) -> PortSpec:
     """ValidateNetworkPolicyPort, with protocol defaulted to TCP (`{}` is every TCP port)."""
     mapping = _mapping(value, at, report) or {}
-    _check_fields(mapping, _PORT_FIELDS, at, report)
+    misspelled = _check_fields(mapping, _PORT_FIELDS, at, report)
     protocol = _read_protocol(mapping.get("protocol"), at.field(mapping, "protocol"), report)
     raw_port = mapping.get("port")
     port = _read_port_value(raw_port, at.field(mapping, "port"), report)
     end_at = at.field(mapping, "endPort")
     end_port = _integer(mapping.get("endPort"), end_at, report, "endPort")
     if end_port is not None:
-        if raw_port is None:
+        if raw_port is None and "port" not in misspelled:
             report.error(end_at, "endPort requires a numeric port; port is not specified")
         elif isinstance(raw_port, str):
             report.error(
@@ -587,10 +689,10 @@ def _read_port_value(value: object, at: _At, report: _Report) -> int | str | Non
 
 def _read_ip_block(value: Mapping[str, Any], at: _At, report: _Report) -> IPBlockPeer | None:
     """ValidateIPBlock: a CIDR, and excepts strictly inside it, of the same family."""
-    _check_fields(value, _IP_BLOCK_FIELDS, at, report)
+    misspelled = _check_fields(value, _IP_BLOCK_FIELDS, at, report)
     cidr_at = at.field(value, "cidr")
     text = _string(value.get("cidr"), cidr_at, report, "cidr")
-    if value.get("cidr") is None or text == "":
+    if (value.get("cidr") is None or text == "") and "cidr" not in misspelled:
         report.error(cidr_at, "ipBlock.cidr is required")
     if not text:
         return None
@@ -631,7 +733,7 @@ def _read_cidr(text: str, at: _At, report: _Report) -> IPNetwork | None:
 def _read_peer(value: object, at: _At, report: _Report, namespace: str) -> Peer | None:
     """ValidateNetworkPolicyPeer; podSelector alone means pods of the policy's namespace."""
     mapping = _mapping(value, at, report) or {}
-    _check_fields(mapping, _PEER_FIELDS, at, report, _PEER_HINTS)
+    misspelled = _check_fields(mapping, _PEER_FIELDS, at, report, _PEER_HINTS)
     # null counts as absent: Go decodes it into a nil pointer.
     given = [key for key in _PEER_FIELDS if mapping.get(key) is not None]
     selectors = {
@@ -644,7 +746,7 @@ def _read_peer(value: object, at: _At, report: _Report, namespace: str) -> Peer 
         block_at = at.field(mapping, "ipBlock")
         block_value = _mapping(mapping["ipBlock"], block_at, report)
         block = _read_ip_block(block_value, block_at, report) if block_value is not None else None
-    if not given:
+    if not given and not misspelled:
         report.error(at, "must specify a peer (podSelector, namespaceSelector or ipBlock)")
     elif "ipBlock" in given and selectors:
         report.error(at, "may not specify both ipBlock and another peer")
@@ -735,9 +837,9 @@ def _read_policy(raw: RawObject, report: _Report) -> Policy | None:
     spec = _mapping(body.get("spec"), spec_at, report)
     if spec is None:
         spec = {}
-    _check_fields(spec, _SPEC_FIELDS, spec_at, report, _SPEC_HINTS)
+    misspelled = _check_fields(spec, _SPEC_FIELDS, spec_at, report, _SPEC_HINTS)
     selector_at = spec_at.field(spec, "podSelector")
-    if spec.get("podSelector") is None:
+    if spec.get("podSelector") is None and "podSelector" not in misspelled:
         report.warning(
             selector_at,
             "spec.podSelector is missing; read as {} (every pod in the namespace), "
@@ -820,7 +922,9 @@ def _read_container_ports(value: object, at: _At, report: _Report) -> list[Conta
         number_at = item_at.field(port, "containerPort")
         number = _integer(port.get("containerPort"), number_at, report, "containerPort")
         if number is None:
-            if port.get("containerPort") is None:
+            if port.get("containerPort") is None and not _misspelled(
+                port, "containerPort", item_at, report
+            ):
                 report.error(number_at, "containerPort is required")
         elif messages := check_port_number(number):
             report.error(number_at, f"invalid containerPort {number}: {'; '.join(messages)}")
@@ -841,12 +945,21 @@ def _read_container_ports(value: object, at: _At, report: _Report) -> list[Conta
 def _read_pod_spec(
     value: object, at: _At, report: _Report
 ) -> tuple[list[ContainerPort], bool, _At]:
-    """Container ports (of containers and of restartable init containers) and hostNetwork."""
+    """Container ports (of containers and of restartable init containers) and hostNetwork.
+
+    ValidatePodSpec: `containers` is required and must not be empty.
+    """
     spec = _mapping(value, at, report) or {}
     ports: list[ContainerPort] = []
     for key in ("containers", "initContainers"):
         list_at = at.field(spec, key)
         containers = _list(spec.get(key), list_at, report)
+        if (
+            key == "containers"
+            and spec.get(key) in (None, [])
+            and not _misspelled(spec, key, at, report, _POD_SPEC_CONTAINER_LISTS)
+        ):
+            report.error(list_at, "containers is required: a pod needs at least one container")
         for i, item in enumerate(containers):
             item_at = list_at.item(containers, i)
             container = _mapping(item, item_at, report) or {}
@@ -861,20 +974,98 @@ def _read_pod_spec(
     return ports, bool(host_network), host_at
 
 
+# Group versions whose defaults copy the template's labels into a missing
+# spec.selector (extensions/v1beta1 and apps/v1beta1 defaults.go); apps/v1 and
+# apps/v1beta2 require it.
+_SELECTOR_DEFAULTED_VERSIONS = frozenset({"extensions/v1beta1", "apps/v1beta1"})
+
+
+def _check_selector(
+    kind: str,
+    version: str,
+    spec: Mapping[str, Any],
+    spec_at: _At,
+    labels: Mapping[str, str],
+    labels_at: _At,
+    report: _Report,
+) -> None:
+    """A controller selects its own pods: spec.selector must match the template labels.
+
+    ValidateDeploymentSpec, ValidateReplicaSetSpec, ValidateStatefulSetSpec and
+    ValidateDaemonSetSpec (a selector is required and not empty),
+    ValidateReplicationControllerSpec (a missing selector defaults to the
+    template labels), ValidateJobSpec (the selector is generated unless
+    manualSelector is true) and ValidateJobTemplateSpec (a CronJob's job
+    selector is always generated, so none may be written).
+    """
+    selector_at = spec_at.field(spec, "selector")
+    value = spec.get("selector")
+    if value is not None and _mapping(value, selector_at, report) is None:
+        return  # not a mapping: reported
+    if kind == "CronJob":
+        if value is not None:
+            report.error(
+                selector_at, "`selector` will be auto-generated for the CronJob's jobs; remove it"
+            )
+        return
+    if kind == "ReplicationController":
+        written = _read_label_map(value, selector_at, report)
+        if not written and not labels:
+            report.error(selector_at, "spec.selector is required (or template labels to copy)")
+            return
+        selector = Selector.of(written or labels)
+    elif kind == "Job":
+        manual_at = spec_at.field(spec, "manualSelector")
+        manual = _boolean(spec.get("manualSelector"), manual_at, report, "manualSelector")
+        if value is None:
+            if manual:
+                report.error(selector_at, "spec.selector is required when manualSelector is true")
+            return
+        selector = _read_selector(value, selector_at, report)
+    else:
+        if value is None:
+            if version in _SELECTOR_DEFAULTED_VERSIONS and labels:
+                return  # defaulted to the template labels, which it then matches
+            if not _misspelled(spec, "selector", spec_at, report):
+                report.error(selector_at, f"spec.selector is required for {version} {kind}")
+            return
+        selector = _read_selector(value, selector_at, report)
+        if selector.is_empty:
+            report.error(
+                selector_at,
+                f"empty selector is invalid for {kind.lower()}; "
+                "write the template's labels under matchLabels",
+            )
+            return
+    if unmet := [str(r) for r in selector.requirements if not r.matches(labels)]:
+        shown = ", ".join(f"{k}={v}" for k, v in sorted(labels.items())) or "none"
+        report.error(
+            labels_at,
+            "`selector` does not match template `labels`: spec.selector requires "
+            f"{shorten(', '.join(unmet))}, the template labels are {shorten(shown)}",
+        )
+
+
 def _read_pods(raw: RawObject, kind: str, report: _Report) -> tuple[_Meta, _Pods | None]:
     root = _At.root(raw)
     meta = _read_meta(raw.body, root, report, check_name=check_dns1123_subdomain)
     template: object = raw.body
     template_at = root
+    parent: object = raw.body
+    parent_at = root
     steps = TEMPLATE_PATHS[kind]
     for depth, key in enumerate(steps):
-        parent = template
-        template_at = template_at.field(parent, key)
+        parent, parent_at = template, template_at
+        template_at = parent_at.field(parent, key)
         template = (
             _mapping(parent.get(key), template_at, report) if isinstance(parent, dict) else None
         )
         if template is None:
-            if isinstance(parent, dict) and parent.get(key) is None:
+            if (
+                isinstance(parent, dict)
+                and parent.get(key) is None
+                and not _misspelled(parent, key, parent_at, report)
+            ):
                 report.error(template_at, f"{'.'.join(steps[: depth + 1])} is required")
             return meta, None
     assert isinstance(template, dict)
@@ -883,7 +1074,11 @@ def _read_pods(raw: RawObject, kind: str, report: _Report) -> tuple[_Meta, _Pods
     else:
         tmeta_at = template_at.field(template, "metadata")
         tmeta = _mapping(template.get("metadata"), tmeta_at, report) or {}
-        labels = _read_label_map(tmeta.get("labels"), tmeta_at.field(tmeta, "labels"), report)
+        _read_annotations(tmeta.get("annotations"), tmeta_at.field(tmeta, "annotations"), report)
+        labels_at = tmeta_at.field(tmeta, "labels")
+        labels = _read_label_map(tmeta.get("labels"), labels_at, report)
+        assert isinstance(parent, dict)
+        _check_selector(kind, raw.api_version, parent, parent_at, labels, labels_at, report)
     ports, host_network, host_at = _read_pod_spec(
         template.get("spec"), template_at.field(template, "spec"), report
     )
@@ -928,6 +1123,45 @@ def _name_of(body: Mapping[str, Any]) -> str | None:
     return name if isinstance(name, str) else None
 
 
+def _is_kubernetes_group(version: str) -> bool:
+    """Whether a group version belongs to Kubernetes itself: the core group, a group
+    without dots (apps, batch, extensions) or one under k8s.io."""
+    group = version.rpartition("/")[0]
+    return "." not in group or group.endswith(".k8s.io")
+
+
+def _check_api_version(kind: str, version: str, root: _At, report: _Report) -> bool:
+    """Whether the object is read: a kind the analysis uses, in a group version that serves it.
+
+    A Kubernetes group version that has no such kind (`v1` NetworkPolicy) is
+    an error naming the one that has; a removed one (extensions/v1beta1) that
+    had it is read as it was served, with a warning; any other group (Calico's
+    NetworkPolicy, an OpenShift Deployment) is another kind, skipped.
+    """
+    served = SERVED_API_VERSIONS.get(kind)
+    if version == served:
+        return True
+    at = root.field(report.raw.body, "apiVersion")
+    shown = escape(version[:60])
+    if served is not None and version in WORKLOAD_API_VERSIONS.get(kind, ()):
+        report.warning(
+            at, f"apiVersion {shown} is no longer served for {kind}; use {served} (read as written)"
+        )
+        return True
+    if kind == "NetworkPolicy" and version == "extensions/v1beta1":
+        report.info(
+            at,
+            f"apiVersion {shown} is no longer served for NetworkPolicy; use {served}; skipped",
+        )
+    elif served is not None and _is_kubernetes_group(version):
+        report.error(at, f"apiVersion {shown} has no kind {kind}; use {served}")
+    elif kind == "NetworkPolicy":
+        report.info(root, f"{shown} NetworkPolicy is not a Kubernetes NetworkPolicy; skipped")
+    else:
+        report.info(root, f"{escape(kind[:60])} ({shown}) is not used by the analysis; skipped")
+    return False
+
+
 def _read_object(raw: RawObject, order: int) -> tuple[_Entry | None, list[Problem]]:
     """Validate one object: an entry when it is used and valid, and its problems."""
     kind, version = raw.kind, raw.api_version
@@ -939,35 +1173,18 @@ def _read_object(raw: RawObject, order: int) -> tuple[_Entry | None, list[Proble
     if not version:
         report.error(root.field(raw.body, "apiVersion"), "apiVersion is missing or not a string")
         return None, report.problems
+    if not _check_api_version(kind, version, root, report):
+        return None, report.problems
     value: Policy | Namespace | _Pods | None
     if kind == "NetworkPolicy":
-        if version == "extensions/v1beta1":
-            report.info(
-                root,
-                "extensions/v1beta1 NetworkPolicy is no longer served by Kubernetes "
-                f"(use {POLICY_API_VERSION}); skipped",
-            )
-            return None, report.problems
-        if version != POLICY_API_VERSION:
-            report.info(
-                root,
-                f"{escape(version[:60])} NetworkPolicy is not a Kubernetes NetworkPolicy; skipped",
-            )
-            return None, report.problems
         value = _read_policy(raw, report)
         namespace = value.namespace if value else ""
-    elif kind == "Namespace" and version == NAMESPACE_API_VERSION:
+    elif kind == "Namespace":
         value = _read_namespace(raw, report)
         namespace = ""
-    elif version in WORKLOAD_API_VERSIONS.get(kind, ()):
+    else:
         meta, value = _read_pods(raw, kind, report)
         namespace = meta.namespace
-    else:
-        report.info(
-            root,
-            f"{escape(kind[:60])} ({escape(version[:60])}) is not used by the analysis; skipped",
-        )
-        return None, report.problems
     if value is None:
         return None, report.problems
     name = value.name if isinstance(value, Policy | Namespace) else report.name or ""

@@ -3,7 +3,8 @@
 Secrets, ConfigMaps and every other kind, annotations (`last-applied-configuration`
 among them, which repeats the whole object), environment variables and every
 pod-spec field but container names, ports and hostNetwork are dropped before
-anything is stored or shown. Analysing the result gives the same namespaces,
+anything is stored or shown; a controller keeps its selector, which validation
+checks against its template. Analysing the result gives the same namespaces,
 workloads and policies as analysing the upload (apart from line numbers).
 
 Where a field has the wrong type, a scalar is kept as written (so the same
@@ -132,6 +133,9 @@ def _along(body: dict[str, Any], path: tuple[str, ...], count: str | None) -> di
     inner = _along(value, rest, None)
     if count is not None and count in value:
         inner[count] = _emptied(value[count])
+    if rest == ("template",):
+        # The controller's selector is validated against the template labels.
+        inner.update(_pick(value, ("selector", "manualSelector")))
     return {key: inner}
 
 

@@ -2,11 +2,14 @@
 
 Namespaces that objects or policies name without the upload defining them
 are created with only the `kubernetes.io/metadata.name` label, as the API
-server would label them. A namespace in which the upload describes no pods
-is described by "inferred" endpoints instead (policies-only mode): one per
-distinct pod selector that policies use there, plus one for any other pod.
-A namespaceSelector that matches no known namespace gets an inferred
-namespace with the labels it requires (e.g. `team=payments`).
+server would label them; a warning says so, except for the initial
+namespaces every cluster has (default, kube-system, kube-public,
+kube-node-lease: kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/).
+A namespace in which the upload describes no pods is described by "inferred"
+endpoints instead (policies-only mode): one per distinct pod selector that
+policies use there, plus one for any other pod. A namespaceSelector that
+matches no known namespace gets an inferred namespace with the labels it
+requires (e.g. `team=payments`).
 """
 
 from __future__ import annotations
@@ -75,6 +78,10 @@ def _named_namespace(selector: Selector) -> str | None:
     return None
 
 
+INITIAL_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
+"""The namespaces Kubernetes creates in every cluster: assumed without a warning."""
+
+
 def _complete_namespaces(inv: Inventory, problems: list[Problem]) -> dict[str, Namespace]:
     namespaces = {ns.name: ns for ns in inv.namespaces}
     users: dict[str, Source] = {}
@@ -88,6 +95,8 @@ def _complete_namespaces(inv: Inventory, problems: list[Problem]) -> dict[str, N
                 users.setdefault(named, p.source)
     for name in sorted(users.keys() - namespaces.keys()):
         namespaces[name] = Namespace(name, ((NAME_LABEL, name),))
+        if name in INITIAL_NAMESPACES:
+            continue
         src = users[name]
         problems.append(
             Problem(

@@ -2,9 +2,11 @@
 
 Ported from k8s.io/apimachinery/pkg/util/validation/validation.go
 (IsDNS1123Label, IsDNS1123Subdomain, IsQualifiedName, IsValidLabelValue,
-IsValidPortName, IsValidPortNum) and from the ipBlock checks of
+IsValidPortName, IsValidPortNum), k8s.io/apimachinery/pkg/api/validation/objectmeta.go
+(ValidateAnnotations) and from the ipBlock checks of
 k8s.io/kubernetes/pkg/apis/networking/validation (ValidateIPBlock, with
-netutils.ParseCIDRSloppy). Each check returns the API server's messages
+netutils.ParseCIDRSloppy and the strict parsing of apimachinery's
+pkg/util/validation/ip.go). Each check returns the API server's messages
 (without the regular expression it appends); an empty list means valid.
 Lengths are counted in bytes, as Go's `len` counts them.
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from webapp.core.model import IPNetwork
@@ -25,6 +28,7 @@ DNS1123_SUBDOMAIN_MAX_LENGTH = 253
 QUALIFIED_NAME_MAX_LENGTH = 63
 LABEL_VALUE_MAX_LENGTH = 63
 PORT_NAME_MAX_LENGTH = 15
+TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024
 
 _DNS1123_LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 _DNS1123_LABEL_RE = re.compile(_DNS1123_LABEL)
@@ -113,6 +117,28 @@ def check_qualified_name(value: str) -> list[str]:
     return errors
 
 
+def check_annotation_key(value: str) -> list[str]:
+    """ValidateAnnotations: a qualified name, except that case does not matter."""
+    return check_qualified_name(value.lower())
+
+
+def annotations_size(annotations: Mapping[str, str], extra_bytes: int = 0) -> int:
+    """The bytes ValidateAnnotationsSize counts: len(key) + len(value) of every entry.
+
+    `extra_bytes` counts annotations that were read but not kept (the loader
+    drops `kubectl.kubernetes.io/last-applied-configuration`, which the API
+    server still counts).
+    """
+    return extra_bytes + sum(_byte_length(k) + _byte_length(v) for k, v in annotations.items())
+
+
+def check_annotations_size(annotations: Mapping[str, str], extra_bytes: int = 0) -> list[str]:
+    """ValidateAnnotations: all annotations together at most 256 KiB (field.TooLong)."""
+    if annotations_size(annotations, extra_bytes) > TOTAL_ANNOTATION_SIZE_LIMIT:
+        return [f"Too long: must have at most {TOTAL_ANNOTATION_SIZE_LIMIT} bytes"]
+    return []
+
+
 def check_label_value(value: str) -> list[str]:
     """IsValidLabelValue: empty, or a qualified name without prefix, at most 63 characters."""
     errors = []
@@ -162,6 +188,12 @@ def parse_cidr(text: str) -> ParsedCIDR:
 
     Unlike Python's ipaddress, a bare address or a dotted netmask is not a
     CIDR, and IPv4 octets may carry leading zeros (read as decimal).
+
+    An IPv4-mapped IPv6 address (`::ffff:10.0.0.0/104`) is an error, as the
+    strict parsing (StrictIPCIDRValidation, KEP-4858) makes it: Go reads it as
+    the IPv4 block 10.0.0.0/8, other software as an IPv6 block, so what the
+    policy means would depend on the network plugin. Servers without that
+    feature gate accept it with a warning.
     """
     address, slash, prefix = text.partition("/")
     if not slash or not _PREFIX_RE.fullmatch(prefix) or "%" in address:
@@ -177,9 +209,19 @@ def parse_cidr(text: str) -> ParsedCIDR:
         network = ipaddress.ip_network(f"{address}/{int(prefix)}", strict=False)
     except ValueError:
         return ParsedCIDR(None, _CIDR_MSG)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ParsedCIDR(None, _ipv4_mapped_error(ip.ipv4_mapped, int(prefix)))
     if network.network_address != ip:
         warnings.append(f"host bits are set; the network {network} is used")
     return ParsedCIDR(network, None, tuple(warnings))
+
+
+def _ipv4_mapped_error(ipv4: ipaddress.IPv4Address, prefix: int) -> str:
+    message = "must not have an IPv4-mapped IPv6 address"
+    if prefix < 96:
+        return message
+    block = ipaddress.IPv4Network(f"{ipv4}/{prefix - 96}", strict=False)
+    return f"{message}; write the IPv4 CIDR {block}"
 
 
 def check_except(cidr: IPNetwork, excepted: IPNetwork) -> list[str]:
