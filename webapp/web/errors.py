@@ -5,8 +5,7 @@ an unknown, malformed and deleted analysis id all get the one NOT_FOUND
 answer, so a response never tells whether an id ever existed. The server's
 own lack of capacity (its database unreachable) is a 503 with Retry-After,
 never a client error. A bug is a 500 with a generic message; the traceback
-goes to the log only. Redirects carry relative locations: none is built
-from the request's Host header.
+goes to the log only.
 """
 
 from __future__ import annotations
@@ -14,14 +13,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Flask, current_app, jsonify, render_template, request
 from jinja2 import TemplateNotFound
 from markupsafe import escape
 from werkzeug import Response
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
-from werkzeug.routing import RequestRedirect
 
 from webapp.web.security import loggable
 from webapp.web.storage import Unreachable
@@ -172,19 +169,7 @@ def handle_unreachable(error: Unreachable) -> Response:
     return handle_web_error(Unavailable(DATABASE_UNREACHABLE))
 
 
-def relative_location(url: str) -> str:
-    """`url` without scheme and host: the path (one leading slash) and the query."""
-    parts = urlsplit(url)
-    location = "/" + parts.path.lstrip("/")  # never `//host`, which a browser reads as a host
-    return location + (f"?{parts.query}" if parts.query else "")
-
-
 def handle_http_exception(error: HTTPException) -> Response:
-    if isinstance(error, RequestRedirect):
-        # Werkzeug builds the new URL (`/a//x` -> `/a/x`) from the Host header.
-        response = error.get_response()
-        response.headers["Location"] = relative_location(error.new_url)
-        return response
     if error.code is None or error.code < 400:
         return error.get_response()
     response = error_response(error.code, _http_message(error))

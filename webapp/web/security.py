@@ -6,6 +6,9 @@ app itself only: no inline script, no eval, no other host. Share pages and
 API results also stay out of search engines and caches, because an
 analysis describes someone's cluster.
 
+Redirects carry relative locations: none names the request's Host header,
+which the client chooses.
+
 A page of another site can make a browser POST a form (or a no-cors fetch)
 here without any preflight, so every state-changing request that a browser
 marks as coming from elsewhere is refused with 403 (see `cross_site`).
@@ -54,6 +57,9 @@ def add_headers(response: Response) -> Response:
     """after_request hook: set the security headers (error and static responses included)."""
     for name, value in HEADERS.items():
         response.headers[name] = value
+    location = response.headers.get("Location")
+    if location is not None:
+        response.headers["Location"] = relative_location(location)
     path = request.path
     if path.startswith(PRIVATE_PREFIXES) or path in PRIVATE_PATHS:
         for name, value in PRIVATE_HEADERS.items():
@@ -119,6 +125,19 @@ def refuse_cross_site() -> None:
     """before_request hook: 403 before anything is read, analysed, stored or deleted."""
     if cross_site():
         abort(403, description=CROSS_SITE)
+
+
+def relative_location(location: str) -> str:
+    """`location` without the scheme and host when they are the request's own.
+
+    Werkzeug's routing redirects (`/a//x` -> `/a/x`) are built from the Host
+    header; a relative location sends the browser to the same place.
+    """
+    parts = urlsplit(location)
+    if not parts.netloc or parts.netloc.lower() != request.host.lower():
+        return location  # already relative, or BASE_URL's
+    path = "/" + parts.path.lstrip("/")  # never `//host`, which a browser reads as a host
+    return path + (f"?{parts.query}" if parts.query else "")
 
 
 def install(app: Flask) -> None:
