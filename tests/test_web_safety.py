@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browserfixtures import REPO, ServerProcess, free_port
+from browserfixtures import REPO, ServerProcess, free_port, running_server
 from flask.testing import FlaskClient
 from webfixtures import ARTICLE, POLICY_ONLY, make_app, upload
 
@@ -271,6 +271,13 @@ def test_stopping_postgresql_under_a_running_server_is_503_not_500(tmp_path: Pat
 # --- 2. a page of another site creates and deletes nothing ------------------------------
 
 
+@pytest.fixture(scope="module")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A real server for raw HTTP (the `server` fixture skips without Chromium)."""
+    with running_server(tmp_path_factory.mktemp("app-server")) as running:
+        yield running
+
+
 def cross_site_cases(port: int) -> list[Any]:
     own = f"http://127.0.0.1:{port}"
     return [
@@ -290,8 +297,11 @@ def cross_site_cases(port: int) -> list[Any]:
     ]
 
 
-def test_state_changing_requests_from_another_site_are_refused(server: ServerProcess) -> None:
+def test_state_changing_requests_from_another_site_are_refused(
+    app_server: ServerProcess,
+) -> None:
     """Raw HTTP with the headers a browser sends; every refusal leaves the database as it was."""
+    server = app_server
     port = server.port
     for headers, expected, case in cross_site_cases(port):
         before = stored_count(server.database)
@@ -316,7 +326,8 @@ def test_state_changing_requests_from_another_site_are_refused(server: ServerPro
         assert stored_count(server.database) == before + created, case
 
 
-def test_a_cross_site_delete_keeps_the_analysis(server: ServerProcess) -> None:
+def test_a_cross_site_delete_keeps_the_analysis(app_server: ServerProcess) -> None:
+    server = app_server
     created = server.post_analysis([("a.yaml", POLICY_ONLY.encode())])
     path = f"/api/v1/analyses/{created['id']}"
     token = {"X-Delete-Token": created["deleteToken"]}
