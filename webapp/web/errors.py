@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 NOT_FOUND = "Not found: this address is wrong, or the analysis was deleted."
 INTERNAL = "Internal error: the server could not handle this request. It has been logged."
 DATABASE_UNREACHABLE = (
-    "The server cannot reach its database right now, so nothing was analysed or stored: "
+    "The server cannot reach its database right now (nothing was stored or changed): "
     "try again in a minute."
 )
 RETRY_AFTER = 30
