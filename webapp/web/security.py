@@ -16,11 +16,14 @@ marks as coming from elsewhere is refused with 403 (see `cross_site`).
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, current_app, request
 
 from webapp.core.text import is_hidden
+
+log = logging.getLogger(__name__)
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -124,6 +127,13 @@ def cross_site() -> bool:
 def refuse_cross_site() -> None:
     """before_request hook: 403 before anything is read, analysed, stored or deleted."""
     if cross_site():
+        log.info(
+            "refused cross-site %s %s (Sec-Fetch-Site %s, Origin %s)",
+            request.method,
+            loggable(request.path),
+            loggable(request.headers.get("Sec-Fetch-Site", "-"), 40),
+            loggable(request.headers.get("Origin", "-"), 100),
+        )
         abort(403, description=CROSS_SITE)
 
 
