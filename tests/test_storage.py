@@ -132,11 +132,26 @@ def test_schema_creation_is_idempotent(database: str) -> None:
         Storage(database).close()
 
 
-def test_default_database_is_created_in_the_instance_folder(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("xdg", "expected"),
+    [
+        pytest.param("data", "data/netpol-viz/netpol-viz.sqlite3", id="xdg-data-home"),
+        pytest.param(None, "home/.local/share/netpol-viz/netpol-viz.sqlite3", id="home-fallback"),
+    ],
+)
+def test_default_database_is_created_in_the_per_user_data_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, xdg: str | None, expected: str
+) -> None:
+    """Not in the instance folder inside the virtualenv, where recreating it loses every link."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    if xdg is None:
+        monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / xdg))
     app = make_app(tmp_path, {"DATABASE": None})
-    expected = tmp_path / "instance" / "netpol-viz.sqlite3"
-    assert app.config["DATABASE"] == str(expected)
-    assert expected.is_file()
+    assert app.config["DATABASE"] == str(tmp_path / expected)
+    assert (tmp_path / expected).is_file()
+    assert not (tmp_path / "instance").exists()
 
 
 def test_instance_config_is_read_before_the_test_config(tmp_path: Path) -> None:

@@ -601,10 +601,12 @@ def test_wsgi_entry_reads_its_configuration_from_the_environment(
 
     monkeypatch.setenv("NETPOL_DATABASE", str(tmp_path / "wsgi.sqlite3"))
     monkeypatch.setenv("NETPOL_BASE_URL", "https://netpol.example.org")
+    monkeypatch.setenv("NETPOL_MAX_UPLOAD_BYTES", "256MiB")
     monkeypatch.delitem(sys.modules, "webapp.web.wsgi", raising=False)
     wsgi = importlib.import_module("webapp.web.wsgi")
     assert wsgi.app.config["DATABASE"] == str(tmp_path / "wsgi.sqlite3")
     assert wsgi.app.config["BASE_URL"] == "https://netpol.example.org"
+    assert wsgi.app.config["MAX_UPLOAD_BYTES"] == 256 * 1024 * 1024
     body = upload(wsgi.app.test_client(), ("a.yaml", POLICY_ONLY)).get_json()
     assert body["url"].startswith("https://netpol.example.org/a/")
     assert wsgi.config_from_env({}) == {}

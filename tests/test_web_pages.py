@@ -80,10 +80,12 @@ def test_upload_page_lists_samples_and_limits(app: Flask, client: FlaskClient) -
         {"slug": "article", "title": "Article: backend to database",
          "description": "Only the backend may reach MySQL."}
     ]
-    assert context["limits"]["max_bytes"] == 16 * 1024 * 1024
-    assert context["limits"]["max_documents"] == 20_000
+    assert context["limits"]["max_bytes"] == 128 * 1024 * 1024
+    assert context["limits"]["max_documents"] == 200_000
     assert context["error"] is None
-    assert "Article: backend to database" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert "Article: backend to database" in html
+    assert "128.0 MiB in total" in html and "200,000 documents per upload" in html
     assert_security_headers(response, private=False)
 
 

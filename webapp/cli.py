@@ -127,12 +127,24 @@ def analyze(paths: tuple[str, ...], fmt: str, output: str | None) -> None:
 @click.option(
     "--database",
     default=None,
-    help="SQLite file path or SQLAlchemy URL (postgresql+psycopg://...).",
+    help="SQLite file path or SQLAlchemy URL (postgresql+psycopg://...); "
+    "overrides NETPOL_DATABASE.",
 )
 def serve(host: str, port: int, database: str | None) -> None:
-    """Run the web app (SQLite file in the instance folder by default)."""
+    """Run the web app; prints its URL and where analyses are stored.
+
+    The default database is a SQLite file in the per-user data folder
+    ($XDG_DATA_HOME/netpol-viz, else ~/.local/share/netpol-viz). Also read
+    from the environment: NETPOL_DATABASE, NETPOL_BASE_URL (the public
+    origin), NETPOL_MAX_UPLOAD_BYTES (e.g. 256MiB; default 128MiB).
+    """
+    from webapp.web import config_from_env
     from webapp.web import serve as run
 
+    try:
+        config_from_env()
+    except ValueError as e:
+        _fail(str(e))
     run(host=host, port=port, database=database)
 
 

@@ -4,30 +4,37 @@
 `config.py` if there is one, then the mapping given (tests). Configuration:
 
 - DATABASE: SQLAlchemy URL or SQLite file path; default `netpol-viz.sqlite3`
-  in the instance folder. The schema is created at start if missing.
+  in the per-user data folder (`default_database`), which survives
+  reinstalling the app. The schema is created at start if missing (or on
+  first contact, when the database is not up yet).
 - BASE_URL: public origin (and path prefix) for the share URLs the API
   returns; unset, they are relative (`/a/<id>`). Never taken from Host.
-- MAX_UPLOAD_BYTES (16 MiB), MAX_DOCUMENTS (20,000), ANALYSIS_TIMEOUT
-  (20 s, 0 for none): the limits of one upload, answered with 413.
+  Also the origin that state-changing browser requests must come from.
+- MAX_UPLOAD_BYTES (128 MiB), MAX_DOCUMENTS (200,000), ANALYSIS_TIMEOUT
+  (20 s, 0 for none): the limits of one upload, answered with 413. A
+  20,000-pod `kubectl get pods -o yaml` export (one document per pod) fits.
 - SAMPLES_DIR: the sample scenarios (default: the packaged sample-manifests).
 - INSTANCE_PATH (only in the mapping given): the instance folder.
 
 `serve()` is what `netpol-viz serve` runs; `webapp.web.wsgi:app` is the
-entry point for gunicorn.
+entry point for gunicorn. Both read NETPOL_DATABASE, NETPOL_BASE_URL and
+NETPOL_MAX_UPLOAD_BYTES from the environment (`config_from_env`).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
 import webapp
 from webapp.web import analysis, errors, security
-from webapp.web.storage import Storage, database_url
+from webapp.web.storage import Storage, describe
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +45,58 @@ MULTIPART_OVERHEAD = 256 * 1024
 DEFAULTS: dict[str, Any] = {
     "DATABASE": None,
     "BASE_URL": None,
-    "MAX_UPLOAD_BYTES": 16 * MIB,
-    "MAX_DOCUMENTS": 20_000,
+    "MAX_UPLOAD_BYTES": 128 * MIB,
+    "MAX_DOCUMENTS": 200_000,
     "ANALYSIS_TIMEOUT": 20,
     "SAMPLES_DIR": None,
     "JSON_SORT_KEYS": False,
 }
+
+APP_NAME = "netpol-viz"
+DATABASE_FILE = "netpol-viz.sqlite3"
+
+
+def default_database() -> Path:
+    """The SQLite file used when none is configured, in the per-user data folder.
+
+    `$XDG_DATA_HOME/netpol-viz` (else `~/.local/share/netpol-viz`) on Linux,
+    the platform's equivalent elsewhere; not the instance folder inside the
+    virtualenv, where recreating the venv would break every share link.
+    """
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP_NAME, appauthor=False)) / DATABASE_FILE
+
+
+SIZE = re.compile(r"\s*([0-9]+)\s*(|B|KiB|MiB|GiB)\s*")
+UNITS = {"": 1, "B": 1, "KiB": 1024, "MiB": MIB, "GiB": 1024 * MIB}
+
+
+def parse_bytes(text: str) -> int:
+    """`134217728`, `128MiB` or `512 KiB` as a number of bytes; ValueError otherwise."""
+    match = SIZE.fullmatch(text)
+    if match is None or int(match[1]) == 0:
+        raise ValueError(
+            f"{text!r} is not a size: give a positive number of bytes, or a number with "
+            "KiB, MiB or GiB (e.g. 128MiB)"
+        )
+    return int(match[1]) * UNITS[match[2]]
+
+
+def config_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The settings given as NETPOL_* environment variables (ValueError for a bad value)."""
+    environ = os.environ if environ is None else environ
+    config: dict[str, Any] = {}
+    if environ.get("NETPOL_DATABASE"):
+        config["DATABASE"] = environ["NETPOL_DATABASE"]
+    if environ.get("NETPOL_BASE_URL"):
+        config["BASE_URL"] = environ["NETPOL_BASE_URL"]
+    if environ.get("NETPOL_MAX_UPLOAD_BYTES"):
+        try:
+            config["MAX_UPLOAD_BYTES"] = parse_bytes(environ["NETPOL_MAX_UPLOAD_BYTES"])
+        except ValueError as error:
+            raise ValueError(f"NETPOL_MAX_UPLOAD_BYTES: {error}") from None
+    return config
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -62,20 +115,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
     max_bytes = int(app.config["MAX_UPLOAD_BYTES"])
-    # A pasted text may be as large as a file: Flask's form-field limit is 500 KB by default.
     app.config["MAX_CONTENT_LENGTH"] = max_bytes + MULTIPART_OVERHEAD
-    app.config["MAX_FORM_MEMORY_SIZE"] = max_bytes
+    # A pasted text may be as large as a file (Flask's form-field limit is 500 KB by
+    # default); never below the body limit, so a 413 within it means "too many parts".
+    app.config["MAX_FORM_MEMORY_SIZE"] = app.config["MAX_CONTENT_LENGTH"]
     # Werkzeug refuses more than 1,000 parts by default; a folder of manifests can have more.
     app.config["MAX_FORM_PARTS"] = max(1000, int(app.config["MAX_DOCUMENTS"]) + 1)
     if not app.config["SAMPLES_DIR"]:
         app.config["SAMPLES_DIR"] = str(webapp.data_dir("sample-manifests"))
 
-    database = app.config["DATABASE"]
-    if not database:
-        os.makedirs(app.instance_path, exist_ok=True)
-        database = os.path.join(app.instance_path, "netpol-viz.sqlite3")
-        app.config["DATABASE"] = database
-    app.extensions["netpol_storage"] = Storage(database)
+    if not app.config["DATABASE"]:
+        app.config["DATABASE"] = str(default_database())
+    app.extensions["netpol_storage"] = Storage(app.config["DATABASE"])
 
     from webapp.web import api, pages
 
@@ -101,12 +152,21 @@ def warm_up(app: Flask) -> None:
 
 
 def serve(host: str, port: int, database: str | None) -> None:
-    """Run the app with Werkzeug's threaded server (`netpol-viz serve`)."""
+    """Run the app with Werkzeug's threaded server (`netpol-viz serve`).
+
+    `database` (--database) overrides NETPOL_DATABASE; a bad NETPOL_ value
+    raises ValueError before anything starts.
+    """
     from werkzeug.serving import run_simple
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    app = create_app({"DATABASE": database} if database else None)
+    config = config_from_env()
+    if database:
+        config["DATABASE"] = database
+    app = create_app(config)
     warm_up(app)
-    url = database_url(app.config["DATABASE"])
-    log.info("storing analyses in %s", url.split("@")[-1])  # no password in the log
+    shown_host = f"[{host}]" if ":" in host else host
+    # Printed, not logged: the first thing a person starting the server needs to see.
+    print(f"netpol-viz {webapp.__version__}: http://{shown_host}:{port}/", flush=True)
+    print(f"analyses are stored in {describe(app.config['DATABASE'])}", flush=True)
     run_simple(host, port, app, threaded=True)

@@ -2,8 +2,10 @@
 
 Bad input is answered with 400 or 413 and a message that says what to do;
 an unknown, malformed and deleted analysis id all get the one NOT_FOUND
-answer, so a response never tells whether an id ever existed. A bug is a
-500 with a generic message; the traceback goes to the log only.
+answer, so a response never tells whether an id ever existed. The server's
+own lack of capacity (its database unreachable) is a 503 with Retry-After,
+never a client error. A bug is a 500 with a generic message; the traceback
+goes to the log only.
 """
 
 from __future__ import annotations
@@ -19,11 +21,18 @@ from werkzeug import Response
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from webapp.web.security import loggable
+from webapp.web.storage import Unreachable
 
 log = logging.getLogger(__name__)
 
 NOT_FOUND = "Not found: this address is wrong, or the analysis was deleted."
 INTERNAL = "Internal error: the server could not handle this request. It has been logged."
+DATABASE_UNREACHABLE = (
+    "The server cannot reach its database right now (nothing was stored or changed): "
+    "try again in a minute."
+)
+RETRY_AFTER = 30
+"""Seconds a client is asked to wait after a 503 (a database restart takes about that)."""
 
 
 class WebError(Exception):
@@ -42,6 +51,8 @@ class WebError(Exception):
         self.problems = list(problems)
         self.details = dict(details or {})
         """More keys of the JSON answer (e.g. `candidates` of a query naming no node)."""
+        self.headers: dict[str, str] = {}
+        """More headers of the answer (e.g. Retry-After)."""
 
 
 class NothingUsable(WebError):
@@ -73,6 +84,16 @@ class Forbidden(WebError):
     status = 403
 
 
+class Unavailable(WebError):
+    """The server cannot serve this now (its database is unreachable, or it is busy): retry."""
+
+    status = 503
+
+    def __init__(self, message: str, retry_after: int = RETRY_AFTER) -> None:
+        super().__init__(message)
+        self.headers["Retry-After"] = str(retry_after)
+
+
 def wants_json() -> bool:
     return request.path == "/api" or request.path.startswith("/api/")
 
@@ -100,11 +121,31 @@ def _http_message(error: HTTPException) -> str:
     if error.code == 404:
         return NOT_FOUND
     if error.code == 413:
-        limit = current_app.config["MAX_UPLOAD_BYTES"]
-        return f"The upload is too large: the limit is {describe_bytes(limit)}."
+        return too_large_message()
     if error.code == 405:
         return f"Method {request.method} is not allowed here."
     return error.description or error.name
+
+
+def too_large_message() -> str:
+    """Why Werkzeug refused to read this request's body (413): its bytes, or its form parts.
+
+    MAX_FORM_MEMORY_SIZE is never below MAX_CONTENT_LENGTH (see create_app), so a
+    multipart body within the byte limit was refused for its number of parts.
+    """
+    config = current_app.config
+    length = request.content_length
+    if (
+        request.mimetype == "multipart/form-data"
+        and length is not None
+        and length <= config["MAX_CONTENT_LENGTH"]
+    ):
+        return (
+            f"The upload has more than {config['MAX_FORM_PARTS']:,} form parts (files and "
+            "fields), the limit of this server: send fewer, larger files (one file can hold "
+            "many documents, as `kubectl get -o yaml` writes them)."
+        )
+    return f"The upload is too large: the limit is {describe_bytes(config['MAX_UPLOAD_BYTES'])}."
 
 
 def describe_bytes(count: int) -> str:
@@ -116,7 +157,16 @@ def describe_bytes(count: int) -> str:
 
 
 def handle_web_error(error: WebError) -> Response:
-    return error_response(error.status, error.message, error.problems, error.details)
+    response = error_response(error.status, error.message, error.problems, error.details)
+    response.headers.update(error.headers)
+    return response
+
+
+def handle_unreachable(error: Unreachable) -> Response:
+    log.warning(
+        "database unreachable on %s %s: %s", request.method, loggable(request.path), error
+    )
+    return handle_web_error(Unavailable(DATABASE_UNREACHABLE))
 
 
 def handle_http_exception(error: HTTPException) -> Response:
@@ -135,5 +185,6 @@ def handle_unexpected(error: Exception) -> Response:
 
 def install(app: Flask) -> None:
     app.register_error_handler(WebError, handle_web_error)
+    app.register_error_handler(Unreachable, handle_unreachable)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

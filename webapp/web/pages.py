@@ -17,10 +17,9 @@ from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from werkzeug import Response
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from webapp.web.api import load_or_404, load_pair, share_url
-from webapp.web.errors import NotFound, NothingUsable, TooLarge, WebError, describe_bytes
+from webapp.web.errors import NotFound, NothingUsable, WebError
 from webapp.web.samples import find_sample, list_samples, sample_sources
 from webapp.web.storage import ID_PATTERN
 from webapp.web.uploads import (
@@ -28,6 +27,7 @@ from webapp.web.uploads import (
     analyse,
     form_sources,
     publish,
+    reading_body,
     sources_from_request,
     storage,
     store,
@@ -68,12 +68,7 @@ def index() -> tuple[str, int]:
 @bp.post("/upload")
 def upload() -> Response | tuple[str, int]:
     try:
-        try:
-            sources = sources_from_request(request)
-        except RequestEntityTooLarge:
-            limit = describe_bytes(current_app.config["MAX_UPLOAD_BYTES"])
-            raise TooLarge(f"The upload is too large: the limit is {limit}.") from None
-        published = publish(sources)
+        published = publish(sources_from_request(request))
     except WebError as error:
         if error.status not in (400, 413):
             raise
@@ -247,16 +242,13 @@ def diff_upload() -> Response | tuple[str, int]:
     """Analyse (or look up) both sides, store the uploads, and open the diff page."""
     values: dict[str, str] = {}
     try:
-        try:
+        with reading_body():
             values = {
                 key: request.form.get(key, "")
                 for side in SIDES
                 for key in (f"{side}_id", f"{side}_text")
             }
-            sides = [_side(side) for side in SIDES]
-        except RequestEntityTooLarge:
-            limit = describe_bytes(current_app.config["MAX_UPLOAD_BYTES"])
-            raise TooLarge(f"The upload is too large: the limit is {limit} in all.") from None
+        sides = [_side(side) for side in SIDES]
     except WebError as error:
         if error.status not in (400, 404, 413):
             raise

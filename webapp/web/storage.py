@@ -7,6 +7,11 @@ recomputed on read. Ids are `secrets.token_urlsafe(24)` (192 random bits);
 the delete token is another secret of which only the SHA-256 is kept.
 Deleting wipes the stored content and keeps a tombstone, so a deleted id
 answers exactly like one that never existed.
+
+A database that cannot be reached (down, refusing connections, a SQLite
+file that cannot be opened, locked past the timeout) raises `Unreachable`,
+which the app answers with 503; a server may start before its database and
+creates the schema on first contact.
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ import hmac
 import logging
 import re
 import secrets
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
@@ -24,6 +32,7 @@ from pathlib import Path
 from sqlalchemy import (
     Boolean,
     Column,
+    Connection,
     DateTime,
     Engine,
     MetaData,
@@ -34,14 +43,20 @@ from sqlalchemy import (
     event,
     insert,
     select,
+    text,
     update,
 )
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 log = logging.getLogger(__name__)
 
 ID_BYTES = 24
 """Random bytes in a share id: 192 bits, well over the 128 the contract asks."""
+
+CONNECT_TIMEOUT = 5
+"""Seconds to wait for a PostgreSQL connection: an unreachable host fails a request quickly."""
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{32,86}")
 """What `secrets.token_urlsafe` can produce for 24..64 bytes; anything else is malformed."""
@@ -79,6 +94,10 @@ class Saved:
     delete_token: str
 
 
+class Unreachable(Exception):
+    """The database cannot be used right now (a connection failure, not a bug): try again later."""
+
+
 class Deletion(Enum):
     DELETED = "deleted"
     NOT_FOUND = "not-found"
@@ -100,6 +119,14 @@ def database_url(database: str | Path) -> str:
     return text
 
 
+def describe(database: str | Path) -> str:
+    """Where analyses are stored, for people: the SQLite file, or the URL without its password."""
+    url = database_url(database)
+    if url.startswith("sqlite:///"):
+        return url.removeprefix("sqlite:///")
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
@@ -109,20 +136,58 @@ def is_well_formed(analysis_id: str) -> bool:
 
 
 class Storage:
-    """Save, load and delete analyses; the schema is created on construction if missing."""
+    """Save, load and delete analyses; the schema is created on first contact if missing."""
 
     def __init__(self, database: str | Path) -> None:
         url = database_url(database)
+        self.location = describe(database)
         self.engine: Engine = _make_engine(url)
-        self._create_schema()
+        self._schema_ready = False
+        self._schema_lock = threading.Lock()
+        try:
+            self.check()
+        except Unreachable as error:
+            log.warning(
+                "database %s unreachable at start (%s): answering 503 until it is back",
+                self.location,
+                error,
+            )
+
+    def check(self) -> None:
+        """Raise Unreachable unless the database answers (and has the schema)."""
+        with self._connect() as connection:
+            connection.execute(text("SELECT 1"))
 
     def _create_schema(self) -> None:
         try:
             metadata.create_all(self.engine, checkfirst=True)
+        except OperationalError:
+            raise
         except DBAPIError:
             # Several workers starting at once against one PostgreSQL can race
             # on CREATE TABLE; the loser finds the table made by the winner.
             metadata.create_all(self.engine, checkfirst=True)
+
+    @contextmanager
+    def _connect(self, *, write: bool = False) -> Iterator[Connection]:
+        """A connection (in a transaction when `write`); connection failures become Unreachable."""
+        try:
+            if not self._schema_ready:
+                with self._schema_lock:
+                    if not self._schema_ready:
+                        self._create_schema()
+                        self._schema_ready = True
+            opened = self.engine.begin() if write else self.engine.connect()
+            with opened as connection:
+                yield connection
+        except (OperationalError, PoolTimeout) as error:
+            # PEP 249: OperationalError is "not necessarily under the control of the
+            # programmer" (refused, dropped, locked, file not openable).
+            raise Unreachable(_reason(error)) from error
+        except DBAPIError as error:
+            if error.connection_invalidated:
+                raise Unreachable(_reason(error)) from error
+            raise
 
     def close(self) -> None:
         self.engine.dispose()
@@ -131,7 +196,7 @@ class Storage:
         """Store a new analysis (JSON texts) under a fresh random id."""
         analysis_id = secrets.token_urlsafe(ID_BYTES)
         token = secrets.token_urlsafe(32)
-        with self.engine.begin() as connection:
+        with self._connect(write=True) as connection:
             connection.execute(
                 insert(analyses).values(
                     id=analysis_id,
@@ -156,7 +221,7 @@ class Storage:
             analyses.c.document,
             analyses.c.input,
         ).where(analyses.c.id == analysis_id, analyses.c.deleted.is_(False))
-        with self.engine.connect() as connection:
+        with self._connect() as connection:
             row = connection.execute(query).first()
         if row is None or row.document is None:
             return None
@@ -178,14 +243,14 @@ class Storage:
         query = select(analyses.c.id).where(
             analyses.c.id == analysis_id, analyses.c.deleted.is_(False)
         )
-        with self.engine.connect() as connection:
+        with self._connect() as connection:
             return connection.execute(query).first() is not None
 
     def delete(self, analysis_id: str, token: str) -> Deletion:
         """Revoke an analysis if `token` is its delete token; its content is wiped."""
         if not is_well_formed(analysis_id):
             return Deletion.NOT_FOUND
-        with self.engine.begin() as connection:
+        with self._connect(write=True) as connection:
             stored_hash = connection.execute(
                 select(analyses.c.delete_token_hash).where(
                     analyses.c.id == analysis_id, analyses.c.deleted.is_(False)
@@ -203,14 +268,28 @@ class Storage:
         return Deletion.DELETED
 
 
+def _reason(error: DBAPIError | PoolTimeout) -> str:
+    """The driver's first line (no SQL, no parameters): enough for a log line."""
+    original = getattr(error, "orig", None) or error
+    lines = str(original).strip().splitlines()
+    return lines[0] if lines else type(original).__name__
+
+
 def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
         if url not in ("sqlite://", "sqlite:///:memory:"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                # Not fatal: every request answers 503 until the folder can be used.
+                log.warning("cannot create the folder of %s: %s", url, error)
             event.listen(engine, "connect", _sqlite_wal)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    connect_args = {}
+    if url.startswith("postgresql+psycopg") and "connect_timeout" not in make_url(url).query:
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
 def _sqlite_wal(dbapi_connection: object, _record: object) -> None:

@@ -13,15 +13,23 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import Request, current_app
+from werkzeug.exceptions import RequestEntityTooLarge
 
 import webapp
 from webapp.core.raw import Limits, SourceText
 from webapp.web import analysis
-from webapp.web.errors import NothingUsable, TooLarge, WebError, describe_bytes
+from webapp.web.errors import (
+    NothingUsable,
+    TooLarge,
+    WebError,
+    describe_bytes,
+    too_large_message,
+)
 from webapp.web.security import loggable
 from webapp.web.storage import Storage
 
@@ -46,17 +54,27 @@ class Published:
     """The analysis document as JSON text."""
 
 
+@contextmanager
+def reading_body() -> Iterator[None]:
+    """Werkzeug's 413 while reading the body, as a TooLarge naming the limit that was hit."""
+    try:
+        yield
+    except RequestEntityTooLarge:
+        raise TooLarge(too_large_message()) from None
+
+
 def sources_from_request(request: Request) -> list[SourceText]:
     """The uploaded files, the pasted text or the raw body; empty parts are left out."""
-    if request.mimetype == "multipart/form-data":
-        return _form_sources(request)
-    if request.mimetype == "application/x-www-form-urlencoded":
-        raw = request.get_data(cache=True)  # kept, so the form can still be parsed below
-        if TEXT_FIELD in request.form:
+    with reading_body():
+        if request.mimetype == "multipart/form-data":
             return _form_sources(request)
+        if request.mimetype == "application/x-www-form-urlencoded":
+            raw = request.get_data(cache=True)  # kept, so the form can still be parsed below
+            if TEXT_FIELD in request.form:
+                return _form_sources(request)
+            return [SourceText(BODY_NAME, raw)] if raw.strip() else []
+        raw = request.get_data(cache=False)
         return [SourceText(BODY_NAME, raw)] if raw.strip() else []
-    raw = request.get_data(cache=False)
-    return [SourceText(BODY_NAME, raw)] if raw.strip() else []
 
 
 def _form_sources(request: Request) -> list[SourceText]:
@@ -66,12 +84,14 @@ def _form_sources(request: Request) -> list[SourceText]:
 def form_sources(request: Request, file_field: str, text_field: str) -> list[SourceText]:
     """The files of `file_field` and the text of `text_field` of a posted form."""
     sources = []
-    for upload in request.files.getlist(file_field):
+    with reading_body():
+        uploads = request.files.getlist(file_field)
+        text = request.form.get(text_field, "")
+    for upload in uploads:
         data = upload.read()
         # A file input left empty still sends a part with no name and no bytes.
         if upload.filename or data:
             sources.append(SourceText(upload.filename or "upload.yaml", data))
-    text = request.form.get(text_field, "")
     if text.strip():
         sources.append(SourceText(TEXT_NAME, text.encode("utf-8")))
     return sources
@@ -107,6 +127,8 @@ def analyse(sources: Sequence[SourceText]) -> Analysed:
     size = sum(len(source.data) for source in sources)
     if size > bounds.max_bytes:
         raise TooLarge(f"The upload is too large: the limit is {describe_bytes(bounds.max_bytes)}.")
+    # Before the analysis: an upload must not spend CPU only to fail to be stored.
+    storage().check()
     timeout = float(current_app.config["ANALYSIS_TIMEOUT"])
     started = time.monotonic()
     names = ", ".join(loggable(source.name, 80) for source in sources[:10])
