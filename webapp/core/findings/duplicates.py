@@ -25,7 +25,7 @@ def duplicate_policy(u: Upload) -> Iterator[Result]:
             continue
         yield Hit(
             duplicate.message,
-            tuple(u.evaluation.selects[duplicate.id]),
+            u.evaluation.selects[duplicate.id],
             (duplicate.id,),
             duplicate.kept,
         )

@@ -37,7 +37,7 @@ class Upload:
 
     def selected(self, policy: Policy) -> tuple[str, ...]:
         """The endpoint ids a policy's podSelector selects."""
-        return tuple(self.evaluation.selects[policy.id])
+        return self.evaluation.selects[policy.id]
 
     def endpoints_of(self, ids: Iterable[str]) -> list[Endpoint]:
         return [self.ev.endpoint[i] for i in ids]
