@@ -7,14 +7,28 @@ check that rules needing workloads say "could not be checked" instead.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from semantics_helpers import deployment, namespace, policy, run
 
+from webapp.core import Analysis, SourceText, analyze
+from webapp.core.evaluate import evaluate
 from webapp.core.findings import CHECK_BY_ID, CHECKS, LEVELS
-from webapp.core.model import NAME_LABEL
+from webapp.core.findings.registry import Hit, Level, Unchecked, check
+from webapp.core.findings.upload import Upload
+from webapp.core.model import NAME_LABEL, Inventory, Problem, Severity
+from webapp.inputs import read_paths
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = sorted(p for p in (ROOT / "sample-manifests").iterdir() if p.is_dir())
 
 PROD = namespace("prod", team="a")
 DEV = namespace("dev", team="b")
@@ -480,20 +494,173 @@ def test_findings_have_the_contract_keys_and_a_deterministic_order() -> None:
     assert without_lines(reordered) == without_lines(findings)
 
 
+# --- the registry ----------------------------------------------------------------------
+# (tests/test_docs.py checks that the README's Findings table is the registry)
+
+
 def test_registry_ids_are_unique_kebab_case_with_one_line_summaries() -> None:
     ids = [c.id for c in CHECKS]
     assert len(ids) == len(set(ids))
     for c in CHECKS:
         assert re.fullmatch(r"[a-z]+(-[a-z0-9]+)+", c.id), c.id
+        assert c.severity in LEVELS
         assert c.summary.endswith(".") and "\n" not in c.summary
-    # every rule the issue names is registered
-    assert {
-        "egress-blocks-dns", "not-isolated", "ingress-not-isolated", "policy-selects-nothing",
-        "peer-matches-nothing", "peers-or-likely-and", "named-port-undefined", "any-namespace",
-        "internet-open", "namespace-not-defined", "duplicate-policy", "cni-enforcement",
-    } <= set(ids)  # fmt: skip
+        assert callable(c.run)
+    assert [c.severity.rank for c in CHECKS] == sorted(c.severity.rank for c in CHECKS)
+    # every rule the issue names is registered, with the severity it has always had
+    assert {c.id: str(c.severity) for c in CHECKS} == {
+        "egress-blocks-dns": "high", "not-isolated": "medium", "peers-or-likely-and": "medium",
+        "peer-matches-nothing": "medium", "policy-selects-nothing": "medium",
+        "named-port-undefined": "medium", "internet-open": "medium", "any-namespace": "low",
+        "ingress-not-isolated": "low", "namespace-not-defined": "low",
+        "duplicate-policy": "low", "cni-enforcement": "info",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        pytest.param("duplicate-policy", id="an-id-registered-twice"),
+        pytest.param("Duplicate_Policy", id="an-id-that-is-not-kebab-case"),
+    ],
+)
+def test_registering_a_bad_id_is_refused(rule: str) -> None:
+    with pytest.raises(ValueError, match="kebab-case or is registered twice"):
+        check(id=rule, severity=Level.LOW, summary="Never registered.")(lambda u: ())
+    assert [c.id for c in CHECKS].count("duplicate-policy") == 1
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: p.name)
+def test_every_registered_check_runs_on_the_sample(sample: Path) -> None:
+    analysis = analyze(read_paths([str(sample)]))
+    upload = Upload(analysis.evaluation, analysis.evaluator)
+    for c in CHECKS:
+        results = list(c.run(upload))
+        assert all(isinstance(r, Hit | Unchecked) for r in results), c.id
+        if any(isinstance(r, Unchecked) for r in results):
+            assert c.needs_workloads, c.id
 
 
 def test_every_registered_rule_has_a_firing_case() -> None:
     fired_rules = {p.values[1] for p in CASES if p.values[2] is not None}
     assert fired_rules == {c.id for c in CHECKS}
+
+
+# --- duplicate-policy reads normalisation's record, not a message's text -----------------
+
+
+def analysed(*objects: dict[str, Any]) -> Analysis:
+    return analyze([SourceText("case.yaml", yaml.safe_dump_all(objects, sort_keys=False).encode())])
+
+
+def reanalysed(inventory: Inventory) -> Analysis:
+    """The analysis of `inventory` (problems included) as analyze would return it."""
+    evaluation, evaluator = evaluate(inventory)
+    return Analysis(inventory, evaluation, evaluator, inventory.problems, {}, ())
+
+
+def duplicate_findings(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [f for f in findings if f["rule"] == "duplicate-policy"]
+
+
+def test_duplicate_policy_ignores_a_problem_that_only_reads_like_a_duplicate() -> None:
+    analysis = analysed(PROD, WEB, DENY_PROD)
+    look_alike = Problem(
+        Severity.WARNING,
+        "NetworkPolicy 'prod/deny' is also defined at case.yaml:1; the later definition is used",
+        file="case.yaml",
+        document=2,
+        line=4,
+        kind="NetworkPolicy",
+        name="deny",
+    )
+    inventory = dataclasses.replace(
+        analysis.inventory, problems=(*analysis.inventory.problems, look_alike)
+    )
+    assert inventory.duplicates == ()
+    assert duplicate_findings(reanalysed(inventory).findings) == []
+
+
+def test_duplicate_policy_fires_from_the_record_whatever_its_wording() -> None:
+    analysis = analysed(PROD, WEB, DENY_PROD, DENY_PROD)
+    (duplicate,) = analysis.inventory.duplicates
+    reworded = "NetworkPolicy prod/deny appears twice; the second one counts"
+    inventory = dataclasses.replace(
+        analysis.inventory,
+        duplicates=(dataclasses.replace(duplicate, message=reworded),),
+        problems=tuple(
+            dataclasses.replace(p, message=reworded) if p.message == duplicate.message else p
+            for p in analysis.inventory.problems
+        ),
+    )
+    (f,) = duplicate_findings(reanalysed(inventory).findings)
+    assert f["message"] == reworded
+    assert f["policies"] == ["prod/deny"]
+    assert f["nodes"] == ["prod/Deployment/web"]
+    assert f["source"] == {"file": "case.yaml", "line": duplicate.kept.line}
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "webapp", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_check_does_not_take_an_error_quoting_the_wording_for_a_duplicate(
+    tmp_path: Path,
+) -> None:
+    """An unknown field named like the duplicate warning is an error, not a duplicate."""
+    broken = policy("web", "prod")
+    broken["spec"]["is also defined at"] = 1
+    manifest = tmp_path / "policies.yaml"
+    manifest.write_text(yaml.safe_dump_all([broken, policy("web", "prod")]), encoding="utf-8")
+    result = cli("check", str(manifest), "--fail-on", "low", "--format", "json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "unknown field 'is also defined at'" in result.stderr
+    assert duplicate_findings(json.loads(result.stdout)["findings"]) == []
+
+
+def ns_list(*items: dict[str, Any]) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "List", "items": list(items)}
+
+
+WEB_P = policy("p", "prod", podSelector={"matchLabels": {"app": "web"}})
+TOOL_P = policy("p", "dev", podSelector={"matchLabels": {"app": "tool"}})
+
+
+@pytest.mark.parametrize(
+    ("objects", "expected"),
+    [
+        pytest.param(
+            [WEB_P, WEB_P],
+            [("prod/p", "prod/Deployment/web")],
+            id="same-policy-in-two-documents",
+        ),
+        pytest.param(
+            [WEB_P, TOOL_P, ns_list(WEB_P, TOOL_P)],
+            [("dev/p", "dev/Deployment/tool"), ("prod/p", "prod/Deployment/web")],
+            id="list-items-of-two-namespaces-each-name-their-own-policy",
+        ),
+        pytest.param(
+            [WEB_P, WEB_P, WEB_P],
+            [("prod/p", "prod/Deployment/web"), ("prod/p", "prod/Deployment/web")],
+            id="three-definitions-name-the-policy-in-use-twice",
+        ),
+    ],
+)
+def test_check_names_the_duplicated_policy_and_what_it_selects(
+    tmp_path: Path, objects: list[dict[str, Any]], expected: list[tuple[str, str]]
+) -> None:
+    manifest = tmp_path / "policies.yaml"
+    manifest.write_text(yaml.safe_dump_all([PROD, DEV, WEB, TOOL, *objects]), encoding="utf-8")
+    result = cli("check", str(manifest), "--fail-on", "low", "--format", "json")
+    assert result.returncode == 1, result.stdout + result.stderr
+    found = duplicate_findings(json.loads(result.stdout)["findings"])
+    assert sorted((f["policies"][0], f["nodes"][0]) for f in found) == expected, found
+    for f in found:
+        assert len(f["policies"]) == len(f["nodes"]) == 1
+        assert f["message"].startswith(f"NetworkPolicy '{f['policies'][0]}' is also defined at")

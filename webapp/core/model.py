@@ -196,6 +196,31 @@ class Workload:
 
 
 @dataclass(frozen=True, slots=True)
+class Duplicate:
+    """An object with the kind, namespace and name of an earlier one of the upload.
+
+    The later one replaces the earlier, as `kubectl apply` leaves it; the
+    record lets findings say so without reading the warning's wording.
+    """
+
+    kind: str
+    namespace: str
+    """Empty for cluster-scoped kinds (Namespace)."""
+    name: str
+    kept: Source
+    """The object used: its file, document and the line of its metadata.name."""
+    dropped: Source
+    """The earlier object, which the analysis ignores."""
+    message: str
+    """The warning reported about it (a Problem with the same text and position)."""
+
+    @property
+    def id(self) -> str:
+        """`namespace/name`, as Policy.id spells it (the name alone when cluster-scoped)."""
+        return f"{self.namespace}/{self.name}" if self.namespace else self.name
+
+
+@dataclass(frozen=True, slots=True)
 class Inventory:
     """What the upload describes, after validation: the evaluator's input."""
 
@@ -203,3 +228,5 @@ class Inventory:
     workloads: tuple[Workload, ...]
     policies: tuple[Policy, ...]
     problems: tuple[Problem, ...] = ()
+    duplicates: tuple[Duplicate, ...] = ()
+    """Objects replaced by a later one of the same kind, namespace and name, in upload order."""

@@ -30,6 +30,7 @@ from webapp.core.model import (
     AnyPeer,
     ContainerPort,
     Direction,
+    Duplicate,
     Inventory,
     IPBlockPeer,
     IPNetwork,
@@ -1193,10 +1194,13 @@ def _read_object(raw: RawObject, order: int) -> tuple[_Entry | None, list[Proble
     return _Entry(order, raw, kind, namespace, name, name_at, value), report.problems
 
 
-def _latest(entries: list[_Entry]) -> tuple[list[_Entry], list[tuple[int, Problem]]]:
+def _latest(
+    entries: list[_Entry],
+) -> tuple[list[_Entry], list[tuple[int, Problem]], list[Duplicate]]:
     """Same kind, namespace and name: the later object wins, as `kubectl apply` leaves it."""
     latest: dict[tuple[str, str, str], _Entry] = {}
     problems: list[tuple[int, Problem]] = []
+    duplicates: list[Duplicate] = []
     for entry in entries:
         key = (entry.kind, entry.namespace, entry.name)
         earlier = latest.get(key)
@@ -1206,13 +1210,18 @@ def _latest(entries: list[_Entry]) -> tuple[list[_Entry], list[tuple[int, Proble
             where = f"{earlier.raw.file}:{earlier.raw.line}"
             if earlier.raw.path:
                 where += f" ({earlier.raw.path})"
-            report.warning(
-                entry.name_at,
+            message = (
                 f"{entry.kind} {shorten(_qualified(entry))} is also defined at {where}; "
-                "the later definition is used",
+                "the later definition is used"
             )
+            report.warning(entry.name_at, message)
             problems += [(entry.order, p) for p in report.problems]
-    return sorted(latest.values(), key=lambda e: e.order), problems
+            kept = Source(entry.raw.file, entry.raw.document, entry.name_at.line)
+            dropped = Source(earlier.raw.file, earlier.raw.document, earlier.raw.line)
+            duplicates.append(
+                Duplicate(entry.kind, entry.namespace, entry.name, kept, dropped, message)
+            )
+    return sorted(latest.values(), key=lambda e: e.order), problems, duplicates
 
 
 def _qualified(entry: _Entry) -> str:
@@ -1306,8 +1315,8 @@ def build_inventory(objects: Sequence[RawObject]) -> Inventory:
         problems += [(order, p) for p in found]
         if entry is not None:
             entries.append(entry)
-    entries, duplicates = _latest(entries)
-    problems += duplicates
+    entries, replaced, duplicates = _latest(entries)
+    problems += replaced
 
     policies = sorted(
         (e.value for e in entries if isinstance(e.value, Policy)),
@@ -1334,4 +1343,5 @@ def build_inventory(objects: Sequence[RawObject]) -> Inventory:
         workloads=tuple(w for _, w in workloads),
         policies=tuple(policies),
         problems=tuple(p for _, p in problems),
+        duplicates=tuple(duplicates),
     )

@@ -1,0 +1,70 @@
+"""The analysis as the checks read it, with the lookups they share computed once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from webapp.core.evaluate import Evaluation, Evaluator
+from webapp.core.model import NodeType, Policy, Rule
+from webapp.core.portset import PortSet
+from webapp.core.scene import Endpoint
+from webapp.core.selectors import Selector
+
+
+class Upload:
+    """One evaluated upload: scene, policies, namespaces and workloads by namespace."""
+
+    def __init__(self, evaluation: Evaluation, evaluator: Evaluator) -> None:
+        self.evaluation = evaluation
+        self.ev = evaluator
+        self.scene = evaluation.scene
+        self.inventory = evaluator.inventory
+        self.policies = evaluator.inventory.policies
+        self.defined_namespaces = {ns.name: ns for ns in evaluator.inventory.namespaces}
+        self.workloads_in: dict[str, list[Endpoint]] = {}
+        for e in self.scene.endpoints:
+            if e.type is NodeType.WORKLOAD and e.namespace is not None:
+                self.workloads_in.setdefault(e.namespace, []).append(e)
+
+    def has_workloads(self, namespace: str) -> bool:
+        return bool(self.workloads_in.get(namespace))
+
+    def rules(self) -> Iterator[tuple[Policy, Rule]]:
+        """Every rule of every policy: a policy's ingress rules, then its egress rules."""
+        for policy in self.policies:
+            for rule in policy.ingress + policy.egress:
+                yield policy, rule
+
+    def selected(self, policy: Policy) -> tuple[str, ...]:
+        """The endpoint ids a policy's podSelector selects."""
+        return self.evaluation.selects[policy.id]
+
+    def endpoints_of(self, ids: Iterable[str]) -> list[Endpoint]:
+        return [self.ev.endpoint[i] for i in ids]
+
+    def peer_endpoints(self, rule: Rule) -> list[Endpoint]:
+        """Every endpoint a rule's peers match, in scene order."""
+        matched = {m for peer in rule.peers for c in self.ev.peer_classes(peer) for m in c.members}
+        return [e for e in self.scene.endpoints if e.id in matched]
+
+    def workloads_matching(self, selector: Selector, outside: set[str]) -> list[Endpoint]:
+        """Uploaded workloads in namespaces not in `outside` whose labels `selector` matches:
+        the hint for a selector that matches nothing where it looks."""
+        return [
+            w
+            for namespace, workloads in self.workloads_in.items()
+            if namespace not in outside
+            for w in workloads
+            if selector.matches(dict(w.labels))
+        ]
+
+    def ports_into(self, targets: set[str]) -> dict[tuple[str, str], PortSet]:
+        """(source, target) -> the ports allowed, for every flow into one of `targets`.
+
+        The one place the checks read flows between endpoints.
+        """
+        return {
+            (f.source, f.target): f.verdict.ports
+            for f in self.evaluation.flows
+            if f.target in targets
+        }
