@@ -1,0 +1,368 @@
+"""Endpoints grouped by how every policy treats them, and the flows between groups.
+
+Kubernetes decides a connection from A to B from four things only
+(https://kubernetes.io/docs/concepts/services-networking/network-policies/):
+which policies select A for Egress, which select B for Ingress, which peers
+of their rules match B (egress) and A (ingress), and the ports of those rules,
+a named port being looked up in B's container ports. Endpoints that agree on
+all of that are interchangeable: a GROUP. Its signature is
+
+- the policies that isolate it, per direction (policy selection, policyTypes);
+- the distinct peers, of the rules that apply to any traffic, that match it;
+- how every named port of the rules that can have it as destination resolves
+  (name and protocol -> its port numbers, none when missing);
+- whether it is an external address region (external-to-external traffic is
+  never a flow, so regions and pods never share a group).
+
+Rules apply to traffic only when their policy selects some endpoint and lists
+their direction in policyTypes; the others change nothing and split nothing.
+hostNetwork pods need no flag: policies never select them and only peers open
+to everything match them, which the signature already says.
+
+External regions (webapp.core.addresses) may share a group: a region is cut
+by every ipBlock of the upload, but a group only by the ipBlocks of rules that
+apply, so two regions that differ only by an ipBlock of a policy selecting
+nothing are treated alike.
+
+Groups come from the selector matches the Evaluator already made (one pass
+over each peer's matched classes), and flows are computed once per pair of
+groups: time and memory grow with endpoints + groups² + grants, never with
+endpoints². `expand_pairs` gives the pairwise flows back, lazily.
+
+Group ids: a group of one endpoint has that endpoint's id (CONTRACT §3); a
+larger group is `group:` and 16 hex digits of a SHA-256 of its signature
+written with policy ids and selectors. So the id names a behaviour: it stays
+the same when unrelated workloads or policies are added, removed or
+reordered, or when members join or leave, and changes exactly when the
+group's treatment does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from webapp.core.addresses import block_text
+from webapp.core.evaluate import EG, IN, EndpointClass, Evaluator, Flow, Verdict
+from webapp.core.model import AnyPeer, Direction, IPBlockPeer, Peer, Policy, Protocol, Rule
+from webapp.core.portset import ALL_PORTS
+from webapp.core.scene import Scene
+
+GROUP_PREFIX = "group:"
+
+RuleRef = tuple[Policy, Rule]
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Endpoints that every policy of the upload treats alike."""
+
+    id: str
+    members: tuple[str, ...]
+    """Endpoint ids, in scene order."""
+    external: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GroupFlow:
+    """Traffic from every member of `source` to every other member of `target`."""
+
+    source: str
+    target: str
+    pairs: int
+    """|source|·|target|, or |G|·(|G|-1) from a group to itself."""
+    verdict: Verdict
+
+
+@dataclass(frozen=True, slots=True)
+class GroupedEvaluation:
+    scene: Scene
+    groups: tuple[Group, ...]
+    """In the scene order of their first members."""
+    group_of: dict[str, str]
+    """Endpoint id -> group id."""
+    flows: tuple[GroupFlow, ...]
+    """Sorted by (source group, target group) in the order of `groups`."""
+
+
+class _Signature(NamedTuple):
+    """What every policy says about an endpoint class; equal signatures, one group."""
+
+    external: bool
+    ingress: tuple[int, ...]
+    """Positions (in the inventory) of the policies isolating it for Ingress."""
+    egress: tuple[int, ...]
+    peers: tuple[int, ...]
+    """Numbers of the distinct peers that match it, ascending."""
+    named_ports: tuple[tuple[str, str, tuple[int, ...]], ...]
+    """(name, protocol, port numbers) of each named port that resolves to something."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Applied:
+    """A rule that applies to traffic: its policy selects something for its direction."""
+
+    policy: Policy
+    direction: Direction
+    rule: Rule
+    selected: tuple[EndpointClass, ...]
+
+
+def _applied_rules(ev: Evaluator) -> list[_Applied]:
+    """Rules in inventory order, so rule refs keep the order they have today."""
+    out: list[_Applied] = []
+    for policy in ev.inventory.policies:
+        chosen = tuple(ev.selected[policy.id])
+        if not chosen:
+            continue
+        for direction in (IN, EG):
+            if direction in policy.policy_types:
+                out.extend(_Applied(policy, direction, r, chosen) for r in policy.rules(direction))
+    return out
+
+
+def _named_ports(rule: Rule) -> set[tuple[str, Protocol]]:
+    return {(s.port, s.protocol) for s in rule.ports if isinstance(s.port, str)}
+
+
+def _peer_text(peer: Peer) -> str:
+    if isinstance(peer, AnyPeer):
+        return "any"
+    if isinstance(peer, IPBlockPeer):
+        return f"ipBlock {block_text(peer)}"
+    return f"pods [{peer.pod_selector}] in namespaces [{peer.namespace_selector}]"
+
+
+def _signatures(ev: Evaluator, applied: list[_Applied]) -> tuple[list[_Signature], list[str]]:
+    """Each class's signature (see the module docstring), and the texts of the peers it numbers.
+
+    A signature holds policy positions and peer numbers, cheap to compare;
+    `peer_texts[k]` spells peer number k for the group id.
+    """
+    peer_number: dict[Peer, int] = {}
+    peer_texts: list[str] = []
+    matched: list[list[int]] = [[] for _ in ev.classes]
+    egress_names: dict[int, set[tuple[str, Protocol]]] = defaultdict(set)
+    ingress_names: dict[int, set[tuple[str, Protocol]]] = defaultdict(set)
+    position = {id(p): i for i, p in enumerate(ev.inventory.policies)}
+    for a in applied:
+        if a.direction is IN:
+            ingress_names[id(a.policy)] |= _named_ports(a.rule)
+        for peer in a.rule.peers:
+            k = peer_number.get(peer)
+            if k is None:
+                k = peer_number[peer] = len(peer_texts)
+                peer_texts.append(_peer_text(peer))
+                for c in ev.peer_classes(peer):
+                    matched[c.index].append(k)
+            if a.direction is EG:
+                egress_names[k] |= _named_ports(a.rule)
+    out: list[_Signature] = []
+    for c in ev.classes:
+        # Named ports are resolved on the destination: the ingress rules of the
+        # policies isolating it, and the egress rules whose peers match it.
+        names: set[tuple[str, Protocol]] = set()
+        for p in c.isolated[IN]:
+            names |= ingress_names[id(p)]
+        for k in matched[c.index]:
+            names |= egress_names[k]
+        resolved = []
+        for name, proto in sorted(names):
+            numbers = sorted({p.port for p in c.ports if p.name == name and p.protocol is proto})
+            if numbers:
+                resolved.append((name, str(proto), tuple(numbers)))
+        out.append(
+            _Signature(
+                c.external,
+                tuple(position[id(p)] for p in c.isolated[IN]),
+                tuple(position[id(p)] for p in c.isolated[EG]),
+                tuple(matched[c.index]),
+                tuple(resolved),
+            )
+        )
+    return out, peer_texts
+
+
+def _signature_text(ev: Evaluator, sig: _Signature, peer_texts: list[str]) -> str:
+    """The signature in stable words (policy ids, selectors), for the group id."""
+    policies = ev.inventory.policies
+    ports = (f"{n}/{p}={','.join(map(str, numbers))}" for n, p, numbers in sig.named_ports)
+    return "\n".join(
+        [
+            "external" if sig.external else "pods",
+            "ingress " + ",".join(policies[i].id for i in sig.ingress),
+            "egress " + ",".join(policies[i].id for i in sig.egress),
+            "peers " + "; ".join(sorted(peer_texts[k] for k in sig.peers)),
+            "ports " + "; ".join(ports),
+        ]
+    )
+
+
+def _group_ids(
+    ev: Evaluator,
+    members: list[list[str]],
+    signatures: list[_Signature],
+    peer_texts: list[str],
+) -> list[str]:
+    ids: list[str] = []
+    taken: set[str] = set()
+    for names, sig in zip(members, signatures, strict=True):
+        if len(names) == 1:
+            gid = names[0]
+        else:
+            text = _signature_text(ev, sig, peer_texts)
+            gid = GROUP_PREFIX + hashlib.sha256(text.encode()).hexdigest()[:16]
+            n = 1
+            while gid in taken:  # a 64-bit collision: deterministic, by group order
+                n += 1
+                gid = f"{gid.split('~')[0]}~{n}"
+        taken.add(gid)
+        ids.append(gid)
+    return ids
+
+
+def evaluate_groups(ev: Evaluator) -> GroupedEvaluation:
+    """Group the endpoints, then find the allowed traffic between every pair of groups."""
+    applied = _applied_rules(ev)
+    class_sigs, peer_texts = _signatures(ev, applied)
+    index_of: dict[_Signature, int] = {}
+    group_of_class: list[int] = [0] * len(ev.classes)
+    members: list[list[str]] = []
+    signatures: list[_Signature] = []
+    reps: list[EndpointClass] = []
+    # Endpoints in scene order, so groups are ordered by their first member.
+    for e in ev.scene.endpoints:
+        c = ev.class_of[e.id]
+        sig = class_sigs[c.index]
+        g = index_of.get(sig)
+        if g is None:
+            g = index_of[sig] = len(members)
+            members.append([])
+            signatures.append(sig)
+            reps.append(c)
+        group_of_class[c.index] = g
+        members[g].append(e.id)
+    ids = _group_ids(ev, members, signatures, peer_texts)
+    groups = tuple(
+        Group(gid, tuple(m), c.external) for gid, m, c in zip(ids, members, reps, strict=True)
+    )
+    flows = _group_flows(ev, applied, group_of_class, reps, [len(m) for m in members])
+    return GroupedEvaluation(
+        ev.scene,
+        groups,
+        {m: g.id for g in groups for m in g.members},
+        tuple(GroupFlow(ids[s], ids[t], pairs, v) for s, t, pairs, v in flows),
+    )
+
+
+def _group_flows(
+    ev: Evaluator,
+    applied: list[_Applied],
+    group_of_class: list[int],
+    reps: list[EndpointClass],
+    sizes: list[int],
+) -> list[tuple[int, int, int, Verdict]]:
+    """(source group, target group, pairs, verdict) for every allowed pair of groups.
+
+    A connection needs the source's egress and the target's ingress to allow
+    it; a side no policy isolates allows everything. Egress pairs are visited
+    as the egress rules name them; ingress rules are indexed per target, and
+    only pairs with a non-isolated source are spelled out; the remaining
+    (open, open) block is one default-allow flow per pair of groups.
+    """
+    iso_in = [bool(c.isolated[IN]) for c in reps]
+    iso_eg = [bool(c.isolated[EG]) for c in reps]
+    egress: dict[int, dict[int, list[RuleRef]]] = defaultdict(lambda: defaultdict(list))
+    ingress: dict[int, list[tuple[Policy, Rule, frozenset[int]]]] = defaultdict(list)
+    open_ingress: dict[int, dict[int, list[RuleRef]]] = defaultdict(lambda: defaultdict(list))
+    for a in applied:
+        chosen = list(dict.fromkeys(group_of_class[c.index] for c in a.selected))
+        peers = list(
+            dict.fromkeys(
+                group_of_class[c.index] for peer in a.rule.peers for c in ev.peer_classes(peer)
+            )
+        )
+        ref = (a.policy, a.rule)
+        if a.direction is EG:
+            for s in chosen:
+                row = egress[s]
+                for t in peers:
+                    row[t].append(ref)
+        else:
+            peer_set = frozenset(peers)
+            open_sources = [s for s in peers if not iso_eg[s]]
+            for t in chosen:
+                ingress[t].append((a.policy, a.rule, peer_set))
+                open_row = open_ingress[t]
+                for s in open_sources:
+                    open_row[s].append(ref)
+
+    def has_pairs(s: int, t: int) -> bool:
+        if reps[s].external and reps[t].external:
+            return False  # traffic between two external addresses is not the cluster's
+        return s != t or sizes[s] > 1  # a node's traffic to itself is never listed
+
+    out: list[tuple[int, int, int, Verdict]] = []
+
+    def add(s: int, t: int, v: Verdict | None) -> None:
+        if v is not None:
+            out.append((s, t, sizes[s] * sizes[t] if s != t else sizes[s] * (sizes[s] - 1), v))
+
+    # Egress-isolated sources: only the destinations their rules name.
+    for s, eg_row in egress.items():
+        for t, eg_rules in eg_row.items():
+            if not has_pairs(s, t):
+                continue
+            in_rules: list[RuleRef] | None = None
+            if iso_in[t]:
+                in_rules = [(p, r) for p, r, names in ingress[t] if s in names]
+                if not in_rules:
+                    continue
+            add(s, t, ev.verdict(reps[s], reps[t], eg_rules, in_rules))
+    # Open sources into isolated targets: only the sources the targets' rules name.
+    for t, in_row in open_ingress.items():
+        for s, rules in in_row.items():
+            if has_pairs(s, t):
+                add(s, t, ev.verdict(reps[s], reps[t], None, rules))
+    # Neither side isolated: the Kubernetes default lets everything through.
+    default = Verdict(ALL_PORTS, (), (), True)
+    open_targets = [t for t in range(len(reps)) if not iso_in[t]]
+    for s in range(len(reps)):
+        if not iso_eg[s]:
+            for t in open_targets:
+                if has_pairs(s, t):
+                    add(s, t, default)
+    out.sort(key=lambda f: (f[0], f[1]))
+    return out
+
+
+def expand_pairs(grouped: GroupedEvaluation) -> Iterator[Flow]:
+    """Today's pairwise flows, one per pair of distinct endpoints, in scene order of
+    (source, target), made lazily from the group flows.
+
+    Each source's row merges its group's target groups (members are in scene
+    order), so the work is proportional to the pairs produced.
+    """
+    position = {e.id: i for i, e in enumerate(grouped.scene.endpoints)}
+    members = {g.id: [(position[m], m) for m in g.members] for g in grouped.groups}
+    rows: dict[str, list[GroupFlow]] = defaultdict(list)
+    for f in grouped.flows:
+        rows[f.source].append(f)
+    row_group = ""
+    row: list[tuple[int, str, Verdict]] = []
+    for e in grouped.scene.endpoints:
+        gid = grouped.group_of[e.id]
+        if gid not in rows:
+            continue
+        if gid != row_group:  # members of a group are often consecutive: reuse the row
+            row_group = gid
+            row = list(
+                heapq.merge(*([(i, m, f.verdict) for i, m in members[f.target]] for f in rows[gid]))
+            )
+        for _, target, verdict in row:
+            if target != e.id:
+                yield Flow(e.id, target, verdict)
