@@ -259,6 +259,81 @@ def evaluate_groups(ev: Evaluator) -> GroupedEvaluation:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _GroupRule:
+    """An applied rule between groups: the groups its policy selects, and the groups
+    its peers match, split by whether the other side is isolated for its direction."""
+
+    policy: Policy
+    rule: Rule
+    chosen: tuple[int, ...]
+    open_peers: tuple[int, ...]
+    isolated_peers: tuple[int, ...]
+
+
+Pairs = dict[int, dict[int, list[RuleRef]]]
+"""chosen group -> peer group -> the rules that let traffic between them."""
+
+
+def _group_rules(
+    ev: Evaluator,
+    applied: list[_Applied],
+    group_of_class: list[int],
+    isolated: dict[Direction, list[bool]],
+) -> dict[Direction, list[_GroupRule]]:
+    """Applied rules at group level; many rules share peers, so each peer list is mapped once."""
+    chosen_of: dict[int, tuple[int, ...]] = {}
+    split_of: dict[tuple[Direction, tuple[Peer, ...]], tuple[tuple[int, ...], tuple[int, ...]]] = {}
+    out: dict[Direction, list[_GroupRule]] = {IN: [], EG: []}
+    for a in applied:
+        chosen = chosen_of.get(id(a.policy))
+        if chosen is None:
+            chosen = tuple(dict.fromkeys(group_of_class[c.index] for c in a.selected))
+            chosen_of[id(a.policy)] = chosen
+        key = (a.direction, a.rule.peers)
+        split = split_of.get(key)
+        if split is None:
+            peers = dict.fromkeys(
+                group_of_class[c.index] for peer in a.rule.peers for c in ev.peer_classes(peer)
+            )
+            # The other side: targets of an egress rule, sources of an ingress rule.
+            other = isolated[IN if a.direction is EG else EG]
+            split = split_of[key] = (
+                tuple(g for g in peers if not other[g]),
+                tuple(g for g in peers if other[g]),
+            )
+        out[a.direction].append(_GroupRule(a.policy, a.rule, chosen, *split))
+    return out
+
+
+def _pairs(rules: list[_GroupRule], open_peers: bool) -> Pairs:
+    out: Pairs = defaultdict(lambda: defaultdict(list))
+    for r in rules:
+        peers = r.open_peers if open_peers else r.isolated_peers
+        for x in r.chosen if peers else ():
+            row = out[x]
+            for y in peers:
+                row[y].append((r.policy, r.rule))
+    return out
+
+
+def _index(rules: list[_GroupRule]) -> dict[int, list[tuple[Policy, Rule, frozenset[int]]]]:
+    """chosen group -> its rules, each with the isolated peer groups it names."""
+    named_of: dict[tuple[int, ...], frozenset[int]] = {}
+    out: dict[int, list[tuple[Policy, Rule, frozenset[int]]]] = defaultdict(list)
+    for r in rules:
+        named = named_of.get(r.isolated_peers)
+        if named is None:
+            named = named_of[r.isolated_peers] = frozenset(r.isolated_peers)
+        for x in r.chosen:
+            out[x].append((r.policy, r.rule, named))
+    return out
+
+
+def _cost(rules: list[_GroupRule]) -> int:
+    return sum(len(r.chosen) * len(r.isolated_peers) for r in rules)
+
+
 def _group_flows(
     ev: Evaluator,
     applied: list[_Applied],
@@ -269,37 +344,14 @@ def _group_flows(
     """(source group, target group, pairs, verdict) for every allowed pair of groups.
 
     A connection needs the source's egress and the target's ingress to allow
-    it; a side no policy isolates allows everything. Egress pairs are visited
-    as the egress rules name them; ingress rules are indexed per target, and
-    only pairs with a non-isolated source are spelled out; the remaining
-    (open, open) block is one default-allow flow per pair of groups.
+    it; a side that no policy isolates allows everything. Only pairs that a
+    rule names are visited: an isolated side's rules name the open other
+    sides directly; where both sides are isolated, the pairs of the side that
+    names fewer are walked and the other side's rules looked up per group.
+    The remaining (open, open) block is one default-allow flow per pair of groups.
     """
-    iso_in = [bool(c.isolated[IN]) for c in reps]
-    iso_eg = [bool(c.isolated[EG]) for c in reps]
-    egress: dict[int, dict[int, list[RuleRef]]] = defaultdict(lambda: defaultdict(list))
-    ingress: dict[int, list[tuple[Policy, Rule, frozenset[int]]]] = defaultdict(list)
-    open_ingress: dict[int, dict[int, list[RuleRef]]] = defaultdict(lambda: defaultdict(list))
-    for a in applied:
-        chosen = list(dict.fromkeys(group_of_class[c.index] for c in a.selected))
-        peers = list(
-            dict.fromkeys(
-                group_of_class[c.index] for peer in a.rule.peers for c in ev.peer_classes(peer)
-            )
-        )
-        ref = (a.policy, a.rule)
-        if a.direction is EG:
-            for s in chosen:
-                row = egress[s]
-                for t in peers:
-                    row[t].append(ref)
-        else:
-            peer_set = frozenset(peers)
-            open_sources = [s for s in peers if not iso_eg[s]]
-            for t in chosen:
-                ingress[t].append((a.policy, a.rule, peer_set))
-                open_row = open_ingress[t]
-                for s in open_sources:
-                    open_row[s].append(ref)
+    isolated = {d: [bool(c.isolated[d]) for c in reps] for d in (IN, EG)}
+    rules = _group_rules(ev, applied, group_of_class, isolated)
 
     def has_pairs(s: int, t: int) -> bool:
         if reps[s].external and reps[t].external:
@@ -308,34 +360,43 @@ def _group_flows(
 
     out: list[tuple[int, int, int, Verdict]] = []
 
-    def add(s: int, t: int, v: Verdict | None) -> None:
+    def add(s: int, t: int, eg: list[RuleRef] | None, ing: list[RuleRef] | None) -> None:
+        v = ev.verdict(reps[s], reps[t], eg, ing)
         if v is not None:
             out.append((s, t, sizes[s] * sizes[t] if s != t else sizes[s] * (sizes[s] - 1), v))
 
-    # Egress-isolated sources: only the destinations their rules name.
-    for s, eg_row in egress.items():
-        for t, eg_rules in eg_row.items():
-            if not has_pairs(s, t):
-                continue
-            in_rules: list[RuleRef] | None = None
-            if iso_in[t]:
-                in_rules = [(p, r) for p, r, names in ingress[t] if s in names]
-                if not in_rules:
-                    continue
-            add(s, t, ev.verdict(reps[s], reps[t], eg_rules, in_rules))
-    # Open sources into isolated targets: only the sources the targets' rules name.
-    for t, in_row in open_ingress.items():
-        for s, rules in in_row.items():
+    # Egress-isolated sources to open targets: the destinations their rules name.
+    for s, row in _pairs(rules[EG], open_peers=True).items():
+        for t, eg in row.items():
             if has_pairs(s, t):
-                add(s, t, ev.verdict(reps[s], reps[t], None, rules))
+                add(s, t, eg, None)
+    # Open sources into ingress-isolated targets: the sources the targets' rules name.
+    for t, row in _pairs(rules[IN], open_peers=True).items():
+        for s, ing in row.items():
+            if has_pairs(s, t):
+                add(s, t, None, ing)
+    # Both isolated: both sides must name each other.
+    if _cost(rules[EG]) <= _cost(rules[IN]):
+        ingress = _index(rules[IN])
+        for s, row in _pairs(rules[EG], open_peers=False).items():
+            for t, eg in row.items():
+                ing = [(p, r) for p, r, named in ingress.get(t, ()) if s in named]
+                if ing and has_pairs(s, t):
+                    add(s, t, eg, ing)
+    else:
+        egress = _index(rules[EG])
+        for t, row in _pairs(rules[IN], open_peers=False).items():
+            for s, ing in row.items():
+                eg = [(p, r) for p, r, named in egress.get(s, ()) if t in named]
+                if eg and has_pairs(s, t):
+                    add(s, t, eg, ing)
     # Neither side isolated: the Kubernetes default lets everything through.
     default = Verdict(ALL_PORTS, (), (), True)
-    open_targets = [t for t in range(len(reps)) if not iso_in[t]]
-    for s in range(len(reps)):
-        if not iso_eg[s]:
-            for t in open_targets:
-                if has_pairs(s, t):
-                    add(s, t, default)
+    open_targets = [t for t, iso in enumerate(isolated[IN]) if not iso]
+    for s, iso in enumerate(isolated[EG]):
+        for t in () if iso else open_targets:
+            if has_pairs(s, t):
+                out.append((s, t, sizes[s] * (sizes[t] - (s == t)), default))
     out.sort(key=lambda f: (f[0], f[1]))
     return out
 
