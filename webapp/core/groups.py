@@ -110,19 +110,41 @@ class _Applied:
     direction: Direction
     rule: Rule
     selected: tuple[EndpointClass, ...]
+    peers: tuple[int, ...]
+    """Numbers of its distinct peers (see `_Peers`)."""
 
 
-def _applied_rules(ev: Evaluator) -> list[_Applied]:
+@dataclass(frozen=True, slots=True)
+class _Peers:
+    """The distinct peers of the applied rules, numbered, with the classes each matches."""
+
+    values: list[Peer]
+    matches: list[tuple[EndpointClass, ...]]
+
+
+def _applied_rules(ev: Evaluator) -> tuple[list[_Applied], _Peers]:
     """Rules in inventory order, so rule refs keep the order they have today."""
     out: list[_Applied] = []
+    number: dict[Peer, int] = {}
+    peers = _Peers([], [])
     for policy in ev.inventory.policies:
         chosen = tuple(ev.selected[policy.id])
         if not chosen:
             continue
         for direction in (IN, EG):
-            if direction in policy.policy_types:
-                out.extend(_Applied(policy, direction, r, chosen) for r in policy.rules(direction))
-    return out
+            if direction not in policy.policy_types:
+                continue
+            for rule in policy.rules(direction):
+                numbers = []
+                for peer in rule.peers:
+                    k = number.get(peer)
+                    if k is None:
+                        k = number[peer] = len(peers.values)
+                        peers.values.append(peer)
+                        peers.matches.append(ev.peer_classes(peer))
+                    numbers.append(k)
+                out.append(_Applied(policy, direction, rule, chosen, tuple(numbers)))
+    return out, peers
 
 
 def _named_ports(rule: Rule) -> set[tuple[str, Protocol]]:
@@ -137,39 +159,34 @@ def _peer_text(peer: Peer) -> str:
     return f"pods [{peer.pod_selector}] in namespaces [{peer.namespace_selector}]"
 
 
-def _signatures(ev: Evaluator, applied: list[_Applied]) -> tuple[list[_Signature], list[str]]:
-    """Each class's signature (see the module docstring), and the texts of the peers it numbers.
-
-    A signature holds policy positions and peer numbers, cheap to compare;
-    `peer_texts[k]` spells peer number k for the group id.
-    """
-    peer_number: dict[Peer, int] = {}
-    peer_texts: list[str] = []
+def _signatures(ev: Evaluator, applied: list[_Applied], peers: _Peers) -> list[_Signature]:
+    """Each class's signature (see the module docstring), cheap to compare: policy
+    positions and peer numbers."""
     matched: list[list[int]] = [[] for _ in ev.classes]
+    for k, classes in enumerate(peers.matches):
+        for c in classes:
+            matched[c.index].append(k)
     egress_names: dict[int, set[tuple[str, Protocol]]] = defaultdict(set)
     ingress_names: dict[int, set[tuple[str, Protocol]]] = defaultdict(set)
-    position = {id(p): i for i, p in enumerate(ev.inventory.policies)}
     for a in applied:
+        named = _named_ports(a.rule)
+        if not named:
+            continue
         if a.direction is IN:
-            ingress_names[id(a.policy)] |= _named_ports(a.rule)
-        for peer in a.rule.peers:
-            k = peer_number.get(peer)
-            if k is None:
-                k = peer_number[peer] = len(peer_texts)
-                peer_texts.append(_peer_text(peer))
-                for c in ev.peer_classes(peer):
-                    matched[c.index].append(k)
-            if a.direction is EG:
-                egress_names[k] |= _named_ports(a.rule)
+            ingress_names[id(a.policy)] |= named
+        else:
+            for k in a.peers:
+                egress_names[k] |= named
+    position = {id(p): i for i, p in enumerate(ev.inventory.policies)}
     out: list[_Signature] = []
     for c in ev.classes:
         # Named ports are resolved on the destination: the ingress rules of the
         # policies isolating it, and the egress rules whose peers match it.
         names: set[tuple[str, Protocol]] = set()
         for p in c.isolated[IN]:
-            names |= ingress_names[id(p)]
+            names |= ingress_names.get(id(p), set())
         for k in matched[c.index]:
-            names |= egress_names[k]
+            names |= egress_names.get(k, set())
         resolved = []
         for name, proto in sorted(names):
             numbers = sorted({p.port for p in c.ports if p.name == name and p.protocol is proto})
@@ -184,10 +201,10 @@ def _signatures(ev: Evaluator, applied: list[_Applied]) -> tuple[list[_Signature
                 tuple(resolved),
             )
         )
-    return out, peer_texts
+    return out
 
 
-def _signature_text(ev: Evaluator, sig: _Signature, peer_texts: list[str]) -> str:
+def _signature_text(ev: Evaluator, sig: _Signature, peers: _Peers) -> str:
     """The signature in stable words (policy ids, selectors), for the group id."""
     policies = ev.inventory.policies
     ports = (f"{n}/{p}={','.join(map(str, numbers))}" for n, p, numbers in sig.named_ports)
@@ -196,7 +213,7 @@ def _signature_text(ev: Evaluator, sig: _Signature, peer_texts: list[str]) -> st
             "external" if sig.external else "pods",
             "ingress " + ",".join(policies[i].id for i in sig.ingress),
             "egress " + ",".join(policies[i].id for i in sig.egress),
-            "peers " + "; ".join(sorted(peer_texts[k] for k in sig.peers)),
+            "peers " + "; ".join(sorted(_peer_text(peers.values[k]) for k in sig.peers)),
             "ports " + "; ".join(ports),
         ]
     )
@@ -206,7 +223,7 @@ def _group_ids(
     ev: Evaluator,
     members: list[list[str]],
     signatures: list[_Signature],
-    peer_texts: list[str],
+    peers: _Peers,
 ) -> list[str]:
     ids: list[str] = []
     taken: set[str] = set()
@@ -214,7 +231,7 @@ def _group_ids(
         if len(names) == 1:
             gid = names[0]
         else:
-            text = _signature_text(ev, sig, peer_texts)
+            text = _signature_text(ev, sig, peers)
             gid = GROUP_PREFIX + hashlib.sha256(text.encode()).hexdigest()[:16]
             n = 1
             while gid in taken:  # a 64-bit collision: deterministic, by group order
@@ -227,30 +244,28 @@ def _group_ids(
 
 def evaluate_groups(ev: Evaluator) -> GroupedEvaluation:
     """Group the endpoints, then find the allowed traffic between every pair of groups."""
-    applied = _applied_rules(ev)
-    class_sigs, peer_texts = _signatures(ev, applied)
+    applied, peers = _applied_rules(ev)
     index_of: dict[_Signature, int] = {}
-    group_of_class: list[int] = [0] * len(ev.classes)
-    members: list[list[str]] = []
+    group_of_class: list[int] = []
     signatures: list[_Signature] = []
     reps: list[EndpointClass] = []
-    # Endpoints in scene order, so groups are ordered by their first member.
-    for e in ev.scene.endpoints:
-        c = ev.class_of[e.id]
-        sig = class_sigs[c.index]
+    # Classes are numbered in the scene order of their first endpoint, so groups
+    # numbered in class order are in the scene order of their first member.
+    for c, sig in zip(ev.classes, _signatures(ev, applied, peers), strict=True):
         g = index_of.get(sig)
         if g is None:
-            g = index_of[sig] = len(members)
-            members.append([])
+            g = index_of[sig] = len(reps)
             signatures.append(sig)
             reps.append(c)
-        group_of_class[c.index] = g
-        members[g].append(e.id)
-    ids = _group_ids(ev, members, signatures, peer_texts)
+        group_of_class.append(g)
+    members: list[list[str]] = [[] for _ in reps]
+    for e in ev.scene.endpoints:
+        members[group_of_class[ev.class_of[e.id].index]].append(e.id)
+    ids = _group_ids(ev, members, signatures, peers)
     groups = tuple(
         Group(gid, tuple(m), c.external) for gid, m, c in zip(ids, members, reps, strict=True)
     )
-    flows = _group_flows(ev, applied, group_of_class, reps, [len(m) for m in members])
+    flows = _group_flows(applied, peers, group_of_class, reps, [len(m) for m in members], ev)
     return GroupedEvaluation(
         ev.scene,
         groups,
@@ -276,31 +291,31 @@ Pairs = dict[int, dict[int, list[RuleRef]]]
 
 
 def _group_rules(
-    ev: Evaluator,
     applied: list[_Applied],
+    peers: _Peers,
     group_of_class: list[int],
     isolated: dict[Direction, list[bool]],
 ) -> dict[Direction, list[_GroupRule]]:
     """Applied rules at group level; many rules share peers, so each peer list is mapped once."""
     chosen_of: dict[int, tuple[int, ...]] = {}
-    split_of: dict[tuple[Direction, tuple[Peer, ...]], tuple[tuple[int, ...], tuple[int, ...]]] = {}
+    split_of: dict[tuple[Direction, tuple[int, ...]], tuple[tuple[int, ...], tuple[int, ...]]] = {}
     out: dict[Direction, list[_GroupRule]] = {IN: [], EG: []}
     for a in applied:
         chosen = chosen_of.get(id(a.policy))
         if chosen is None:
             chosen = tuple(dict.fromkeys(group_of_class[c.index] for c in a.selected))
             chosen_of[id(a.policy)] = chosen
-        key = (a.direction, a.rule.peers)
+        key = (a.direction, a.peers)
         split = split_of.get(key)
         if split is None:
-            peers = dict.fromkeys(
-                group_of_class[c.index] for peer in a.rule.peers for c in ev.peer_classes(peer)
+            named = dict.fromkeys(
+                group_of_class[c.index] for k in a.peers for c in peers.matches[k]
             )
             # The other side: targets of an egress rule, sources of an ingress rule.
             other = isolated[IN if a.direction is EG else EG]
             split = split_of[key] = (
-                tuple(g for g in peers if not other[g]),
-                tuple(g for g in peers if other[g]),
+                tuple(g for g in named if not other[g]),
+                tuple(g for g in named if other[g]),
             )
         out[a.direction].append(_GroupRule(a.policy, a.rule, chosen, *split))
     return out
@@ -335,11 +350,12 @@ def _cost(rules: list[_GroupRule]) -> int:
 
 
 def _group_flows(
-    ev: Evaluator,
     applied: list[_Applied],
+    peers: _Peers,
     group_of_class: list[int],
     reps: list[EndpointClass],
     sizes: list[int],
+    ev: Evaluator,
 ) -> list[tuple[int, int, int, Verdict]]:
     """(source group, target group, pairs, verdict) for every allowed pair of groups.
 
@@ -351,7 +367,7 @@ def _group_flows(
     The remaining (open, open) block is one default-allow flow per pair of groups.
     """
     isolated = {d: [bool(c.isolated[d]) for c in reps] for d in (IN, EG)}
-    rules = _group_rules(ev, applied, group_of_class, isolated)
+    rules = _group_rules(applied, peers, group_of_class, isolated)
 
     def has_pairs(s: int, t: int) -> bool:
         if reps[s].external and reps[t].external:
