@@ -25,8 +25,9 @@ apply, so two regions that differ only by an ipBlock of a policy selecting
 nothing are treated alike.
 
 Groups come from the selector matches the Evaluator already made (one pass
-over each peer's matched classes), and flows are computed once per pair of
-groups: time and memory grow with endpoints + groups² + grants, never with
+over the classes each distinct peer matches), and flows are computed once per
+pair of groups, visiting only pairs some rule names (see `_group_flows`):
+time and memory grow with endpoints + groups² + grants, never with
 endpoints². `expand_pairs` gives the pairwise flows back, lazily.
 
 Group ids: a group of one endpoint has that endpoint's id (CONTRACT §3); a
