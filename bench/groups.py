@@ -11,7 +11,8 @@ Cases:
 - generated: bench/generate.py clusters with pods/5 policies, loaded from YAML.
 
 Each measurement runs in a child process of its own: the inventory is built
-first (not timed), then `evaluate()` is timed, then run again under
+first (not timed), then `evaluate()` is timed (with the cyclic garbage
+collector off, as the CLI runs it), then run again under
 tracemalloc for the peak Python memory it allocates. The child's peak RSS
 (loading included) is shown too. Pairwise flows (`Evaluation.flows`) are never
 expanded, so the figures are those of the grouped result alone.
@@ -20,6 +21,7 @@ expanded, so the figures are those of the grouped result alone.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import resource
 import subprocess
@@ -115,9 +117,12 @@ def measure_here(case: str, pods: int) -> dict[str, object]:
     from webapp.core.evaluate import evaluate
 
     inventory = BUILDERS[case](pods)
+    gc.collect()
+    gc.disable()  # as the CLI does for its one analysis
     start = time.perf_counter()
     evaluation, evaluator = evaluate(inventory)
     seconds = time.perf_counter() - start
+    gc.enable()
     grouped = evaluation.grouped
     del evaluation, evaluator
     tracemalloc.start()
