@@ -18,7 +18,18 @@ from semantics_helpers import deployment, namespace, policy
 from webapp.core import SourceText, analyze
 from webapp.core.evaluate import evaluate
 from webapp.core.groups import GroupedEvaluation, expand_pairs
-from webapp.core.model import Inventory, Namespace, Workload
+from webapp.core.model import (
+    NAME_LABEL,
+    Direction,
+    Inventory,
+    Namespace,
+    PodPeer,
+    Policy,
+    Rule,
+    Source,
+    Workload,
+)
+from webapp.core.selectors import Selector
 
 OTHER = "ipblock:other"
 ALL_INGRESS = [{"from": [{"podSelector": {}}]}]
@@ -316,15 +327,51 @@ def test_group_id_changes_when_the_treatment_does() -> None:
     assert after.group_of[node("a", "web")] == before.group_of[node("a", "web")]
 
 
-def test_bare_pods_without_policies_cost_nothing_like_their_pairs() -> None:
-    """1,000 pods without policies: one group, a handful of flows, no pairwise work
-    (a million pairwise flows would need tens of MB)."""
-    n = 1000
-    inv = Inventory(
-        (Namespace("default", (("kubernetes.io/metadata.name", "default"),)),),
-        tuple(Workload("Pod", "default", f"p{i}", (("app", f"a{i % 7}"),)) for i in range(n)),
-        (),
+def _pods(n: int, namespaces: list[str]) -> tuple[Workload, ...]:
+    return tuple(
+        Workload("Pod", namespaces[i % len(namespaces)], f"p{i}", (("app", f"a{i % 7}"),))
+        for i in range(n)
     )
+
+
+def _admit_every_pod(ns: str, k: int) -> Policy:
+    every_pod = PodPeer(Selector(), Selector())
+    rule = Rule(Direction.INGRESS, 0, (every_pod,), (), Source("p.yaml", k, 1))
+    return Policy(
+        ns, "admit", Selector(), frozenset({Direction.INGRESS}), (rule,), (), Source("p.yaml", k)
+    )
+
+
+NAMES_20 = [f"ns{k}" for k in range(20)]
+
+COST_CASES = [
+    pytest.param(
+        Inventory(
+            (Namespace("default", ((NAME_LABEL, "default"),)),), _pods(1000, ["default"]), ()
+        ),
+        2,
+        3,
+        id="bare-pods-without-policies-one-group",
+    ),
+    pytest.param(
+        Inventory(
+            tuple(Namespace(ns, ((NAME_LABEL, ns),)) for ns in NAMES_20),
+            _pods(1000, NAMES_20),
+            tuple(_admit_every_pod(ns, k) for k, ns in enumerate(NAMES_20)),
+        ),
+        21,
+        20 * 20 + 20,  # every namespace to every namespace, and every namespace out
+        id="namespaces-isolated-each-admitting-every-pod",
+    ),
+]
+
+
+@pytest.mark.parametrize(("inv", "groups", "flows"), COST_CASES)
+def test_evaluation_cost_grows_with_groups_not_pairs(
+    inv: Inventory, groups: int, flows: int
+) -> None:
+    """1,000 pods where almost every pair is allowed: a million pairwise flows would
+    need tens of MB; the grouped evaluation needs a few flows and little memory."""
     tracemalloc.start()
     try:
         evaluation, _ = evaluate(inv)
@@ -332,6 +379,6 @@ def test_bare_pods_without_policies_cost_nothing_like_their_pairs() -> None:
     finally:
         tracemalloc.stop()
     g = evaluation.grouped
-    assert len(g.groups) == 2 and len(g.flows) == 3
-    assert sum(f.pairs for f in g.flows) == n * (n - 1) + 2 * n
+    assert (len(g.groups), len(g.flows)) == (groups, flows)
+    assert sum(f.pairs for f in g.flows) >= 1000 * 999
     assert peak < 10 * 2**20, f"peak {peak / 2**20:.1f} MiB"

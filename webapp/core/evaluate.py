@@ -79,7 +79,8 @@ class Flow:
 
 @dataclass(slots=True)
 class EndpointClass:
-    """Endpoints that every policy treats alike."""
+    """Pods with one namespace, labels, container ports and hostNetwork, or one external
+    region: alike by construction, before any policy is read (groups merge classes)."""
 
     index: int
     namespace: str | None

@@ -375,12 +375,15 @@ def _group_flows(
             return False  # traffic between two external addresses is not the cluster's
         return s != t or sizes[s] > 1  # a node's traffic to itself is never listed
 
+    def pairs(s: int, t: int) -> int:
+        return sizes[s] * (sizes[t] - (s == t))
+
     out: list[tuple[int, int, int, Verdict]] = []
 
     def add(s: int, t: int, eg: list[RuleRef] | None, ing: list[RuleRef] | None) -> None:
         v = ev.verdict(reps[s], reps[t], eg, ing)
         if v is not None:
-            out.append((s, t, sizes[s] * sizes[t] if s != t else sizes[s] * (sizes[s] - 1), v))
+            out.append((s, t, pairs(s, t), v))
 
     # Egress-isolated sources to open targets: the destinations their rules name.
     for s, row in _pairs(rules[EG], open_peers=True).items():
@@ -413,7 +416,7 @@ def _group_flows(
     for s, iso in enumerate(isolated[EG]):
         for t in () if iso else open_targets:
             if has_pairs(s, t):
-                out.append((s, t, sizes[s] * (sizes[t] - (s == t)), default))
+                out.append((s, t, pairs(s, t), default))
     out.sort(key=lambda f: (f[0], f[1]))
     return out
 
