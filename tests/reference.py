@@ -21,6 +21,7 @@ from webapp.core.model import (
     Protocol,
     Rule,
 )
+from webapp.core.portset import PortSet
 from webapp.core.scene import Endpoint, Scene
 
 
@@ -109,3 +110,74 @@ def allowed(
     return _side_allows(
         inv, scene, src, dst, dst, Direction.EGRESS, protocol, port
     ) and _side_allows(inv, scene, dst, src, dst, Direction.INGRESS, protocol, port)
+
+
+# --- every pair at once, for the group invariant -----------------------------
+
+RuleKey = tuple[str, Direction, int]
+"""(policy id, direction, rule index): a rule, as a Verdict's grants name it."""
+
+
+def _rule_ports(rule: Rule, dst: Endpoint) -> PortSet:
+    """The (protocol, port) pairs a rule allows towards dst, spelled out from its ports list."""
+    if not rule.ports:
+        return PortSet.all()
+    ranges: list[tuple[Protocol, int, int]] = []
+    for spec in rule.ports:
+        if spec.port is None:
+            ranges.append((spec.protocol, 1, 65535))
+        elif isinstance(spec.port, int):
+            end = spec.end_port if spec.end_port is not None else spec.port
+            ranges.append((spec.protocol, spec.port, end))
+        else:
+            ranges.extend(
+                (spec.protocol, cp.port, cp.port)
+                for cp in dst.ports
+                if cp.name == spec.port and cp.protocol == spec.protocol
+            )
+    return PortSet.of(ranges)
+
+
+def _side(
+    inv: Inventory, scene: Scene, me: Endpoint, other: Endpoint, dst: Endpoint, d: Direction
+) -> tuple[PortSet, list[tuple[RuleKey, PortSet]]] | None:
+    """What one side allows and by which rules; None when no policy isolates `me`."""
+    policies = _selecting(inv, me, d)
+    if not policies:
+        return None
+    ports = PortSet()
+    rules: list[tuple[RuleKey, PortSet]] = []
+    for p in policies:
+        for rule in p.rules(d):
+            if any(_peer_matches(peer, p, other, scene) for peer in rule.peers):
+                allowed_here = _rule_ports(rule, dst)
+                ports = ports | allowed_here
+                rules.append(((p.id, d, rule.index), allowed_here))
+    return ports, rules
+
+
+def pairwise_flows(
+    inv: Inventory, scene: Scene
+) -> dict[tuple[str, str], tuple[PortSet, list[RuleKey], list[RuleKey], bool]]:
+    """Every allowed ordered pair of distinct endpoints, one at a time, straight from the policies.
+
+    Value: (ports, egress rules, ingress rules, default allow); a side's rules
+    are those whose ports survive the other side, in policy and rule order.
+    """
+    out = {}
+    for src in scene.endpoints:
+        for dst in scene.endpoints:
+            if src.id == dst.id or src.type is dst.type is NodeType.IPBLOCK:
+                continue
+            eg = _side(inv, scene, src, dst, dst, Direction.EGRESS)
+            ing = _side(inv, scene, dst, src, dst, Direction.INGRESS)
+            ports = (eg[0] if eg else PortSet.all()) & (ing[0] if ing else PortSet.all())
+            if not ports:
+                continue
+            out[(src.id, dst.id)] = (
+                ports,
+                [k for k, p in (eg[1] if eg else []) if p & ports],
+                [k for k, p in (ing[1] if ing else []) if p & ports],
+                eg is None and ing is None,
+            )
+    return out

@@ -1,5 +1,6 @@
 """Property tests: the fast evaluator agrees with the point evaluator in tests/reference.py,
-and PortSet behaves like the set of (protocol, port) pairs it stands for."""
+its groups with the slow pairwise evaluation there, and PortSet behaves like the set
+of (protocol, port) pairs it stands for."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ import ipaddress
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reference import allowed
+from reference import allowed, pairwise_flows
 
-from webapp.core.evaluate import evaluate
+from webapp.core.evaluate import Grant, evaluate
 from webapp.core.explain import explain
+from webapp.core.groups import expand_pairs
 from webapp.core.model import (
     NAME_LABEL,
     AnyPeer,
@@ -289,3 +291,86 @@ def test_resolve_named_port_needs_name_and_protocol() -> None:
         [(Protocol.UDP, 53, 53)]
     )
     assert not resolve_ports((PortSpec(Protocol.TCP, "dns"),), ports)
+
+
+# --- groups (webapp.core.groups) -------------------------------------------
+
+
+def _grant_keys(grants: tuple[Grant, ...]) -> list[tuple[str, Direction, int]]:
+    return [(g.policy.id, g.rule.direction, g.rule.index) for g in grants]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(inventory())
+def test_group_flows_expand_to_the_pairwise_flows(inv: Inventory) -> None:
+    """(a) The group invariant: expanding the group flows gives exactly what a slow
+    pairwise evaluation finds, pair by pair, with the same ports and rule refs."""
+    evaluation, _ = evaluate(inv)
+    grouped = evaluation.grouped
+    expected = pairwise_flows(inv, evaluation.scene)
+    expanded = list(expand_pairs(grouped))
+    got = {
+        (f.source, f.target): (
+            f.verdict.ports,
+            _grant_keys(f.verdict.egress),
+            _grant_keys(f.verdict.ingress),
+            f.verdict.default_allow,
+        )
+        for f in expanded
+    }
+    assert len(got) == len(expanded), "each pair at most once"
+    assert got == expected
+    order = {e.id: i for i, e in enumerate(evaluation.scene.endpoints)}
+    keys = [(order[f.source], order[f.target]) for f in expanded]
+    assert keys == sorted(keys), "scene order of (source, target), as Evaluation.flows"
+    assert [(f.source, f.target, f.verdict) for f in evaluation.flows] == [
+        (f.source, f.target, f.verdict) for f in expanded
+    ]
+    size = {g.id: len(g.members) for g in grouped.groups}
+    for f in grouped.flows:
+        pairs = size[f.source] * (size[f.target] - (f.source == f.target))
+        assert f.pairs == pairs > 0
+    assert sum(f.pairs for f in grouped.flows) == len(expanded)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(inventory())
+def test_members_of_a_group_have_identical_rows_and_columns(inv: Inventory) -> None:
+    """(b) Group soundness, checked against the slow pairwise evaluation: any two
+    members of a group reach, and are reached by, every other endpoint alike."""
+    evaluation, _ = evaluate(inv)
+    grouped = evaluation.grouped
+    pairs = pairwise_flows(inv, evaluation.scene)
+    ids = [e.id for e in evaluation.scene.endpoints]
+    assert sorted(m for g in grouped.groups for m in g.members) == sorted(ids)
+    assert len({g.id for g in grouped.groups}) == len(grouped.groups)
+    for g in grouped.groups:
+        assert [m for m in ids if m in g.members] == list(g.members), "scene order"
+        if len(g.members) == 1:
+            assert g.id == g.members[0], "a group of one node has that node's id"
+        for a in g.members:
+            assert grouped.group_of[a] == g.id
+            for b in g.members:
+                if a == b:
+                    continue
+                assert pairs.get((a, b)) == pairs.get((b, a))
+                for x in ids:
+                    if x not in (a, b):
+                        assert pairs.get((a, x)) == pairs.get((b, x)), (a, b, x)
+                        assert pairs.get((x, a)) == pairs.get((x, b)), (x, a, b)
+
+
+@settings(max_examples=100, deadline=None)
+@given(inventory())
+def test_without_policies_all_pods_are_one_group(inv: Inventory) -> None:
+    """(c) Groups are maximal enough: with no policies every pod is treated alike."""
+    bare = Inventory(inv.namespaces, inv.workloads, ())
+    grouped = evaluate(bare)[0].grouped
+    pods = [g for g in grouped.groups if not g.external]
+    external = [g for g in grouped.groups if g.external]
+    assert len(pods) == (1 if bare.workloads else 0)
+    assert [g.members for g in external] == [("ipblock:other",)]
+    n = len(bare.workloads)
+    # pods -> pods (when there are two), pods -> other addresses, other addresses -> pods
+    expected = [n * (n - 1)] * (n > 1) + [n, n] * (n > 0)
+    assert sorted(f.pairs for f in grouped.flows) == sorted(expected)

@@ -12,9 +12,10 @@ Kubernetes semantics (https://kubernetes.io/docs/concepts/services-networking/ne
   ipBlock: an assumption the README states).
 
 Pods that share namespace, labels, container ports and hostNetwork behave
-identically, so each policy selector is matched once per class, each
-namespaceSelector once per namespace, and flows are found by walking only
-the grants that exist plus the default-allow blocks.
+identically, so each policy selector is matched once per class and each
+namespaceSelector once per namespace. webapp.core.groups then merges the
+classes that every policy treats alike into groups and finds the flows
+between groups, combining both directions with `Evaluator.verdict`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from webapp.core.model import (
     AnyPeer,
@@ -38,6 +41,9 @@ from webapp.core.model import (
 from webapp.core.portset import ALL_PORTS, NO_PORTS, PortSet, resolve_ports
 from webapp.core.scene import Endpoint, Scene, build_scene
 from webapp.core.selectors import LabelIndex, Selector
+
+if TYPE_CHECKING:
+    from webapp.core.groups import GroupedEvaluation
 
 IN = Direction.INGRESS
 EG = Direction.EGRESS
@@ -72,8 +78,9 @@ class Flow:
 
 
 @dataclass(slots=True)
-class _Class:
-    """Endpoints that every policy treats alike."""
+class EndpointClass:
+    """Pods with one namespace, labels, container ports and hostNetwork, or one external
+    region: alike by construction, before any policy is read (groups merge classes)."""
 
     index: int
     namespace: str | None
@@ -86,14 +93,26 @@ class _Class:
     isolated: dict[Direction, list[Policy]] = field(default_factory=lambda: {IN: [], EG: []})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Evaluation:
     scene: Scene
-    flows: tuple[Flow, ...]
+    grouped: GroupedEvaluation
+    """The flows between groups of alike endpoints (webapp.core.groups)."""
     isolation: dict[str, dict[Direction, tuple[Policy, ...]]]
     """Per endpoint id: the policies that isolate it, per direction."""
     selects: dict[str, tuple[str, ...]]
     """Per policy id: the endpoint ids it selects."""
+
+    @cached_property
+    def flows(self) -> tuple[Flow, ...]:
+        """One flow per allowed pair of distinct endpoints, in scene order of (source, target).
+
+        Made on first use from the group flows; this grows with the square of
+        the endpoints, so new code should read `grouped` instead.
+        """
+        from webapp.core.groups import expand_pairs
+
+        return tuple(expand_pairs(self.grouped))
 
 
 class Evaluator:
@@ -104,17 +123,17 @@ class Evaluator:
         self.scene = scene
         self.ns_labels = {name: dict(ns.labels) for name, ns in scene.namespaces.items()}
         self.ns_index = LabelIndex(self.ns_labels)
-        self.classes: list[_Class] = []
-        self.class_of: dict[str, _Class] = {}
+        self.classes: list[EndpointClass] = []
+        self.class_of: dict[str, EndpointClass] = {}
         self.endpoint: dict[str, Endpoint] = {e.id: e for e in scene.endpoints}
-        keyed: dict[tuple[object, ...], _Class] = {}
+        keyed: dict[tuple[object, ...], EndpointClass] = {}
         region_index = {r.id: i for i, r in enumerate(scene.regions)}
         for e in scene.endpoints:
             external = e.type is NodeType.IPBLOCK
             key = (e.id,) if external else (e.namespace, e.labels, e.ports, e.host_network)
             cls = keyed.get(key)
             if cls is None:
-                cls = _Class(
+                cls = EndpointClass(
                     len(self.classes),
                     e.namespace,
                     dict(e.labels),
@@ -128,17 +147,17 @@ class Evaluator:
             cls.members.append(e.id)
             self.class_of[e.id] = cls
         self.pod_classes = [c for c in self.classes if not c.external]
-        self.by_namespace: dict[str, list[_Class]] = defaultdict(list)
+        self.by_namespace: dict[str, list[EndpointClass]] = defaultdict(list)
         for c in self.pod_classes:
             if c.namespace is not None and not c.host_network:
                 self.by_namespace[c.namespace].append(c)
         self.block_index = {b: i for i, b in enumerate(scene.blocks)}
-        self._peer_cache: dict[Peer, tuple[_Class, ...]] = {}
+        self._peer_cache: dict[Peer, tuple[EndpointClass, ...]] = {}
         self._ns_cache: dict[Selector, list[str]] = {}
         self._ports_cache: dict[
             tuple[tuple[PortSpec, ...], tuple[ContainerPort, ...]], PortSet
         ] = {}
-        self.selected: dict[str, list[_Class]] = {}
+        self.selected: dict[str, list[EndpointClass]] = {}
         for policy in inventory.policies:
             chosen = [
                 c
@@ -159,7 +178,7 @@ class Evaluator:
             self._ns_cache[selector] = found
         return found
 
-    def peer_classes(self, peer: Peer) -> tuple[_Class, ...]:
+    def peer_classes(self, peer: Peer) -> tuple[EndpointClass, ...]:
         """Every class (pods and external regions) a peer matches."""
         found = self._peer_cache.get(peer)
         if found is not None:
@@ -179,13 +198,13 @@ class Evaluator:
         self._peer_cache[peer] = found
         return found
 
-    def _region_blocks(self, cls: _Class) -> frozenset[int]:
+    def _region_blocks(self, cls: EndpointClass) -> frozenset[int]:
         return self.scene.regions[cls.region].blocks
 
-    def peer_matches(self, peer: Peer, cls: _Class) -> bool:
+    def peer_matches(self, peer: Peer, cls: EndpointClass) -> bool:
         return cls in self.peer_classes(peer)
 
-    def rule_ports(self, rule: Rule, target: _Class) -> PortSet:
+    def rule_ports(self, rule: Rule, target: EndpointClass) -> PortSet:
         """Ports a rule allows towards `target` (named ports resolved on the target)."""
         key = (rule.ports, target.ports)
         found = self._ports_cache.get(key)
@@ -194,38 +213,12 @@ class Evaluator:
             self._ports_cache[key] = found
         return found
 
-    # --- flows --------------------------------------------------------------
-
-    def grants(self) -> tuple[dict[int, dict[int, list[tuple[Policy, Rule]]]], ...]:
-        """For each isolated class: the rules that name each peer class, per direction.
-
-        Returned as (ingress, egress); ingress[t][s] lists the rules letting s
-        into t, egress[s][t] the rules letting s out to t.
-        """
-        maps: dict[Direction, dict[int, dict[int, list[tuple[Policy, Rule]]]]] = {
-            IN: defaultdict(lambda: defaultdict(list)),
-            EG: defaultdict(lambda: defaultdict(list)),
-        }
-        for policy in self.inventory.policies:
-            chosen = self.selected[policy.id]
-            if not chosen:
-                continue
-            for direction in policy.policy_types:
-                for rule in policy.rules(direction):
-                    peers: dict[int, _Class] = {}
-                    for peer in rule.peers:
-                        for c in self.peer_classes(peer):
-                            peers[c.index] = c
-                    for c in chosen:
-                        row = maps[direction][c.index]
-                        for other in peers:
-                            row[other].append((policy, rule))
-        return maps[IN], maps[EG]
+    # --- combining -------------------------------------------------------------
 
     def verdict(
         self,
-        source: _Class,
-        target: _Class,
+        source: EndpointClass,
+        target: EndpointClass,
         egress_rules: Iterable[tuple[Policy, Rule]] | None,
         ingress_rules: Iterable[tuple[Policy, Rule]] | None,
     ) -> Verdict | None:
@@ -246,50 +239,6 @@ class Evaluator:
             False,
         )
 
-    def class_flows(self) -> dict[tuple[int, int], Verdict]:
-        ingress, egress = self.grants()
-        classes = self.classes
-        out: dict[tuple[int, int], Verdict] = {}
-
-        def iso(c: _Class, d: Direction) -> bool:
-            return bool(c.isolated[d])
-
-        # Egress-isolated sources: only the destinations their rules name.
-        for s_idx, row in egress.items():
-            s = classes[s_idx]
-            for t_idx, eg_rules in row.items():
-                t = classes[t_idx]
-                if (t is s and len(s.members) == 1) or (t.external and s.external):
-                    continue
-                in_rules: list[tuple[Policy, Rule]] | None = None
-                if iso(t, IN):
-                    in_rules = ingress.get(t_idx, {}).get(s_idx)
-                    if not in_rules:
-                        continue
-                v = self.verdict(s, t, eg_rules, in_rules)
-                if v:
-                    out[(s_idx, t_idx)] = v
-        # Open sources into isolated targets: only the sources the targets' rules name.
-        for t_idx, row in ingress.items():
-            t = classes[t_idx]
-            for s_idx, in_rules in row.items():
-                s = classes[s_idx]
-                if iso(s, EG) or (t is s and len(s.members) == 1):
-                    continue
-                v = self.verdict(s, t, None, in_rules)
-                if v:
-                    out[(s_idx, t_idx)] = v
-        # Neither side isolated: the Kubernetes default lets everything through.
-        open_sources = [c for c in classes if not iso(c, EG)]
-        open_targets = [c for c in classes if not iso(c, IN)]
-        default = Verdict(ALL_PORTS, (), (), True)
-        for s in open_sources:
-            for t in open_targets:
-                if (s.external and t.external) or (t is s and len(s.members) == 1):
-                    continue
-                out[(s.index, t.index)] = default
-        return out
-
 
 def _union(grants: list[Grant]) -> PortSet:
     ports = NO_PORTS
@@ -299,20 +248,15 @@ def _union(grants: list[Grant]) -> PortSet:
 
 
 def evaluate(inventory: Inventory, scene: Scene | None = None) -> tuple[Evaluation, Evaluator]:
+    # groups.py builds on the Evaluator, so it is imported here, not at the top.
+    from webapp.core.groups import evaluate_groups
+
     scene = scene or build_scene(inventory)
     ev = Evaluator(inventory, scene)
-    flows: list[Flow] = []
-    for (s_idx, t_idx), verdict in ev.class_flows().items():
-        for s_id in ev.classes[s_idx].members:
-            for t_id in ev.classes[t_idx].members:
-                if s_id != t_id:
-                    flows.append(Flow(s_id, t_id, verdict))
-    order = {e.id: i for i, e in enumerate(scene.endpoints)}
-    flows.sort(key=lambda f: (order[f.source], order[f.target]))
     isolation = {
         e.id: {d: tuple(ev.class_of[e.id].isolated[d]) for d in (IN, EG)} for e in scene.endpoints
     }
     selects = {
         p.id: tuple(m for c in ev.selected[p.id] for m in c.members) for p in inventory.policies
     }
-    return Evaluation(scene, tuple(flows), isolation, selects), ev
+    return Evaluation(scene, evaluate_groups(ev), isolation, selects), ev
