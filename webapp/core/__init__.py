@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
 
+from webapp.core.document import DocumentJSON, FindingJSON
 from webapp.core.evaluate import Evaluation, Evaluator, evaluate
 from webapp.core.model import Inventory, Problem, Severity
 from webapp.core.raw import DEFAULT_LIMITS, Limits, RawObject, SourceText, UnusableInput
@@ -52,13 +53,13 @@ class Analysis:
         return dump(self._objects)
 
     @cached_property
-    def findings(self) -> list[dict[str, Any]]:
+    def findings(self) -> list[FindingJSON]:
         from webapp.core.findings import find
 
         return find(self)
 
     @cached_property
-    def document(self) -> dict[str, Any]:
+    def document(self) -> DocumentJSON:
         from webapp.core.document import build_document
 
         return build_document(

@@ -1,32 +1,177 @@
-"""The analysis document of CONTRACT §3: the one place its keys are spelled.
+"""The analysis document of CONTRACT §3 (version 2): the one place its keys are spelled.
 
 Every output (JSON, CSV, Markdown, DOT, HTML, web pages, API) is built from
-the dict this module returns, so they always agree.
+the dict this module returns, so they always agree. The TypedDicts below are
+the document's shape; readers type-check against them.
+
+Flows connect groups of alike endpoints (webapp.core.groups), so the
+document grows with the number of distinct behaviours, not with the square
+of the number of nodes. `pair_flows` gives one flow per pair of nodes back,
+lazily, from a document of either version.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Any, NotRequired, TypedDict
 
 from webapp.core.evaluate import Evaluation, Grant, Verdict
 from webapp.core.model import Direction, NodeType, Policy, Problem, Rule, Severity, Source
 from webapp.core.portset import PortSet
 from webapp.core.scene import Endpoint
 
-VERSION = 1
+VERSION = 2
 
 
-def ports_json(ports: PortSet) -> list[dict[str, Any]]:
+# "from" is a Python keyword: the functional form spells the key as the contract does.
+PortRangeJSON = TypedDict("PortRangeJSON", {"protocol": str, "from": int, "to": int})
+
+
+class SourceJSON(TypedDict):
+    file: str
+    document: int | None
+    line: int | None
+
+
+class RuleSourceJSON(TypedDict):
+    file: str
+    line: int | None
+
+
+class RuleRefJSON(TypedDict):
+    policy: str
+    direction: str
+    rule: int
+    source: RuleSourceJSON
+
+
+class IsolationJSON(TypedDict):
+    ingress: bool
+    egress: bool
+
+
+class NodePoliciesJSON(TypedDict):
+    ingress: list[str]
+    egress: list[str]
+
+
+class ContainerPortJSON(TypedDict):
+    name: str | None
+    port: int
+    protocol: str
+
+
+class NodeJSON(TypedDict):
+    id: str
+    type: str
+    kind: str | None
+    namespace: str | None
+    name: str
+    labels: dict[str, str]
+    cidrs: list[str]
+    pods: int | None
+    isolated: IsolationJSON
+    group: str
+    policies: NodePoliciesJSON
+    ports: list[ContainerPortJSON]
+    hostNetwork: bool
+    selector: str | None
+    source: SourceJSON | None
+
+
+class GroupJSON(TypedDict):
+    id: str
+    nodes: list[str]
+
+
+class FlowJSON(TypedDict):
+    source: str
+    target: str
+    pairs: int
+    ports: list[PortRangeJSON]
+    allTraffic: bool
+    egress: list[RuleRefJSON]
+    ingress: list[RuleRefJSON]
+    defaultAllow: bool
+
+
+class RuleJSON(TypedDict):
+    direction: str
+    rule: int
+    line: int | None
+    endLine: int | None
+    text: str
+
+
+class PolicyJSON(TypedDict):
+    id: str
+    namespace: str
+    name: str
+    policyTypes: list[str]
+    selects: list[str]
+    source: SourceJSON | None
+    rules: list[RuleJSON]
+
+
+class FindingJSON(TypedDict):
+    rule: str
+    severity: str
+    message: str
+    nodes: list[str]
+    policies: list[str]
+    source: RuleSourceJSON | None
+
+
+class ProblemJSON(TypedDict):
+    severity: str
+    file: str
+    document: int | None
+    line: int | None
+    kind: str | None
+    name: str | None
+    path: str | None
+    message: str
+
+
+class SummaryJSON(TypedDict):
+    workloads: int
+    pods: int
+    inferred: int
+    policies: int
+    isolatedIngress: int
+    isolatedEgress: int
+    groups: int
+    flows: int
+    """Flows of the document (between groups)."""
+    pairs: int
+    """Pairs of nodes that some flow allows: what `--pairs` would list."""
+    problems: int
+
+
+class DocumentJSON(TypedDict):
+    version: int
+    nodes: list[NodeJSON]
+    groups: NotRequired[list[GroupJSON]]
+    """Left out with `--pairs`, where flows connect nodes."""
+    flows: list[FlowJSON]
+    policies: list[PolicyJSON]
+    findings: list[FindingJSON]
+    problems: list[ProblemJSON]
+    notes: list[ProblemJSON]
+    summary: SummaryJSON
+
+
+def ports_json(ports: PortSet) -> list[PortRangeJSON]:
     return [{"protocol": str(p), "from": lo, "to": hi} for p, lo, hi in ports.ranges]
 
 
-def source_json(source: Source | None) -> dict[str, Any] | None:
+def source_json(source: Source | None) -> SourceJSON | None:
     if source is None:
         return None
     return {"file": source.file, "document": source.document, "line": source.line}
 
 
-def rule_ref(policy: Policy, rule: Rule) -> dict[str, Any]:
+def rule_ref(policy: Policy, rule: Rule) -> RuleRefJSON:
     return {
         "policy": policy.id,
         "direction": str(rule.direction),
@@ -35,7 +180,7 @@ def rule_ref(policy: Policy, rule: Rule) -> dict[str, Any]:
     }
 
 
-def problem_json(p: Problem) -> dict[str, Any]:
+def problem_json(p: Problem) -> ProblemJSON:
     return {
         "severity": str(p.severity),
         "file": p.file,
@@ -48,7 +193,7 @@ def problem_json(p: Problem) -> dict[str, Any]:
     }
 
 
-def _node(e: Endpoint, ev: Evaluation) -> dict[str, Any]:
+def _node(e: Endpoint, ev: Evaluation) -> NodeJSON:
     iso = ev.isolation[e.id]
     return {
         "id": e.id,
@@ -63,6 +208,7 @@ def _node(e: Endpoint, ev: Evaluation) -> dict[str, Any]:
             "ingress": bool(iso[Direction.INGRESS]),
             "egress": bool(iso[Direction.EGRESS]),
         },
+        "group": ev.grouped.group_of[e.id],
         "policies": {
             "ingress": [p.id for p in iso[Direction.INGRESS]],
             "egress": [p.id for p in iso[Direction.EGRESS]],
@@ -76,14 +222,68 @@ def _node(e: Endpoint, ev: Evaluation) -> dict[str, Any]:
     }
 
 
-def _refs(grants: tuple[Grant, ...]) -> list[dict[str, Any]]:
+def _refs(grants: tuple[Grant, ...]) -> list[RuleRefJSON]:
     return [rule_ref(g.policy, g.rule) for g in grants]
 
 
-def _policy(
-    p: Policy, ev: Evaluation, excerpts: dict[str, list[str]]
-) -> dict[str, Any]:
-    rules = []
+class _FlowParts:
+    """The JSON of each distinct verdict, built once however many flows share it."""
+
+    def __init__(self) -> None:
+        self._cache: dict[int, tuple[list[PortRangeJSON], list[RuleRefJSON], list[RuleRefJSON]]]
+        self._cache = {}
+
+    def flow(self, source: str, target: str, pairs: int, v: Verdict) -> FlowJSON:
+        parts = self._cache.get(id(v))
+        if parts is None:
+            parts = (ports_json(v.ports), _refs(v.egress), _refs(v.ingress))
+            self._cache[id(v)] = parts
+        return {
+            "source": source,
+            "target": target,
+            "pairs": pairs,
+            "ports": parts[0],
+            "allTraffic": v.ports.is_all,
+            "egress": parts[1],
+            "ingress": parts[2],
+            "defaultAllow": v.default_allow,
+        }
+
+
+def group_flows(ev: Evaluation) -> list[FlowJSON]:
+    parts = _FlowParts()
+    return [parts.flow(f.source, f.target, f.pairs, f.verdict) for f in ev.grouped.flows]
+
+
+def node_pair_flows(ev: Evaluation) -> Iterator[FlowJSON]:
+    """One flow per pair of nodes (`--pairs`), lazily: memory stays bounded."""
+    from webapp.core.groups import expand_pairs
+
+    parts = _FlowParts()
+    for f in expand_pairs(ev.grouped):
+        yield parts.flow(f.source, f.target, 1, f.verdict)
+
+
+def pair_flows(doc: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    """The flows of a document, one per pair of nodes, lazily; for documents of any version.
+
+    A version 2 flow from group G to group H stands for every (a in G, b in H)
+    with a != b; version 1 documents (and `--pairs` ones) already list pairs.
+    """
+    groups = doc.get("groups")
+    if not groups:
+        yield from doc.get("flows") or ()
+        return
+    members = {str(g["id"]): [str(n) for n in g["nodes"]] for g in groups}
+    for f in doc.get("flows") or ():
+        for a in members.get(str(f["source"]), ()):
+            for b in members.get(str(f["target"]), ()):
+                if a != b:
+                    yield {**f, "source": a, "target": b, "pairs": 1}
+
+
+def _policy(p: Policy, ev: Evaluation, excerpts: dict[str, list[str]]) -> PolicyJSON:
+    rules: list[RuleJSON] = []
     for rule in p.ingress + p.egress:
         text = _excerpt(excerpts, rule.source)
         line = rule.source.line or 0
@@ -137,37 +337,20 @@ def build_document(
     policies: tuple[Policy, ...],
     problems: tuple[Problem, ...],
     texts: dict[str, str],
-    findings: list[dict[str, Any]] | None = None,
-) -> dict[str, Any]:
+    findings: list[FindingJSON] | None = None,
+) -> DocumentJSON:
     """The analysis document; `texts` maps file names to their text, for rule excerpts."""
     # Only files that hold policies are split into lines (pod exports can be large).
     policy_files = {p.source.file for p in policies}
     excerpts = {name: texts[name].split("\n") for name in policy_files if name in texts}
     nodes = [_node(e, ev) for e in ev.scene.endpoints]
-    cache: dict[int, tuple[list[Any], list[Any], list[Any]]] = {}
-    flows = []
-    for f in ev.flows:
-        v: Verdict = f.verdict
-        parts = cache.get(id(v))
-        if parts is None:
-            parts = (ports_json(v.ports), _refs(v.egress), _refs(v.ingress))
-            cache[id(v)] = parts
-        flows.append(
-            {
-                "source": f.source,
-                "target": f.target,
-                "ports": parts[0],
-                "allTraffic": v.ports.is_all,
-                "egress": parts[1],
-                "ingress": parts[2],
-                "defaultAllow": v.default_allow,
-            }
-        )
+    flows = group_flows(ev)
     workloads = [n for n in nodes if n["type"] == "workload"]
     reported = [p for p in problems if p.severity is not Severity.INFO]
     return {
         "version": VERSION,
         "nodes": nodes,
+        "groups": [{"id": g.id, "nodes": list(g.members)} for g in ev.grouped.groups],
         "flows": flows,
         "policies": [_policy(p, ev, excerpts) for p in policies],
         "findings": findings or [],
@@ -180,7 +363,9 @@ def build_document(
             "policies": len(policies),
             "isolatedIngress": sum(1 for n in workloads if n["isolated"]["ingress"]),
             "isolatedEgress": sum(1 for n in workloads if n["isolated"]["egress"]),
+            "groups": len(ev.grouped.groups),
             "flows": len(flows),
+            "pairs": sum(f["pairs"] for f in flows),
             "problems": len(reported),
         },
     }

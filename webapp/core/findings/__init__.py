@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 # Importing the check modules registers their checks, in this order: the registry's
 # order within a severity (the README table and SARIF rules list them so).
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from webapp.core.findings import dns, isolation, selectors, ports, open_peers  # noqa: F401
 from webapp.core.findings import namespaces, duplicates, cni  # noqa: F401
 # isort: on
+from webapp.core.document import FindingJSON
 from webapp.core.findings.registry import LEVELS, Check, Hit, Level, Unchecked, registered
 from webapp.core.findings.upload import Upload
 from webapp.core.findings.wording import names
@@ -65,7 +66,7 @@ class Finding:
         return (self.severity.rank, self.check, self.nodes[0] if self.nodes else "", self.message)
 
 
-def finding_json(f: Finding) -> dict[str, Any]:
+def finding_json(f: Finding) -> FindingJSON:
     """CONTRACT §3 Finding, plus the `source` {file, line} of the rule or object concerned."""
     return {
         "rule": f.check,
@@ -77,7 +78,7 @@ def finding_json(f: Finding) -> dict[str, Any]:
     }
 
 
-def find(analysis: Analysis) -> list[dict[str, Any]]:
+def find(analysis: Analysis) -> list[FindingJSON]:
     """Every finding of an analysis, most severe first (then by rule id and first node)."""
     return [finding_json(f) for f in run_checks(analysis.evaluation, analysis.evaluator)]
 
