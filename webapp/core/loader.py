@@ -82,6 +82,7 @@ _STANDARD_TAG = "tag:yaml.org,2002:"
 _STR = _STANDARD_TAG + "str"
 _MAP = _STANDARD_TAG + "map"
 _SEQ = _STANDARD_TAG + "seq"
+_MERGE_TAG = _STANDARD_TAG + "merge"
 
 # Windows of documents parsed by one parser: large enough that a parser per
 # window costs nothing, small enough that re-reading a window after a syntax
@@ -119,6 +120,8 @@ _GO_INT = re.compile(
     r"([-+]?)(?:0[xX](?P<hex>[0-9a-fA-F]+)|0[oO](?P<oct>[0-7]+)|0[bB](?P<bin>[01]+)"
     r"|0(?P<oct0>[0-7]*)|(?P<dec>[1-9][0-9]*))\Z"
 )
+_INT64_MIN = -(2**63)
+_UINT64_MAX = 2**64 - 1
 _GO_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z")
 _GO_DOT_FLOAT = re.compile(r"\.[0-9]+(?:[eE][-+]?[0-9]+)?\Z")
 
@@ -138,7 +141,11 @@ def _number(text: str) -> Any:
         for group, base in (("dec", 10), ("hex", 16), ("oct", 8), ("bin", 2), ("oct0", 8)):
             digits = match.group(group)
             if digits is not None:
-                return sign * int(digits or "0", base)
+                number = sign * int(digits or "0", base)
+                # ParseInt then ParseUint, 64 bits: beyond them go-yaml tries a float.
+                if _INT64_MIN <= number <= _UINT64_MAX:
+                    return number
+                break
     if _GO_FLOAT.match(plain):
         value = float(plain)
         # Go's ParseFloat fails on overflow, and go-yaml then keeps the string.
@@ -224,6 +231,16 @@ def _key_segment(path: str, key: str) -> str:
 _NO_KEY: Any = object()
 
 
+class _MergeKey(str):
+    """The pending key of a mapping when it is a YAML merge key (`<<`)."""
+
+    __slots__ = ()
+
+
+_MERGE = _MergeKey("<<")
+_MERGE_VALUE = "a mapping, an alias of a mapping, or a list of those"
+
+
 class _Frame:
     """A mapping or sequence being built; `key` is the pending key of a mapping.
 
@@ -231,7 +248,7 @@ class _Frame:
     event, whose end line is worked out only if it turns out to be the last.
     """
 
-    __slots__ = ("anchor", "container", "count", "flow", "key", "key_line", "last")
+    __slots__ = ("anchor", "container", "count", "flow", "key", "key_line", "last", "merged")
 
     def __init__(
         self, container: PosDict | PosList, anchor: str | None, count: int, flow: bool
@@ -243,6 +260,8 @@ class _Frame:
         self.anchor = anchor
         self.count = count
         self.flow = flow
+        # Keys that a merge key set, with the line of that `<<`.
+        self.merged: dict[str, int] | None = None
 
 
 @dataclass(slots=True)
@@ -317,12 +336,16 @@ class _Builder:
                         value = _number(text)
                     else:
                         value = text
+                elif tag == _MERGE_TAG and text == "<<":
+                    value = text
                 else:
                     try:
                         value = _tagged(tag, text)
                     except _BadScalar as bad:
                         line = lines[event.start_mark.line]
                         raise self._failure(stack, str(bad), line) from None
+                if value.__class__ is float and not (math.isfinite(value) or self._at_key(stack)):
+                    raise self._non_finite(stack, text, lines[event.start_mark.line])
                 if event.anchor is not None:
                     anchors[event.anchor] = _Anchored(value, 1)
                 if not stack:
@@ -334,10 +357,16 @@ class _Builder:
                     if frame.key is _NO_KEY:
                         line = lines[event.start_mark.line]
                         if type(value) is not str or value in container or value == "<<":
-                            plain = event.implicit[0] and tag is None
-                            self._check_key(stack, value, text, line, plain)
+                            merge = (event.implicit[0] and tag is None) or tag == _MERGE_TAG
+                            value = self._check_key(stack, value, text, line, merge)
                         frame.key = value
                         frame.key_line = line
+                    elif frame.key is _MERGE:
+                        line = lines[event.start_mark.line]
+                        message = f"the merge key ('<<') needs {_MERGE_VALUE}, not " + _describe(
+                            value
+                        )
+                        raise self._failure(stack, message, line)
                     else:
                         container[frame.key] = value
                         container.key_lines[frame.key] = frame.key_line
@@ -400,6 +429,10 @@ class _Builder:
                     if len(stack) + _height(value) > max_depth:
                         message = f"nested more than {max_depth} levels deep"
                         raise self._failure(stack, message, line)
+                    if stack and stack[-1].key is _MERGE and type(value) is PosList:
+                        # go-yaml v2 merges a list written in place, not an alias of one.
+                        message = f"the merge key ('<<') needs {_MERGE_VALUE}, not a list's alias"
+                        raise self._failure(stack, message, line)
                     value = _copy(value)
                 if not stack:
                     root = value
@@ -415,6 +448,8 @@ class _Builder:
             if frame.key is _NO_KEY:
                 frame.key = value
                 frame.key_line = line
+            elif frame.key is _MERGE:
+                self._merge(stack, value, line)
             else:
                 container[frame.key] = value
                 container.key_lines[frame.key] = frame.key_line
@@ -428,7 +463,8 @@ class _Builder:
     def _at_key(stack: list[_Frame]) -> bool:
         return bool(stack) and type(stack[-1].container) is PosDict and stack[-1].key is _NO_KEY
 
-    def _check_key(self, stack: list[_Frame], key: Any, text: str, line: int, plain: bool) -> None:
+    def _check_key(self, stack: list[_Frame], key: Any, text: str, line: int, merge: bool) -> Any:
+        """The key to wait a value for: `key`, or _MERGE for a merge key (`<<`)."""
         frame = stack[-1]
         if type(key) is not str:
             # sigs.k8s.io/yaml would turn `80:` or `on:` into the strings "80" and
@@ -437,16 +473,78 @@ class _Builder:
                 f"mapping key {shorten(text)} is read as {_describe(key)}, not a string; quote it"
             )
             raise self._failure(stack, message, line)
-        if plain and key == "<<":
-            # YAML merge keys: go-yaml v2 merges, but lets a merge override keys
-            # written before it (unlike YAML 1.1 and go-yaml v3). Guessing wrong
-            # would change a policy silently, so they are refused.
-            message = "merge keys ('<<') are not supported; write the keys out"
-            raise self._failure(stack, message, line)
+        if merge and key == "<<":
+            # go-yaml v2's isMerge: a plain (or !!merge) `<<`; a quoted one is a key.
+            # Several merge keys in one mapping are allowed, as there.
+            return _MERGE
         if key in frame.container:
             where = self._path(stack)
             message = f"duplicate key {shorten(key)}" + (f" at {where}" if where else "")
+            merged_on = frame.merged.get(key) if frame.merged else None
+            if merged_on is not None:
+                message += f": the merge key ('<<') on line {merged_on} already sets it" + _TWICE
             raise self._failure(stack, message, line, _key_segment(where, key))
+        return key
+
+    def _merge(self, stack: list[_Frame], value: Any, line: int) -> None:
+        """Merge `value` into the mapping being built, as go-yaml v2's strict decoder does.
+
+        sigs.k8s.io/yaml/goyaml.v2/decode.go (`merge`, `setMapIndex`): the
+        merged mappings are decoded into the same map, a list's from its last
+        item to its first (so without strictness earlier items and later
+        explicit keys win). Kubernetes decodes strictly (YAMLToJSONStrict),
+        and there any key that is already set, merged or written out, is an
+        error ("key already set in map"): a merge never overrides anything,
+        so the order in which the keys are added does not matter.
+        """
+        frame = stack[-1]
+        container = frame.container
+        assert isinstance(container, PosDict)
+        merge_line = frame.key_line
+        if type(value) is PosDict:
+            sources = [value]
+        elif type(value) is PosList and all(type(item) is PosDict for item in value):
+            sources = list(value)
+        else:
+            what = "a list with an item that is not a mapping" if type(value) is PosList else _describe(value)
+            message = f"the merge key ('<<') needs {_MERGE_VALUE}, not {what}"
+            raise self._failure(stack, message, merge_line)
+        if frame.merged is None:
+            frame.merged = {}
+        for source in sources:
+            for key, item in source.items():
+                if key in container:
+                    where = self._path_before_key(stack)
+                    message = (
+                        f"duplicate key {shorten(key)}"
+                        + (f" at {where}" if where else "")
+                        + f": the merge key ('<<') on line {merge_line} sets it again"
+                        + f" (line {container.key_lines.get(key, container.line)} already did)"
+                        + _TWICE
+                    )
+                    frame.key = _NO_KEY
+                    raise self._failure(stack, message, merge_line, _key_segment(where, key))
+                container[key] = item
+                container.key_lines[key] = source.key_lines.get(key, source.line)
+                frame.merged[key] = merge_line
+        frame.key = _NO_KEY
+
+    def _path_before_key(self, stack: list[_Frame]) -> str:
+        frame = stack[-1]
+        pending, frame.key = frame.key, _NO_KEY
+        try:
+            return self._path(stack)
+        finally:
+            frame.key = pending
+
+    def _non_finite(self, stack: list[_Frame], text: str, line: int) -> _Failed:
+        """sigs.k8s.io/yaml converts each document to JSON with Go's encoding/json, which
+        refuses NaN and infinities ("json: unsupported value"): the object is not applied."""
+        message = (
+            f"{shorten(text)} is not a number JSON can hold (NaN and infinities are refused "
+            "when Kubernetes converts YAML to JSON); quote it if it is text"
+        )
+        return self._failure(stack, message, line)
 
     def _end_of(self, last: Any) -> int:
         """The last line with content of the entry added last to a block collection."""
@@ -492,6 +590,9 @@ class _Builder:
                 name = metadata["name"]
         where = path if path is not None else (self._path(stack) or None)
         return _Failed(_Refused(message, line, where, kind, name))
+
+
+_TWICE = ", and Kubernetes' strict decoding refuses a key that is set twice"
 
 
 class _Failed(Exception):
@@ -703,7 +804,14 @@ class _FileReader:
         first = chunk.line + self.text.count("\n", chunk.start, chunk.content)
         too_deep = _Refused(f"nested more than {self.limits.max_depth} levels deep", first)
         try:
-            value = json.loads(text, object_pairs_hook=_json_object)
+            # NaN and Infinity are not JSON (Go refuses them); an overflowing
+            # number stays text, as go-yaml keeps it.
+            value = json.loads(
+                text,
+                object_pairs_hook=_json_object,
+                parse_constant=_no_constant,
+                parse_float=_json_float,
+            )
         except _DuplicateJsonKey as duplicate:
             return _Outcome(None, _Refused(f"duplicate key {shorten(duplicate.key)}", first))
         except RecursionError:
@@ -767,6 +875,15 @@ def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             raise _DuplicateJsonKey(key)
         result[key] = value
     return result
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(name)
+
+
+def _json_float(text: str) -> Any:
+    value = float(text)
+    return text if math.isinf(value) else value
 
 
 class _TooDeep(Exception):
