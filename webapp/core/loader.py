@@ -506,7 +506,9 @@ class _Builder:
         elif type(value) is PosList and all(type(item) is PosDict for item in value):
             sources = list(value)
         else:
-            what = "a list with an item that is not a mapping" if type(value) is PosList else _describe(value)
+            what = _describe(value)
+            if type(value) is PosList:
+                what = "a list with an item that is not a mapping"
             message = f"the merge key ('<<') needs {_MERGE_VALUE}, not {what}"
             raise self._failure(stack, message, merge_line)
         if frame.merged is None:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import gc
 import json
 import logging
-import math
 import multiprocessing
 import threading
 import time
@@ -77,22 +76,11 @@ def to_json(value: Any) -> str:
     """JSON text that a browser's JSON.parse and PostgreSQL's text type both accept.
 
     ASCII only (no raw NUL, which PostgreSQL text refuses) and no NaN or
-    Infinity, which an uploaded YAML float could carry into the input.
+    Infinity: the loader refuses them in uploads, as Kubernetes does, so one
+    here would be a bug, not something to turn into a string the stored
+    input would then disagree with the analysis about.
     """
-    try:
-        return json.dumps(value, ensure_ascii=True, allow_nan=False)
-    except ValueError:
-        return json.dumps(_finite(value), ensure_ascii=True, allow_nan=False)
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(item) for item in value]
-    return value
+    return json.dumps(value, ensure_ascii=True, allow_nan=False)
 
 
 def analyze_to_json(sources: Sequence[SourceText], limits: Limits) -> Result:
