@@ -22,6 +22,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import math
 import multiprocessing
 import threading
 import time
@@ -76,11 +77,22 @@ def to_json(value: Any) -> str:
     """JSON text that a browser's JSON.parse and PostgreSQL's text type both accept.
 
     ASCII only (no raw NUL, which PostgreSQL text refuses) and no NaN or
-    Infinity: the loader refuses them in uploads, as Kubernetes does, so one
-    here would be a bug, not something to turn into a string the stored
-    input would then disagree with the analysis about.
+    Infinity, which an uploaded YAML float could carry into the input.
     """
-    return json.dumps(value, ensure_ascii=True, allow_nan=False)
+    try:
+        return json.dumps(value, ensure_ascii=True, allow_nan=False)
+    except ValueError:
+        return json.dumps(_finite(value), ensure_ascii=True, allow_nan=False)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 def analyze_to_json(sources: Sequence[SourceText], limits: Limits) -> Result:
