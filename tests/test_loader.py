@@ -1053,3 +1053,77 @@ def test_any_text_gives_objects_and_problems_or_refuses_as_a_whole(text: str) ->
     for problem in problems:
         assert problem.document is not None and problem.line is not None
         assert 1 <= problem.line <= text.count("\n") + text.count("\r") + 1
+
+
+# --- Unrendered Helm templates ------------------------------------------------------------
+
+DEPLOYMENT = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
+HELM = "is an unrendered Helm template, not YAML: render the chart first (`helm template"
+
+
+@pytest.mark.parametrize(
+    ("text", "template", "line"),
+    [
+        pytest.param(
+            DEPLOYMENT + "spec:\n  replicas: {{ .Values.replicas }}\n",
+            "{{ .Values.replicas }}",
+            6,
+            id="value-parses-as-a-mapping-with-a-mapping-key",
+        ),
+        pytest.param(
+            "{{- if .Values.enabled }}\n" + DEPLOYMENT + "{{- end }}\n",
+            "{{- if .Values.enabled }}",
+            1,
+            id="control-line-is-a-syntax-error",
+        ),
+        pytest.param(
+            DEPLOYMENT + '  labels:\n    {{- include "x.labels" . | nindent 4 }}\nspec: {}\n',
+            '{{- include "x.labels" . | nindent 4 }}',
+            6,
+            id="include-line",
+        ),
+        pytest.param(
+            DEPLOYMENT + "  labels:\n    app: {{ .Chart.Name }}-{{ .Values.suffix }}\n",
+            "{{ .Chart.Name }}",
+            6,
+            id="two-actions-on-a-line",
+        ),
+    ],
+)
+def test_unrendered_helm_template_is_named_with_the_fix(
+    text: str, template: str, line: int
+) -> None:
+    objects, [problem] = load(text + "---\n" + pod("after"))
+    assert [o.body["metadata"]["name"] for o in objects] == ["after"]
+    assert problem.message.startswith(f"{shorten(template)} on line {line} {HELM}")
+    assert (problem.document, problem.line) == (0, line)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: rules}\ndata:\n"
+            "  summary: '{{ $labels.instance }} is down'\n  broken: [unclosed\n",
+            id="quoted-template-text-beside-an-unrelated-error",
+        ),
+        pytest.param(
+            "# {{ .Values.note }}\n" + DEPLOYMENT + "spec: [\n",
+            id="template-in-a-comment",
+        ),
+    ],
+)
+def test_template_text_that_did_not_cause_the_error_is_not_blamed(text: str) -> None:
+    _, [problem] = load(text)
+    assert problem.message.startswith("YAML syntax error")
+
+
+def test_rendered_manifest_with_template_text_in_strings_is_read() -> None:
+    text = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: rules}\ndata:\n"
+        "  alert: |\n    summary: {{ $labels.instance }} is down\n"
+        '  quoted: "{{ .Values.kept }}"\n'
+    )
+    [obj], problems = load(text)
+    assert problems == []
+    assert obj.body["data"]["quoted"] == "{{ .Values.kept }}"

@@ -97,6 +97,9 @@ _NOT_DIRECTIVE = re.compile(r"^(?:[ \t]+[^ \t\n#]|[^ \t\n#%])", re.M)
 _YAML_BREAKS = re.compile("[\n\x85\u2028\u2029]")
 _EXTRA_BREAKS = ("\x85", "\u2028", "\u2029")
 _IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*\Z")
+# An action of a Go template, as Helm charts are written: `{{ .Values.x }}`, `{{- end }}`.
+_HELM = re.compile(r"\{\{.*?\}\}")
+_HELM_REACH = 3  # lines before an error where a template may have caused it
 
 
 # --- Scalars as go-yaml v2 resolves them -------------------------------------
@@ -728,6 +731,9 @@ class _FileReader:
                 self._read_alone(culprit)
             if stopped.done < culprit:
                 work.append((stopped.done, culprit))
+        for number, outcome in self.outcomes.items():
+            if outcome.refusal is not None:
+                outcome.refusal = _helm(self.text, self.chunks[number], outcome.refusal)
         return self.outcomes
 
     def _windows(self) -> list[tuple[int, int]]:
@@ -825,6 +831,40 @@ class _FileReader:
             return _Outcome(_from_json(value, first, last, self.limits.max_depth))
         except _TooDeep:
             return _Outcome(None, too_deep)
+
+
+def _helm(text: str, chunk: _Chunk, refusal: _Refused) -> _Refused:
+    """A refusal near `{{ ... }}` named for what it is: a Helm template not yet rendered.
+
+    Unrendered, `replicas: {{ .Values.replicas }}` is a flow mapping whose key
+    is a mapping, and `{{- if .Values.x }}` a syntax error; either way the
+    error is on the template's line or within a few lines after it. (Rendered
+    manifests may hold `{{ }}` in strings, such as alerting rules: those parse,
+    so they are never looked at here.)
+    """
+    if "{{" not in text[chunk.start : chunk.end]:
+        return refusal
+    found: tuple[int, str] | None = None
+    for offset, written in enumerate(text[chunk.start : chunk.end].split("\n")):
+        number = chunk.line + offset
+        if number > refusal.line + 1:
+            break
+        if number < refusal.line - _HELM_REACH or written.lstrip().startswith("#"):
+            continue
+        for match in _HELM.finditer(written):
+            before = written[: match.start()]
+            # In a quoted scalar it is text, which YAML reads without error.
+            if before.count("'") % 2 == 0 and before.count('"') % 2 == 0:
+                found = (number, match.group())
+                break
+    if found is None:
+        return refusal
+    line, template = found
+    message = (
+        f"{shorten(template)} on line {line} is an unrendered Helm template, not YAML: render "
+        "the chart first (`helm template RELEASE CHART > manifests.yaml`) and upload the output"
+    )
+    return _Refused(message, line, refusal.path, refusal.kind, refusal.name)
 
 
 def _line_table(text: str, first_line: int) -> Sequence[int]:
