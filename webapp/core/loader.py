@@ -244,6 +244,56 @@ _MERGE = _MergeKey("<<")
 _MERGE_VALUE = "a mapping, an alias of a mapping, or a list of those"
 
 
+# --- What is dropped while reading ------------------------------------------------
+
+# Fields the analysis never reads and exports are full of: they are skipped as
+# their events arrive, so they are never built. A rule maps a key to _DROP, to
+# the rule of its value, or (in a list's rule) "*" to the rule of each item.
+_DROP: Any = object()
+_DROP_STRING: Any = object()  # drop it if it is a string (else validation must see it)
+_OBJECT: Any = object()  # an object's top level: its rule depends on its kind
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+_CONTAINER_DROPS = (
+    "env",
+    "envFrom",
+    "volumeMounts",
+    "resources",
+    "livenessProbe",
+    "readinessProbe",
+    "startupProbe",
+)
+_CONTAINER: dict[str, Any] = dict.fromkeys(_CONTAINER_DROPS, _DROP)
+_POD_SPEC: dict[str, Any] = {
+    "volumes": _DROP,
+    **{key: {"*": _CONTAINER} for key in ("containers", "initContainers", "ephemeralContainers")},
+}
+_TEMPLATE: dict[str, Any] = {"spec": _POD_SPEC}
+_EXPORTED: dict[str, Any] = {
+    "status": _DROP,
+    "metadata": {"managedFields": _DROP, "annotations": {LAST_APPLIED: _DROP_STRING}},
+}
+# NetworkPolicies keep everything (they are decoded strictly); an object whose
+# kind comes after these fields keeps them too. Items of a List are objects.
+_OBJECT_RULES: dict[str, dict[str, Any] | None] = {
+    "NetworkPolicy": None,
+    "Pod": {**_EXPORTED, "spec": _POD_SPEC},
+    **{
+        kind: {**_EXPORTED, "spec": {"template": _TEMPLATE}}
+        for kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job")
+    },
+    "ReplicationController": {**_EXPORTED, "spec": {"template": _TEMPLATE}},
+    "CronJob": {**_EXPORTED, "spec": {"jobTemplate": {"spec": {"template": _TEMPLATE}}}},
+}
+_OTHER_KIND: dict[str, Any] = {**_EXPORTED, "items": {"*": _OBJECT}}
+_KIND_NOT_YET_READ: dict[str, Any] = {"items": {"*": _OBJECT}}
+_DROPPED: Any = object()  # the value of an anchor written inside a dropped field
+_NON_FINITE = frozenset(text for text, value in _WORDS.items() if type(value) is float)
+
+
+class _KeepAll(Exception):
+    """An alias refers to an anchor inside a dropped field: read the document without dropping."""
+
+
 class _Frame:
     """A mapping or sequence being built; `key` is the pending key of a mapping.
 
@@ -251,7 +301,18 @@ class _Frame:
     event, whose end line is worked out only if it turns out to be the last.
     """
 
-    __slots__ = ("anchor", "container", "count", "flow", "key", "key_line", "last", "merged")
+    __slots__ = (
+        "anchor",
+        "container",
+        "count",
+        "flow",
+        "key",
+        "key_line",
+        "last",
+        "merged",
+        "next_rule",
+        "rule",
+    )
 
     def __init__(
         self, container: PosDict | PosList, anchor: str | None, count: int, flow: bool
@@ -265,6 +326,9 @@ class _Frame:
         self.flow = flow
         # Keys that a merge key set, with the line of that `<<`.
         self.merged: dict[str, int] | None = None
+        # What to drop among the entries (see _OBJECT_RULES), and the rule of the pending value.
+        self.rule: Any = None
+        self.next_rule: Any = None
 
 
 @dataclass(slots=True)
@@ -297,6 +361,28 @@ def _height(value: Any) -> int:
     return 0
 
 
+def _skipped_scalar(event: Any) -> Any:
+    """A dropped scalar's value; _KeepAll where the builder would refuse it."""
+    text = event.value
+    if event.tag is None:
+        value = _plain(text) if event.implicit[0] else text
+    else:
+        try:
+            value = _tagged(event.tag, text)
+        except _BadScalar:
+            raise _KeepAll from None
+    if value.__class__ is float and not math.isfinite(value):
+        raise _KeepAll
+    return value
+
+
+def _rule_of(obj: PosDict) -> dict[str, Any] | None:
+    kind = obj.get("kind")
+    if type(kind) is not str:
+        return _KIND_NOT_YET_READ
+    return _OBJECT_RULES.get(kind, _OTHER_KIND)
+
+
 class _Builder:
     """Builds one document at a time from a parser's events.
 
@@ -304,10 +390,13 @@ class _Builder:
     editor shows (they differ only after NEL, LS or PS characters).
     """
 
-    def __init__(self, text: str, lines: Sequence[int], max_depth: int) -> None:
+    def __init__(self, text: str, lines: Sequence[int], max_depth: int, drop: bool) -> None:
         self.text = text
         self.lines = lines
         self.max_depth = max_depth
+        self.drop = drop
+        # Bytes of the annotations dropped from each object (by id of its mapping).
+        self.dropped: dict[int, int] = {}
 
     def document(self, get_event: Callable[[], Any], budget: int) -> Any:
         """The value of the document whose start event was just read, up to its end event.
@@ -322,9 +411,19 @@ class _Builder:
         anchors: dict[str, _Anchored] = {}
         count = 0
         root: Any = None
+        self.dropped = {}
+        skip: Any = None  # _DROP or _DROP_STRING when the next value is to be dropped
         while True:
             event = get_event()
             cls = event.__class__
+            if skip is not None:
+                dropped = self._skip(event, get_event, stack, anchors, skip)
+                skip = None
+                if dropped is not None:
+                    count += dropped
+                    if count > budget:
+                        raise _KeepAll
+                    continue
             if cls is ScalarEvent:
                 count += 1
                 text = event.value
@@ -364,6 +463,16 @@ class _Builder:
                             value = self._check_key(stack, value, text, line, merge)
                         frame.key = value
                         frame.key_line = line
+                        rule = frame.rule
+                        if rule is not None:
+                            if rule is _OBJECT:
+                                rule = _rule_of(container)
+                            child = rule.get(value) if rule is not None else None
+                            if child is _DROP or child is _DROP_STRING:
+                                skip = child
+                                frame.next_rule = None
+                            else:
+                                frame.next_rule = child
                     elif frame.key is _MERGE:
                         line = lines[event.start_mark.line]
                         message = f"the merge key ('<<') needs {_MERGE_VALUE}, not " + _describe(
@@ -395,7 +504,21 @@ class _Builder:
                 if len(stack) >= max_depth:
                     raise self._failure(stack, f"nested more than {max_depth} levels deep", line)
                 new: PosDict | PosList = PosDict(line) if is_map else PosList(line)
-                stack.append(_Frame(new, event.anchor, count, bool(event.flow_style)))
+                rule = None
+                if stack:
+                    parent = stack[-1]
+                    if type(parent.container) is PosDict:
+                        rule = parent.next_rule
+                        parent.next_rule = None
+                    elif parent.rule is not None:
+                        rule = parent.rule.get("*")
+                elif self.drop:
+                    rule = _OBJECT
+                if rule is _OBJECT and not is_map:
+                    rule = None
+                new_frame = _Frame(new, event.anchor, count, bool(event.flow_style))
+                new_frame.rule = rule
+                stack.append(new_frame)
             elif cls is MappingEndEvent or cls is SequenceEndEvent:
                 frame = stack.pop()
                 container = frame.container
@@ -413,12 +536,11 @@ class _Builder:
                 if anchored is None:
                     message = f"YAML syntax error: found undefined alias {shorten(event.anchor)}"
                     raise self._failure(stack, message, line)
+                if anchored.value is _DROPPED:
+                    raise _KeepAll
                 count += anchored.size
                 if count > budget:
-                    message = (
-                        "document expands aliases beyond its size (possible alias bomb); left out"
-                    )
-                    raise self._failure(stack, message, line)
+                    raise self._failure(stack, _BOMB, line)
                 value = anchored.value
                 collection = type(value) is PosDict or type(value) is PosList
                 if self._at_key(stack):
@@ -443,6 +565,75 @@ class _Builder:
                 self._attach(stack, value, line, line)
             elif cls is DocumentEndEvent:
                 return root
+
+    def _skip(
+        self,
+        event: Any,
+        get_event: Callable[[], Any],
+        stack: list[_Frame],
+        anchors: dict[str, _Anchored],
+        skip: Any,
+    ) -> int | None:
+        """Read the value that starts with `event` without building it; None to build it after all.
+
+        Returns how many nodes it counts for the alias budget. A skipped value
+        is still checked for what makes Kubernetes refuse the whole object
+        (unsupported tags, NaN and infinities, undefined aliases, depth), but
+        not for duplicate keys, which cannot change what is analysed. When a
+        check fails, the document is read again without dropping (_KeepAll),
+        so that the problem names the exact field.
+        """
+        frame = stack[-1]
+        lines = self.lines
+        if skip is _DROP_STRING:
+            if event.__class__ is not ScalarEvent or event.anchor is not None:
+                return None
+            value = _skipped_scalar(event)
+            if type(value) is not str:
+                return None
+            obj = next(f for f in reversed(stack) if f.rule is _OBJECT).container
+            size = len(str(frame.key).encode()) + len(value.encode())
+            self.dropped[id(obj)] = self.dropped.get(id(obj), 0) + size
+        count = 0
+        depth = 0
+        last: Any = frame.last
+        opened: list[tuple[str | None, int, bool]] = []  # the open collections
+        while True:
+            cls = event.__class__
+            count += 1
+            if cls is ScalarEvent:
+                if event.tag is not None or event.value in _NON_FINITE:
+                    _skipped_scalar(event)
+                if event.anchor is not None:
+                    anchors[event.anchor] = _Anchored(_DROPPED, 1)
+                last = event
+            elif cls is MappingStartEvent or cls is SequenceStartEvent:
+                tag = event.tag
+                is_map = cls is MappingStartEvent
+                if tag is not None and tag != "!" and tag != (_MAP if is_map else _SEQ):
+                    raise _KeepAll
+                depth += 1
+                if len(stack) + depth > self.max_depth:
+                    raise _KeepAll
+                opened.append((event.anchor, count, bool(event.flow_style)))
+            elif cls is MappingEndEvent or cls is SequenceEndEvent:
+                depth -= 1
+                anchor, started, flow = opened.pop()
+                if anchor is not None:
+                    anchors[anchor] = _Anchored(_DROPPED, count - started + 1)
+                if flow:
+                    last = lines[event.end_mark.line]
+            elif cls is AliasEvent:
+                anchored = anchors.get(event.anchor)
+                if anchored is None:
+                    raise _KeepAll
+                count += anchored.size - 1
+                last = lines[event.start_mark.line]
+            if depth == 0:
+                frame.key = _NO_KEY
+                frame.last = last
+                return count
+            event = get_event()
 
     def _attach(self, stack: list[_Frame], value: Any, line: int, end: int) -> None:
         frame = stack[-1]
@@ -597,6 +788,7 @@ class _Builder:
         return _Failed(_Refused(message, line, where, kind, name))
 
 
+_BOMB = "document expands aliases beyond its size (possible alias bomb); left out"
 _TWICE = ", and Kubernetes' strict decoding refuses a key that is set twice"
 
 
@@ -690,6 +882,7 @@ def _content_start(text: str, start: int, end: int) -> int:
 class _Outcome:
     value: Any = None
     refusal: _Refused | None = None
+    dropped: dict[int, int] | None = None  # see _Builder.dropped
 
 
 @dataclass(slots=True)
@@ -705,6 +898,7 @@ class _Interruption:
     culprit: int
     message: str | None = None
     line: int | None = None
+    keep_all: bool = False  # the culprit is to be read again without dropping fields
 
 
 class _FileReader:
@@ -727,7 +921,9 @@ class _FileReader:
             culprit = stopped.culprit
             if culprit + 1 < stop:
                 work.append((culprit + 1, stop))
-            if stopped.message is not None:
+            if stopped.keep_all:
+                self._read_alone(culprit, drop=False)
+            elif stopped.message is not None:
                 self._read_alone(culprit)
             if stopped.done < culprit:
                 work.append((stopped.done, culprit))
@@ -750,12 +946,12 @@ class _FileReader:
     def _chunk_of(self, line: int) -> int:
         return max(0, bisect_right(self.chunk_lines, line) - 1)
 
-    def _read_range(self, first: int, stop: int) -> _Interruption | None:
+    def _read_range(self, first: int, stop: int, drop: bool = True) -> _Interruption | None:
         """Parse chunks [first, stop) as one stream, up to the first document that fails."""
         start, end = self.chunks[first].start, self.chunks[stop - 1].end
         text = self.text[start:end] if end - start < len(self.text) else self.text
         lines = _line_table(text, self.chunks[first].line)
-        builder = _Builder(text, lines, self.limits.max_depth)
+        builder = _Builder(text, lines, self.limits.max_depth, drop)
         done = first
         open_chunk: int | None = None
         try:
@@ -773,8 +969,11 @@ class _FileReader:
                 value = builder.document(get_event, chunk.end - chunk.start + 1000)
                 open_chunk = None
                 if chunk.index is not None:
-                    self.outcomes[chunk_number] = _Outcome(value)
+                    self.outcomes[chunk_number] = _Outcome(value, None, builder.dropped or None)
                 done = chunk_number + 1
+        except _KeepAll:
+            assert open_chunk is not None
+            return _Interruption(done, open_chunk, keep_all=True)
         except _Failed as failed:
             assert open_chunk is not None
             if self.chunks[open_chunk].index is not None:
@@ -791,9 +990,12 @@ class _FileReader:
             culprit = min(max(culprit, done), stop - 1)
             return _Interruption(done, culprit, _error_message(error), line)
 
-    def _read_alone(self, number: int) -> None:
+    def _read_alone(self, number: int, drop: bool = True) -> None:
         chunk = self.chunks[number]
-        failure = self._read_range(number, number + 1)
+        failure = self._read_range(number, number + 1, drop)
+        if failure is not None and failure.keep_all:
+            self._read_alone(number, drop=False)
+            return
         if failure is None or failure.message is None or chunk.index is None:
             return
         self.outcomes.pop(number, None)
@@ -1039,7 +1241,14 @@ class _Collector:
             Problem(Severity.ERROR, message, self.name, document, line, kind, name, path)
         )
 
-    def add(self, document: int, line: int, value: Any, path: str = "") -> None:
+    def add(
+        self,
+        document: int,
+        line: int,
+        value: Any,
+        path: str = "",
+        dropped: dict[int, int] | None = None,
+    ) -> None:
         where = f"{path} of document {document}" if path else f"document {document}"
         if not isinstance(value, PosDict):
             self.problem(
@@ -1073,11 +1282,20 @@ class _Collector:
             )
             return
         if kind == "List" or (kind.endswith("List") and "items" in value):
-            self._add_items(document, value, kind, version, path)
+            self._add_items(document, value, kind, version, path, dropped)
             return
-        self.objects.append(RawObject(self.name, document, path, line, value))
+        size = dropped.get(id(value), 0) if dropped else 0
+        self.objects.append(RawObject(self.name, document, path, line, value, size))
 
-    def _add_items(self, document: int, body: PosDict, kind: str, version: str, path: str) -> None:
+    def _add_items(
+        self,
+        document: int,
+        body: PosDict,
+        kind: str,
+        version: str,
+        path: str,
+        dropped: dict[int, int] | None,
+    ) -> None:
         items = body.get("items")
         items_path = f"{path}.items" if path else "items"
         if items is None:
@@ -1101,7 +1319,7 @@ class _Collector:
                     if field not in item:
                         item[field] = default
                         item.key_lines[field] = line
-            self.add(document, line, item, f"{items_path}[{number}]")
+            self.add(document, line, item, f"{items_path}[{number}]", dropped)
 
 
 # --- The entry point ---------------------------------------------------------------
@@ -1165,7 +1383,7 @@ def load_sources(
                     path=refused.path,
                 )
             elif outcome.value is not None:
-                collector.add(chunk.index, line, outcome.value)
+                collector.add(chunk.index, line, outcome.value, "", outcome.dropped)
         objects.extend(collector.objects)
         problems.extend(collector.problems)
     return objects, problems
