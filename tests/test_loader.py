@@ -285,6 +285,22 @@ def test_non_finite_numbers_refuse_their_document(text: str, line: int, path: st
     assert (problem.kind, problem.name) == ("Pod", "web")
 
 
+def test_non_finite_number_in_a_list_item_names_the_item() -> None:
+    text = (
+        "apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: ok}\n"
+        "- apiVersion: v1\n  kind: Pod\n  metadata: {name: web}\n  spec: {x: .nan}\nkind: List\n"
+    )
+    # The whole document fails Kubernetes' conversion to JSON, not only the item.
+    objects, [problem] = load(text)
+    assert objects == []
+    assert (problem.line, problem.kind, problem.name, problem.path) == (
+        9,
+        "Pod",
+        "web",
+        "items[1].spec.x",
+    )
+
+
 def test_non_finite_json_literals_are_not_json() -> None:
     # Only reachable through the JSON fallback: Python's json accepts NaN, Go's does not.
     _, [problem] = load('\t{"apiVersion": "v1", "kind": "Pod", "x": NaN}\n', name="p.json")

@@ -776,12 +776,21 @@ class _Builder:
     ) -> _Failed:
         """A refusal naming the object as far as it was read (kind and name come early)."""
         kind = name = None
-        if stack and type(stack[0].container) is PosDict:
-            root = stack[0].container
+        # The object is the document, or the item of a List being read.
+        at = 0
+        if (
+            len(stack) > 2
+            and stack[0].key == "items"
+            and type(stack[1].container) is PosList
+            and type(stack[2].container) is PosDict
+        ):
+            at = 2
+        if stack and type(stack[at].container) is PosDict:
+            root = stack[at].container
             kind = root.get("kind") if isinstance(root.get("kind"), str) else None
             metadata = root.get("metadata")
-            if metadata is None and stack[0].key == "metadata" and len(stack) > 1:
-                metadata = stack[1].container
+            if metadata is None and stack[at].key == "metadata" and len(stack) > at + 1:
+                metadata = stack[at + 1].container
             if isinstance(metadata, PosDict) and isinstance(metadata.get("name"), str):
                 name = metadata["name"]
         where = path if path is not None else (self._path(stack) or None)
