@@ -133,8 +133,7 @@ class Space:
         return sorted({app.tier for app in self.apps if app.tier})
 
     def labels(self) -> dict[str, str]:
-        labels = {METADATA_NAME: self.name, "team": self.team, "env": self.env,
-                  "tier": self.tier}
+        labels = {"team": self.team, "env": self.env, "tier": self.tier}
         if self.compliance:
             labels["compliance"] = "pci"
         return labels
@@ -172,6 +171,7 @@ class HardGenerator:
         self.pod_index = 0
         self.clock = EPOCH
         self.version = 4000
+        self.served: set[tuple[str, str]] = set()  # (env, namespace tier) pairs that exist
 
     # --- deterministic identities -----------------------------------------
 
@@ -215,6 +215,7 @@ class HardGenerator:
             profile = self.rng.choices(PROFILES, PROFILE_WEIGHTS)[0]
             spaces.append(Space(f"{team}-{env}-{i}", team, partner, env, tier, profile,
                                 self.rng.random() < 0.2))
+        self.served = {(space.env, space.tier) for space in spaces}
         for space in self.rng.sample(spaces, open_count):
             space.profile = "open"
         app_pods = self.pods - self.infra_pods
@@ -359,35 +360,32 @@ class HardGenerator:
     # --- infrastructure -------------------------------------------------------
 
     def infrastructure(self) -> list[tuple[str, dict[str, str], list[App]]]:
-        def single(role: str, name: str, port: Port, *more: Port) -> Container:
-            return Container(role, name, (port, *more))
-
+        """The platform namespaces every cluster has, with their labels and workloads."""
+        coredns = Container("coredns", "registry.k8s.io/coredns/coredns:v1.11.3", (
+            Port("dns", 53, "UDP"), Port("dns-tcp", 53), Port("metrics", 9153)))
+        prometheus = Container("prometheus", "quay.io/prometheus/prometheus:v2.54.1",
+                               (Port("web", 9090),))
+        controller = Container("controller", "registry.k8s.io/ingress-nginx/controller:v1.11.2",
+                               (Port("http", 80), Port("https", 443), Port("metrics", 10254)))
+        fluent_bit = Container("fluent-bit", "cr.fluentbit.io/fluent/fluent-bit:3.1.9",
+                               (Port("http", 2020),))
+        platform = {"team": "platform", "env": "prod", "tier": "infra"}
         return [
-            ("kube-system", {"team": "platform", "env": "system", "tier": "infra"}, [
-                App("Deployment", "coredns", {"k8s-app": "kube-dns"}, (single(
-                    "coredns", "registry.k8s.io/coredns/coredns:v1.11.3",
-                    Port("dns", 53, "UDP"), Port("dns-tcp", 53), Port("metrics", 9153)),), 2),
-            ]),
-            ("monitoring", {"team": "platform", "env": "prod", "tier": "infra"}, [
+            ("kube-system", {**platform, "env": "system"}, [
+                App("Deployment", "coredns", {"k8s-app": "kube-dns"}, (coredns,), 2)]),
+            ("monitoring", platform, [
                 App("StatefulSet", "prometheus-k8s", {"app.kubernetes.io/name": "prometheus"},
-                    (single("prometheus", "quay.io/prometheus/prometheus:v2.54.1",
-                            Port("web", 9090)),), 1),
-            ]),
-            ("ingress-nginx", {"team": "platform", "env": "prod", "tier": "edge"}, [
+                    (prometheus,), 1)]),
+            ("ingress-nginx", {**platform, "tier": "edge"}, [
                 App("Deployment", "ingress-nginx-controller",
                     {"app.kubernetes.io/name": "ingress-nginx", "tier": "gateway"},
-                    (single("controller", "registry.k8s.io/ingress-nginx/controller:v1.11.2",
-                            Port("http", 80), Port("https", 443), Port("metrics", 10254)),), 2),
-            ]),
-            ("logging", {"team": "platform", "env": "prod", "tier": "infra"}, [
+                    (controller,), 2)]),
+            ("logging", platform, [
                 App("DaemonSet", "fluent-bit", {"app": "fluent-bit", "tier": "agent"},
-                    (single("fluent-bit", "cr.fluentbit.io/fluent/fluent-bit:3.1.9",
-                            Port("http", 2020)),), self.nodes),
-            ]),
+                    (fluent_bit,), self.nodes)]),
         ]
 
-    @staticmethod
-    def infrastructure_policies() -> list[tuple[str, str, Spec]]:
+    def infrastructure_policies(self) -> list[tuple[str, str, Spec]]:
         return [
             ("kube-system", "allow-dns-from-cluster", {
                 "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
@@ -408,16 +406,15 @@ class HardGenerator:
                     {"to": [{"namespaceSelector": {"matchLabels": {"tier": "edge"}},
                              "podSelector": {"matchLabels": {"tier": "frontend"}}}],
                      "ports": [{"protocol": "TCP", "port": "http"}]},
-                    {"to": [{"namespaceSelector": {"matchLabels": {METADATA_NAME: "kube-system"}},
-                             "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
-                     "ports": DNS_PORTS},
+                    self.dns_rule(),
                 ],
             }),
             ("monitoring", "prometheus-scrape", {
                 "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
                 "policyTypes": ["Egress"],
                 "egress": [{"to": [{"namespaceSelector": {}, "podSelector": {}}],
-                            "ports": [METRICS_RANGE, {"protocol": "TCP", "port": "metrics"}]}],
+                            "ports": [METRICS_RANGE, {"protocol": "TCP", "port": "metrics"}]},
+                           self.dns_rule()],
             }),
         ]
 
@@ -440,6 +437,9 @@ class HardGenerator:
 
     def baseline(self, space: Space) -> Spec:
         """The whole team in and out, partners' fronts and APIs in, DNS, APIs and internet out."""
+        # APIs live in services and data namespaces; name only those this environment has.
+        serving = [t for t in ("services", "data") if (space.env, t) in self.served]
+        serving = serving or [space.tier]
         return {
             "podSelector": {},
             "policyTypes": ["Ingress", "Egress"],
@@ -462,7 +462,7 @@ class HardGenerator:
                 self.dns_rule(),
                 {"to": [{"namespaceSelector": {"matchExpressions": [
                     {"key": "env", "operator": "In", "values": [space.env]},
-                    {"key": "tier", "operator": "In", "values": ["services", "data"]},
+                    {"key": "tier", "operator": "In", "values": serving},
                 ]},
                          "podSelector": {"matchExpressions": [
                              {"key": "tier", "operator": "In", "values": ["api"]},
@@ -501,8 +501,13 @@ class HardGenerator:
             ],
         }
 
-    def extras(self, space: Space, teams: list[str]) -> Iterator[tuple[str, Spec]]:
-        """Narrower policies in turn, then partner-team variants without end."""
+    def extras(self, space: Space, teams: dict[str, list[str]]) -> Iterator[tuple[str, Spec]]:
+        """Narrower policies in turn, then partner-team variants without end.
+
+        `teams` lists per environment the teams with a namespace there, so that
+        every peer matches some namespace (no policy-only guesswork, no
+        `peer-matches-nothing`).
+        """
         tiers = space.tiers()
         if "frontend" in tiers:
             yield "allow-ingress-controller", {
@@ -547,20 +552,21 @@ class HardGenerator:
                                {"protocol": "TCP", "port": 5432},
                                {"protocol": "UDP", "port": 4500, "endPort": 4510}]},
                     {"to": [{"namespaceSelector": {"matchExpressions": [
-                        {"key": "team", "operator": "In", "values": [space.partner]},
+                        {"key": "team", "operator": "In", "values": [space.team, space.partner]},
                         {"key": "compliance", "operator": "DoesNotExist"},
                     ]}}], "ports": [{"protocol": "TCP", "port": "http"},
                                      {"protocol": "UDP", "port": "statsd"}]},
+                    self.dns_rule(),
                 ],
             }
-        if "worker" in tiers:
+        if any("quarantine" in app.labels for app in space.apps):
             yield "quarantine", {
                 "podSelector": {"matchLabels": {"quarantine": "true"}},
                 "policyTypes": ["Ingress", "Egress"],
             }
         for n in itertools.count(1):
             tier = tiers[n % len(tiers)] if tiers else "api"
-            other = self.rng.choice(teams)
+            other = self.rng.choice(teams[space.env])
             low = self.rng.randrange(8000, 8900, 10)
             if n % 2:
                 yield f"allow-from-{other}-{n}", {
@@ -585,10 +591,11 @@ class HardGenerator:
                          "podSelector": {}},
                         {"ipBlock": self.rng.choice(SAAS_BLOCKS)},
                     ], "ports": [*HTTP_AND_GRPC,
-                                 {"protocol": "TCP", "port": low, "endPort": low + 9}]}],
+                                 {"protocol": "TCP", "port": low, "endPort": low + 9}]},
+                        self.dns_rule()],
                 }
 
-    def kit(self, space: Space, teams: list[str]) -> Iterator[tuple[str, Spec]]:
+    def kit(self, space: Space, teams: dict[str, list[str]]) -> Iterator[tuple[str, Spec]]:
         """The policies of one namespace, most important first."""
         if space.profile == "baseline":
             yield "baseline", self.baseline(space)
@@ -606,7 +613,7 @@ class HardGenerator:
         budget -= len(docs)
         governed = [s for s in spaces if s.profile != "open"]
         self.rng.shuffle(governed)
-        teams = sorted({s.team for s in spaces})
+        teams = {env: sorted({s.team for s in spaces if s.env == env}) for env in ENVIRONMENTS}
         kits = [(space, self.kit(space, teams)) for space in governed]
         # Round-robin, so every namespace has its first policy before any has a second.
         while budget > 0 and kits:
