@@ -329,6 +329,7 @@ def test_every_scenario_writes_its_files(tiny: tuple[Path, list[dict[str, Any]]]
         assert path.stat().st_size == entry["bytes"]
 
 
+@pytest.mark.slow
 def test_every_scenario_file_analyses(tiny: tuple[Path, list[dict[str, Any]]]) -> None:
     folder, manifest = tiny
     for entry in manifest:
