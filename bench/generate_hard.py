@@ -171,6 +171,7 @@ class HardGenerator:
         self.pod_index = 0
         self.clock = EPOCH
         self.version = 4000
+        self.spaces: list[Space] = []
         self.served: set[tuple[str, str]] = set()  # (env, namespace tier) pairs that exist
 
     # --- deterministic identities -----------------------------------------
@@ -215,6 +216,7 @@ class HardGenerator:
             profile = self.rng.choices(PROFILES, PROFILE_WEIGHTS)[0]
             spaces.append(Space(f"{team}-{env}-{i}", team, partner, env, tier, profile,
                                 self.rng.random() < 0.2))
+        self.spaces = spaces
         self.served = {(space.env, space.tier) for space in spaces}
         for space in self.rng.sample(spaces, open_count):
             space.profile = "open"
@@ -449,7 +451,9 @@ class HardGenerator:
                 {"from": [
                     {"namespaceSelector": {"matchExpressions": [
                         {"key": "team", "operator": "In", "values": [space.team, space.partner]},
-                        {"key": "env", "operator": "NotIn", "values": ["dev"]},
+                        # Not the far environment, so the own namespace always matches.
+                        {"key": "env", "operator": "NotIn",
+                         "values": ["prod" if space.env == "dev" else "dev"]},
                     ]},
                      "podSelector": {"matchExpressions": [
                          {"key": "tier", "operator": "In", "values": ["frontend", "api"]},
@@ -519,7 +523,7 @@ class HardGenerator:
                 }], "ports": [{"protocol": "TCP", "port": "http"}]}],
             }
         if {"db", "cache"} & set(tiers):
-            yield "allow-data-from-apps", {
+            policy: Spec = {
                 "podSelector": {"matchExpressions": [
                     {"key": "tier", "operator": "In", "values": ["db", "cache"]}]},
                 "policyTypes": ["Ingress"],
@@ -529,13 +533,18 @@ class HardGenerator:
                         {"key": "run", "operator": "NotIn", "values": ["debug"]},
                     ]}}], "ports": [{"protocol": "TCP", "port": "db"},
                                     {"protocol": "TCP", "port": "cache"}]},
-                    {"from": [{"namespaceSelector": {"matchExpressions": [
-                        {"key": "compliance", "operator": "Exists"},
-                        {"key": "env", "operator": "In", "values": [space.env]},
-                    ]}, "podSelector": {"matchLabels": {"tier": "api"}}}],
-                     "ports": [{"protocol": "TCP", "port": "db"}]},
                 ],
             }
+            compliant = sorted({s.env for s in self.spaces if s.compliance})
+            if compliant:  # APIs of PCI namespaces, of this environment where there are any
+                envs = [space.env] if space.env in compliant else compliant
+                policy["ingress"].append(
+                    {"from": [{"namespaceSelector": {"matchExpressions": [
+                        {"key": "compliance", "operator": "Exists"},
+                        {"key": "env", "operator": "In", "values": envs},
+                    ]}, "podSelector": {"matchLabels": {"tier": "api"}}}],
+                     "ports": [{"protocol": "TCP", "port": "db"}]})
+            yield "allow-data-from-apps", policy
         yield "allow-scrape", {
             "podSelector": {"matchExpressions": [{"key": "tier", "operator": "Exists"}]},
             "policyTypes": ["Ingress"],
@@ -553,7 +562,9 @@ class HardGenerator:
                                {"protocol": "UDP", "port": 4500, "endPort": 4510}]},
                     {"to": [{"namespaceSelector": {"matchExpressions": [
                         {"key": "team", "operator": "In", "values": [space.team, space.partner]},
-                        {"key": "compliance", "operator": "DoesNotExist"},
+                        # Namespaces as compliant as this one (which always matches).
+                        {"key": "compliance",
+                         "operator": "Exists" if space.compliance else "DoesNotExist"},
                     ]}}], "ports": [{"protocol": "TCP", "port": "http"},
                                      {"protocol": "UDP", "port": "statsd"}]},
                     self.dns_rule(),

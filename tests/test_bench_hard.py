@@ -164,6 +164,8 @@ def test_analysis_reports_no_problem(tmp_path: Path, pods: int, policies: int) -
     assert [p for p in document["problems"] if p["severity"] == "error"] == []
     assert document["problems"] == [] and document.get("notes", []) == []
     assert len(document["policies"]) == policies
+    # Every peer names namespaces of the file, so nothing is guessed from selectors.
+    assert not [n["id"] for n in document["nodes"] if n["type"] == "inferred"]
     # Every Pod is described by an uploaded workload or is a bare Pod of its own.
     kinds = collections.Counter(n["kind"] for n in document["nodes"] if n["type"] == "workload")
     assert kinds["Deployment"] and kinds["StatefulSet"] and kinds["DaemonSet"] == 1
