@@ -293,14 +293,14 @@ class HardGenerator:
                  "uid": meta["uid"], "controller": True, "blockOwnerDeletion": True}]
 
     def pod(self, namespace: str, name: str, labels: dict[str, str], app: App,
-            owner: list[Doc] | None) -> Doc:
+            owner: list[Doc] | None, node: int | None = None) -> Doc:
         meta = self.meta(name, namespace, labels)
         if owner:
             meta["ownerReferences"] = owner
         address = str(POD_NETWORK[2 + self.pod_index])
         self.pod_index += 1
         spec = self.pod_spec(app)
-        spec["nodeName"] = f"node-{self.rng.randrange(self.nodes)}"
+        spec["nodeName"] = f"node-{self.rng.randrange(self.nodes) if node is None else node}"
         return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec,
                 "status": {"phase": "Running", "podIP": address, "podIPs": [{"ip": address}]}}
 
@@ -344,9 +344,10 @@ class HardGenerator:
                 labels = {**app.labels, "controller-revision-hash": revision}
                 if app.kind == "StatefulSet":
                     labels["statefulset.kubernetes.io/pod-name"] = name
-                else:
+                    yield self.pod(namespace, name, labels, app, owner)
+                else:  # a DaemonSet runs one pod on each node
                     labels["pod-template-generation"] = "1"
-                yield self.pod(namespace, name, labels, app, owner)
+                    yield self.pod(namespace, name, labels, app, owner, node=i)
 
     def namespace_doc(self, name: str, labels: dict[str, str]) -> Doc:
         return {"apiVersion": "v1", "kind": "Namespace",

@@ -222,6 +222,9 @@ def test_pods_are_exported_one_by_one_with_owners() -> None:
             assert refs[0]["name"].endswith("-" + template_hash)
             assert meta["name"].startswith(refs[0]["name"] + "-")
     assert owners["ReplicaSet"] and owners["StatefulSet"] and owners["DaemonSet"]
+    daemon_nodes = [p["spec"]["nodeName"] for p in of_kind(docs, "Pod")
+                    if p["metadata"].get("ownerReferences", [{}])[0].get("kind") == "DaemonSet"]
+    assert len(daemon_nodes) == len(set(daemon_nodes)) == 5  # one pod per node
     kinds = {d["kind"] for d in docs}
     assert {"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Namespace"} <= kinds
     for ns in of_kind(docs, "Namespace"):
