@@ -7,8 +7,12 @@
   in the instance folder. The schema is created at start if missing.
 - BASE_URL: public origin (and path prefix) for the share URLs the API
   returns; unset, they are relative (`/a/<id>`). Never taken from Host.
-- MAX_UPLOAD_BYTES (16 MiB), MAX_DOCUMENTS (20,000), ANALYSIS_TIMEOUT
-  (20 s, 0 for none): the limits of one upload, answered with 413.
+- MAX_UPLOAD_BYTES (16 MiB), MAX_DOCUMENTS (20,000), ANALYSIS_CPU_LIMIT
+  (20 s of CPU time, 0 for none and inline): the limits of one upload,
+  answered with 413. ANALYSIS_WALL_LIMIT (120 s): a backstop for an analysis
+  that hangs, answered with 503.
+- MAX_CONCURRENT_ANALYSES: analyses (and re-evaluations, diffs, exports) at
+  once in this process; default: the CPUs it may use. One more gets 503.
 - SAMPLES_DIR: the sample scenarios (default: the packaged sample-manifests).
 - INSTANCE_PATH (only in the mapping given): the instance folder.
 
@@ -40,7 +44,9 @@ DEFAULTS: dict[str, Any] = {
     "BASE_URL": None,
     "MAX_UPLOAD_BYTES": 16 * MIB,
     "MAX_DOCUMENTS": 20_000,
-    "ANALYSIS_TIMEOUT": 20,
+    "ANALYSIS_CPU_LIMIT": 20,
+    "ANALYSIS_WALL_LIMIT": 120,
+    "MAX_CONCURRENT_ANALYSES": None,
     "SAMPLES_DIR": None,
     "JSON_SORT_KEYS": False,
 }
@@ -76,6 +82,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         database = os.path.join(app.instance_path, "netpol-viz.sqlite3")
         app.config["DATABASE"] = database
     app.extensions["netpol_storage"] = Storage(database)
+    slots = app.config["MAX_CONCURRENT_ANALYSES"] or analysis.usable_cpus()
+    app.extensions["netpol_analysis_slots"] = analysis.Slots(int(slots))
 
     from webapp.web import api, pages
 
@@ -92,7 +100,7 @@ def warm_up(app: Flask) -> None:
     Both take a second or two; a server pays it at start rather than on a
     user's first upload and first diagram.
     """
-    if app.config["ANALYSIS_TIMEOUT"]:
+    if app.config["ANALYSIS_CPU_LIMIT"]:
         analysis.start()
     try:
         import webapp.render  # noqa: F401

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from flask import Flask, current_app, jsonify, render_template, request
 from jinja2 import TemplateNotFound
@@ -30,6 +30,8 @@ class WebError(Exception):
     """An answer other than success, with the HTTP status it maps to."""
 
     status = 500
+    headers: ClassVar[tuple[tuple[str, str], ...]] = ()
+    """More response headers (e.g. Retry-After of a 503)."""
 
     def __init__(
         self,
@@ -57,9 +59,17 @@ class BadRequest(WebError):
 
 
 class TooLarge(WebError):
-    """Over a limit: bytes, documents or analysis time."""
+    """Over a limit of the upload itself: bytes, documents, or the CPU time it needs."""
 
     status = 413
+
+
+class Busy(WebError):
+    """The server is at its capacity (not the request's fault): come back later."""
+
+    status = 503
+    headers = (("Retry-After", "2"), ("Connection", "close"))
+    """Connection: close, because the request's body, if any, was left unread."""
 
 
 class NotFound(WebError):
@@ -116,7 +126,9 @@ def describe_bytes(count: int) -> str:
 
 
 def handle_web_error(error: WebError) -> Response:
-    return error_response(error.status, error.message, error.problems, error.details)
+    response = error_response(error.status, error.message, error.problems, error.details)
+    response.headers.extend(error.headers)
+    return response
 
 
 def handle_http_exception(error: HTTPException) -> Response:

@@ -26,6 +26,7 @@ from webapp.web.storage import ID_PATTERN
 from webapp.web.uploads import (
     Analysed,
     analyse,
+    analysis_slot,
     form_sources,
     publish,
     sources_from_request,
@@ -52,7 +53,7 @@ def render_upload_page(
         limits={
             "max_bytes": config["MAX_UPLOAD_BYTES"],
             "max_documents": config["MAX_DOCUMENTS"],
-            "analysis_timeout": config["ANALYSIS_TIMEOUT"],
+            "analysis_cpu": config["ANALYSIS_CPU_LIMIT"],
         },
         error=error,
         problems=list(problems),
@@ -68,12 +69,13 @@ def index() -> tuple[str, int]:
 @bp.post("/upload")
 def upload() -> Response | tuple[str, int]:
     try:
-        try:
-            sources = sources_from_request(request)
-        except RequestEntityTooLarge:
-            limit = describe_bytes(current_app.config["MAX_UPLOAD_BYTES"])
-            raise TooLarge(f"The upload is too large: the limit is {limit}.") from None
-        published = publish(sources)
+        with analysis_slot():
+            try:
+                sources = sources_from_request(request)
+            except RequestEntityTooLarge:
+                limit = describe_bytes(current_app.config["MAX_UPLOAD_BYTES"])
+                raise TooLarge(f"The upload is too large: the limit is {limit}.") from None
+            published = publish(sources)
     except WebError as error:
         if error.status not in (400, 413):
             raise
@@ -98,7 +100,8 @@ def sample(slug: str) -> Response:
     with _sample_lock:
         analysis_id = cache.get(slug)
         if analysis_id is None or not storage().exists(analysis_id):
-            analysis_id = publish(sample_sources(found)).id
+            with analysis_slot():
+                analysis_id = publish(sample_sources(found)).id
             cache[slug] = analysis_id
     return redirect(url_for("pages.analysis", analysis_id=analysis_id), 303)
 
@@ -189,7 +192,7 @@ def render_diff_form(
         limits={
             "max_bytes": config["MAX_UPLOAD_BYTES"],
             "max_documents": config["MAX_DOCUMENTS"],
-            "analysis_timeout": config["ANALYSIS_TIMEOUT"],
+            "analysis_cpu": config["ANALYSIS_CPU_LIMIT"],
         },
         error=error,
         problems=list(problems),
@@ -248,12 +251,13 @@ def diff_upload() -> Response | tuple[str, int]:
     values: dict[str, str] = {}
     try:
         try:
-            values = {
-                key: request.form.get(key, "")
-                for side in SIDES
-                for key in (f"{side}_id", f"{side}_text")
-            }
-            sides = [_side(side) for side in SIDES]
+            with analysis_slot():  # both sides analysed one after the other: one slot
+                values = {
+                    key: request.form.get(key, "")
+                    for side in SIDES
+                    for key in (f"{side}_id", f"{side}_text")
+                }
+                sides = [_side(side) for side in SIDES]
         except RequestEntityTooLarge:
             limit = describe_bytes(current_app.config["MAX_UPLOAD_BYTES"])
             raise TooLarge(f"The upload is too large: the limit is {limit} in all.") from None
@@ -274,7 +278,8 @@ def diff(old_id: str, new_id: str) -> str:
     from webapp.web.report import diff_tables
 
     old, new = load_pair(old_id, new_id)
-    changes = diff_documents(old, new)
+    with analysis_slot():
+        changes = diff_documents(old, new)
     return render_template(
         "diff.html",
         view=diff_view_data(old, new, changes),
