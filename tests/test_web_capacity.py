@@ -117,9 +117,13 @@ def test_beyond_the_bound_an_upload_is_503_with_retry_after_before_its_body_is_r
                 assert "busy" in json.loads(answer)["error"]
             else:
                 assert b"busy" in answer
-        query = f"/api/v1/analyses/{analysis_id}/query?from=default/a&to=10.0.0.1"
-        status, headers, _ = request(server.port, "GET", query, timeout=15)
-        assert status == 503 and "retry-after" in headers
+        for path in (
+            f"/api/v1/analyses/{analysis_id}/query?from=default/a&to=10.0.0.1",
+            f"/api/v1/analyses/{analysis_id}/export.html",
+            f"/api/v1/diff/{analysis_id}/{analysis_id}",
+        ):
+            status, headers, _ = request(server.port, "GET", path, timeout=15)
+            assert status == 503 and "retry-after" in headers, path
     # The holders hung up: their slots are free again.
     status, _, _ = upload(server.port, [("policy.yaml", ONE_POLICY)])
     assert status == 201

@@ -45,7 +45,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from multiprocessing.context import BaseContext
 from typing import Any
 
@@ -83,8 +83,6 @@ class Unusable(Exception):
         return cls(error.message, error.too_large, problems)
 
 
-POLL_SECONDS = 0.2
-"""How often a waiting request looks at its client and the backstop."""
 CPU_GRACE = 5
 """CPU seconds between SIGXCPU and RLIMIT_CPU's SIGKILL, for a long C call to return."""
 
@@ -277,24 +275,33 @@ def _child(
     # Ctrl-C reaches the server's whole process group: the parent decides when a child stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_with_parent(connection)
-    if hasattr(signal, "SIGXCPU"):  # not on Windows: there only the wall-clock backstop holds
+    limited = hasattr(signal, "SIGXCPU")  # not on Windows: there only the backstop holds
+    if limited:
         _limit_cpu(cpu_seconds)
     # The child lives for one call: the cyclic collector would only rescan the
     # millions of young objects that loading creates (about 3x slower on big uploads).
     gc.disable()
     try:
-        message: tuple[str, Any] = ("ok", function(*args))
-    except _OverCpu:
+        message = _outcome(function, args)
+    except _OverCpu:  # raised by the work, or just after it
         message = ("cpu", None)
-    except Unusable as error:
-        message = ("unusable", (error.message, error.too_large, error.problems))
-    except BaseException:  # a bug: report it, the parent logs it
-        message = ("failed", traceback.format_exc())
-    if hasattr(signal, "SIGXCPU"):
+    if limited:
         signal.signal(signal.SIGXCPU, signal.SIG_IGN)  # the answer is ready: send it whole
     with contextlib.suppress(OSError):  # the parent went away meanwhile: nobody to tell
         connection.send(message)
         connection.close()
+
+
+def _outcome(function: Callable[..., Any], args: tuple[Any, ...]) -> tuple[str, Any]:
+    try:
+        return ("ok", function(*args))
+    except _OverCpu:
+        raise
+    except Unusable as error:
+        return ("unusable", (error.message, error.too_large, error.problems))
+    except BaseException:  # a bug: report it, the parent logs it
+        return ("failed", traceback.format_exc())
+
 
 def _analyze_result(work: Work, sources: list[SourceText], limits: Limits) -> tuple[str, str]:
     result = work(sources, limits)
@@ -355,7 +362,8 @@ def call(
 
     `function` is a module-level function and its arguments and result are
     picklable (JSON texts, in practice). While it runs, `client` (the
-    request's socket) is watched: a client that hangs up stops the child.
+    request's socket) is watched with the child's pipe: a client that hangs
+    up stops the child at once.
     Raises what `run` raises.
     """
     if budget.cpu <= 0:
@@ -366,7 +374,7 @@ def call(
     child = context.Process(  # type: ignore[attr-defined]
         target=_child, args=(function, args, theirs, budget.cpu_seconds), daemon=True
     )
-    deadline = time.monotonic() + budget.wall
+    deadline = time.monotonic() + (budget.wall or math.inf)  # 0: no backstop
     child.start()
     theirs.close()  # so a child that dies without answering shows up as EOF
     answered = False
@@ -392,11 +400,18 @@ def _wait(
     deadline: float,
     client: socket.socket | None,
 ) -> tuple[str, Any]:
-    while not ours.poll(POLL_SECONDS):
-        if client is not None and has_hung_up(client):
-            raise ClientGone()
-        if time.monotonic() >= deadline:
+    watched: list[Any] = [ours] if client is None else [ours, client]
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
             raise AnalysisTimeout(budget.wall)
+        ready = wait(watched, None if math.isinf(remaining) else remaining)
+        if ours in ready:
+            break
+        if client in ready:
+            if has_hung_up(client):
+                raise ClientGone()
+            watched = [ours]  # it sent more (a pipelined request): it is still there
     try:
         return ours.recv()  # type: ignore[no-any-return]
     except EOFError:
@@ -418,17 +433,15 @@ def _finish(child: Any, answered: bool) -> None:
 
 
 def has_hung_up(connection: socket.socket) -> bool:
-    """Whether the client at the other end of `connection` has closed it (EOF or reset).
+    """Whether the client of `connection`, which is readable, has closed it (EOF or reset).
 
-    Peeks without waiting, so nothing is taken from the server's stream. A
-    client that only shut down its sending side looks gone too: browsers,
-    curl and HTTP libraries keep both sides open while they wait.
+    Peeks, so nothing is taken from the server's stream. A client that only
+    shut down its sending side looks gone too: browsers, curl and HTTP
+    libraries keep both sides open while they wait for the answer.
     """
-    if not hasattr(socket, "MSG_DONTWAIT"):  # Windows: not watched
-        return False
     try:
         # socket.socket's own recv, so that a TLS socket is peeked at below its TLS layer.
-        data = socket.socket.recv(connection, 1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        data = socket.socket.recv(connection, 1, socket.MSG_PEEK)
     except (BlockingIOError, InterruptedError):
         return False
     except OSError:
