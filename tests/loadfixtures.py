@@ -45,6 +45,9 @@ spec: {podSelector: {}, policyTypes: [Ingress]}
 
 # --- the scripted analysis (runs in the analysis child) -------------------------------
 
+analyze_to_json = analysis.analyze_to_json
+"""The real analysis, kept before a test or `scripted_app` puts the scripted one in its place."""
+
 
 def scripted_analysis(sources: Sequence[SourceText], limits: Limits) -> analysis.Result:
     """`analysis.analyze_to_json`, after the script of the first file if it has one."""
@@ -59,7 +62,7 @@ def scripted_analysis(sources: Sequence[SourceText], limits: Limits) -> analysis
                 while True:
                     pass
         sources = list(sources[1:]) or [SourceText("policy.yaml", ONE_POLICY)]
-    return analysis.analyze_to_json(sources, limits)
+    return analyze_to_json(sources, limits)
 
 
 def script(*lines: str) -> bytes:

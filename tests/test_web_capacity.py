@@ -16,6 +16,7 @@ CPU on purpose, so no outcome depends on how busy the machine is.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import signal
@@ -36,11 +37,15 @@ from loadfixtures import (
     request,
     running,
     script,
+    scripted_analysis,
     send_upload,
     slow_connection,
     upload,
     wait_for,
 )
+from webfixtures import make_app
+
+from webapp.web import analysis as runner
 
 pytestmark = pytest.mark.slow
 
@@ -151,6 +156,19 @@ def test_an_analysis_over_its_cpu_budget_is_413_saying_so_and_is_stopped(
     assert "split" not in message
     assert_gone(pid_in(pid_file) or 0, 10)
     assert server.stored() == before
+
+
+def test_an_analysis_past_the_wall_clock_backstop_is_503_not_a_client_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = make_app(tmp_path, {"ANALYSIS_CPU_LIMIT": 5, "ANALYSIS_WALL_LIMIT": 1}).test_client()
+    monkeypatch.setattr(runner, "analyze_to_json", scripted_analysis)
+    data = {"manifests": [(io.BytesIO(script("sleep 30")), "hang.yaml")]}
+    response = client.post("/api/v1/analyses", data=data)
+    assert response.status_code == 503
+    assert int(response.headers["Retry-After"]) > 0
+    error = response.get_json()["error"]
+    assert "did not finish within 1 s" in error and "split" not in error
 
 
 # --- a client that hangs up ------------------------------------------------------------------

@@ -131,8 +131,8 @@ def client_socket() -> socket.socket | None:
 def overdue(error: analysis.AnalysisTimeout) -> Busy:
     """The wall-clock backstop: a swamped machine (or a hung child), not the input's fault."""
     return Busy(
-        f"The analysis did not finish within {error.seconds:g} s: the server is overloaded. "
-        "Try again later."
+        f"The analysis did not finish within {error.seconds:g} s (the server may be "
+        "overloaded). Try again later."
     )
 
 
