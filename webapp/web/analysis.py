@@ -121,7 +121,7 @@ class ClientGone(Exception):
     """The client closed its connection while its analysis ran; the child was stopped."""
 
 
-class Busy(Exception):
+class AtCapacity(Exception):
     """As many analyses as this process allows are running already."""
 
     def __init__(self, slots: int) -> None:
@@ -133,8 +133,8 @@ class Slots:
     """At most `size` analyses at once in this process; one more is refused at once.
 
     Not queued: a queued request would hold a server thread, and its upload
-    in memory, while its client waits without an answer. `Busy` becomes a
-    503 with Retry-After, and the client comes back.
+    in memory, while its client waits without an answer. `AtCapacity` is
+    answered 503 with Retry-After, and the client comes back.
     """
 
     def __init__(self, size: int) -> None:
@@ -145,9 +145,9 @@ class Slots:
 
     @contextlib.contextmanager
     def take(self) -> Iterator[None]:
-        """Hold a slot for the block; raises Busy when none is free."""
+        """Hold a slot for the block; raises AtCapacity when none is free."""
         if not self._free.acquire(blocking=False):
-            raise Busy(self.size)
+            raise AtCapacity(self.size)
         try:
             yield
         finally:

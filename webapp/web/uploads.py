@@ -111,7 +111,7 @@ def analysis_slot() -> Iterator[None]:
     try:
         with slots.take():
             yield
-    except analysis.Busy:
+    except analysis.AtCapacity:
         log.warning("busy: %d analyses running, %s refused", slots.size, request.path)
         raise Busy(
             "The server is busy: it is analysing as many uploads as it can at once. "
