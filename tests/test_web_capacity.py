@@ -16,14 +16,17 @@ CPU on purpose, so no outcome depends on how busy the machine is.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import json
 import os
 import signal
 import socket
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from loadfixtures import (
@@ -129,9 +132,9 @@ def test_beyond_the_bound_an_upload_is_503_with_retry_after_before_its_body_is_r
         ):
             status, headers, _ = request(server.port, "GET", path, timeout=15)
             assert status == 503 and "retry-after" in headers, path
-    # The holders hung up: their slots are free again.
-    status, _, _ = upload(server.port, [("policy.yaml", ONE_POLICY)])
-    assert status == 201
+    # The holders hung up: their slots are free again (once their threads have ended).
+    files = [("policy.yaml", ONE_POLICY)]
+    assert wait_for(lambda: upload(server.port, files)[0] == 201, 15, step=0.2)
 
 
 # --- CPU time, not wall-clock time ---------------------------------------------------------
@@ -242,3 +245,39 @@ def test_gunicorn_as_documented_answers_with_idle_and_slow_clients_open(tmp_path
         finally:
             for sock in clients:
                 sock.close()
+
+
+# --- settings from the environment (the gunicorn deployment) -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        pytest.param({}, {}, id="unset-is-the-apps-defaults"),
+        pytest.param(
+            {"NETPOL_MAX_CONCURRENT_ANALYSES": "3", "NETPOL_ANALYSIS_CPU_LIMIT": "7.5"},
+            {"MAX_CONCURRENT_ANALYSES": 3, "ANALYSIS_CPU_LIMIT": 7.5},
+            id="integers-and-decimals",
+        ),
+        pytest.param(
+            {"NETPOL_ANALYSIS_WALL_LIMIT": " 60 "}, {"ANALYSIS_WALL_LIMIT": 60}, id="spaces"
+        ),
+    ],
+)
+def test_capacity_settings_come_from_the_environment(
+    wsgi: Any, environ: dict[str, str], expected: dict[str, object]
+) -> None:
+    assert wsgi.capacity_from_env(environ) == expected
+
+
+def test_a_capacity_setting_that_is_not_a_number_names_the_variable(wsgi: Any) -> None:
+    with pytest.raises(ValueError, match="NETPOL_ANALYSIS_CPU_LIMIT must be a number"):
+        wsgi.capacity_from_env({"NETPOL_ANALYSIS_CPU_LIMIT": "twenty"})
+
+
+@pytest.fixture
+def wsgi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """webapp.web.wsgi, imported (it creates its app) with its database in `tmp_path`."""
+    monkeypatch.setenv("NETPOL_DATABASE", str(tmp_path / "wsgi.sqlite3"))
+    monkeypatch.delitem(sys.modules, "webapp.web.wsgi", raising=False)
+    return importlib.import_module("webapp.web.wsgi")

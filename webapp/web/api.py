@@ -59,9 +59,9 @@ def load_or_404(analysis_id: str) -> StoredAnalysis:
 
 
 @bp.post("/analyses")
+@analysis_slot()
 def create() -> Response:
-    with analysis_slot():
-        published = publish(sources_from_request(request))
+    published = publish(sources_from_request(request))
     head = json.dumps(
         {"id": published.id, "url": share_url(published.id), "deleteToken": published.delete_token}
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 from flask import Flask, current_app, jsonify, render_template, request
 from jinja2 import TemplateNotFound
@@ -30,8 +30,6 @@ class WebError(Exception):
     """An answer other than success, with the HTTP status it maps to."""
 
     status = 500
-    headers: ClassVar[tuple[tuple[str, str], ...]] = ()
-    """More response headers (e.g. Retry-After of a 503)."""
 
     def __init__(
         self,
@@ -44,6 +42,8 @@ class WebError(Exception):
         self.problems = list(problems)
         self.details = dict(details or {})
         """More keys of the JSON answer (e.g. `candidates` of a query naming no node)."""
+        self.headers: dict[str, str] = {}
+        """More headers of the answer (e.g. Retry-After)."""
 
 
 class NothingUsable(WebError):
@@ -62,14 +62,6 @@ class TooLarge(WebError):
     """Over a limit of the upload itself: bytes, documents, or the CPU time it needs."""
 
     status = 413
-
-
-class Busy(WebError):
-    """The server is at its capacity (not the request's fault): come back later."""
-
-    status = 503
-    headers = (("Retry-After", "2"), ("Connection", "close"))
-    """Connection: close, because the request's body, if any, was left unread."""
 
 
 class NotFound(WebError):
@@ -127,7 +119,7 @@ def describe_bytes(count: int) -> str:
 
 def handle_web_error(error: WebError) -> Response:
     response = error_response(error.status, error.message, error.problems, error.details)
-    response.headers.extend(error.headers)
+    response.headers.update(error.headers)
     return response
 
 

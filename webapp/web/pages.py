@@ -67,15 +67,15 @@ def index() -> tuple[str, int]:
 
 
 @bp.post("/upload")
+@analysis_slot()
 def upload() -> Response | tuple[str, int]:
     try:
-        with analysis_slot():
-            try:
-                sources = sources_from_request(request)
-            except RequestEntityTooLarge:
-                limit = describe_bytes(current_app.config["MAX_UPLOAD_BYTES"])
-                raise TooLarge(f"The upload is too large: the limit is {limit}.") from None
-            published = publish(sources)
+        try:
+            sources = sources_from_request(request)
+        except RequestEntityTooLarge:
+            limit = describe_bytes(current_app.config["MAX_UPLOAD_BYTES"])
+            raise TooLarge(f"The upload is too large: the limit is {limit}.") from None
+        published = publish(sources)
     except WebError as error:
         if error.status not in (400, 413):
             raise
@@ -246,18 +246,18 @@ def _side(side: str) -> _Side:
 
 
 @bp.post("/diff")
+@analysis_slot()  # both sides are analysed one after the other: one slot
 def diff_upload() -> Response | tuple[str, int]:
     """Analyse (or look up) both sides, store the uploads, and open the diff page."""
     values: dict[str, str] = {}
     try:
         try:
-            with analysis_slot():  # both sides analysed one after the other: one slot
-                values = {
-                    key: request.form.get(key, "")
-                    for side in SIDES
-                    for key in (f"{side}_id", f"{side}_text")
-                }
-                sides = [_side(side) for side in SIDES]
+            values = {
+                key: request.form.get(key, "")
+                for side in SIDES
+                for key in (f"{side}_id", f"{side}_text")
+            }
+            sides = [_side(side) for side in SIDES]
         except RequestEntityTooLarge:
             limit = describe_bytes(current_app.config["MAX_UPLOAD_BYTES"])
             raise TooLarge(f"The upload is too large: the limit is {limit} in all.") from None

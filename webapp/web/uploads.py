@@ -11,11 +11,11 @@ answer the same errors. Accepted forms of upload:
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import socket
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import Request, current_app, request
@@ -23,7 +23,7 @@ from flask import Request, current_app, request
 import webapp
 from webapp.core.raw import Limits, SourceText
 from webapp.web import analysis
-from webapp.web.errors import Busy, NothingUsable, TooLarge, WebError, describe_bytes
+from webapp.web.errors import NothingUsable, TooLarge, WebError, describe_bytes
 from webapp.web.security import loggable
 from webapp.web.storage import Storage
 
@@ -38,6 +38,20 @@ NOTHING_UPLOADED = (
     f"Nothing to analyse: upload manifest files (form field '{FILE_FIELD}'), "
     f"paste YAML (form field '{TEXT_FIELD}') or send YAML or JSON as the request body."
 )
+
+
+class Busy(WebError):
+    """The server is at its capacity (not the request's fault): come back later."""
+
+    status = 503
+    RETRY_AFTER = 2
+    """Seconds: an analysis slot frees within seconds, typically."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.headers["Retry-After"] = str(self.RETRY_AFTER)
+        # The request's body, if any, was left unread: do not keep the connection for more.
+        self.headers["Connection"] = "close"
 
 
 class ClientGone(WebError):
@@ -100,12 +114,13 @@ def budget() -> analysis.Budget:
     )
 
 
-@contextlib.contextmanager
+@contextmanager
 def analysis_slot() -> Iterator[None]:
     """Hold one of this process's analysis slots for the block, or answer 503 at once.
 
-    Taken before an upload's body is read, so a server at capacity neither
-    reads nor keeps in memory uploads it cannot analyse now.
+    Taken before an upload's body is read (as a decorator of the view), so a
+    server at capacity neither reads nor keeps in memory uploads it cannot
+    analyse now.
     """
     slots: analysis.Slots = current_app.extensions["netpol_analysis_slots"]
     try:
