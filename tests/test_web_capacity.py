@@ -22,6 +22,7 @@ import json
 import os
 import signal
 import socket
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -32,6 +33,7 @@ import pytest
 from loadfixtures import (
     MULTIPART,
     ONE_POLICY,
+    REPO,
     Server,
     alive,
     idle_connection,
@@ -281,3 +283,16 @@ def wsgi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("NETPOL_DATABASE", str(tmp_path / "wsgi.sqlite3"))
     monkeypatch.delitem(sys.modules, "webapp.web.wsgi", raising=False)
     return importlib.import_module("webapp.web.wsgi")
+
+
+def test_the_load_benchmark_runs_bounded_and_stops_by_itself() -> None:
+    command = [
+        sys.executable, str(REPO / "bench" / "load.py"), "--sizes", "20:4", "--requests", "4",
+        "--concurrency", "2", "--idle", "1", "--slow", "1", "--time-limit", "60",
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    row = done.stdout.splitlines()[1].split()
+    assert row[0] == "20:4" and row[2] == "4/4"
+    assert "201:4" in row  # every upload stored, after its retries
+    assert "0 tracebacks" in done.stdout
