@@ -679,12 +679,6 @@ def test_annotation_and_cidr_checks(messages: list[str], fragments: list[str]) -
 
 # --- The stored input (share links re-analyse it) decides the same ---------------------
 
-_DROPPED_ANNOTATIONS = pytest.mark.xfail(
-    strict=True,
-    reason="webapp.core.sanitize drops annotations before storing, so re-analysis accepts "
-    "an object the upload rejected for them (left to the stored-input owner)",
-)
-
 STORED = [
     pytest.param(
         _apps("Deployment", "spec:\n  selector: {matchLabels: {app: web}}\n" + _TEMPLATE),
@@ -702,12 +696,10 @@ STORED = [
     pytest.param(
         _pod("spec: {containers: [{name: main}]}\n", "  annotations: {'bad key!': x}\n"),
         id="invalid-annotation-key",
-        marks=_DROPPED_ANNOTATIONS,
     ),
     pytest.param(
         _pod("spec: {containers: [{name: main}]}\n", f"  annotations:\n    abcd: {_BIG}\n"),
         id="annotations-over-256KiB",
-        marks=_DROPPED_ANNOTATIONS,
     ),
 ]
 

@@ -139,3 +139,11 @@ def test_diff_takes_share_ids_from_the_web_database(tmp_path: Path) -> None:
     assert same.returncode == 0, same.stderr
     unknown = cli("diff", ids[0], "A" * 32, "--database", str(database))
     assert unknown.returncode == 2 and b"share id" in unknown.stderr
+
+
+def test_diff_with_share_ids_of_an_unreachable_database_exits_2(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the database's folder should be")
+    result = cli("diff", "A" * 32, "B" * 32, "--database", str(blocker / "netpol.sqlite3"))
+    assert result.returncode == 2, result.stderr
+    assert b"cannot be reached" in result.stderr and b"Traceback" not in result.stderr

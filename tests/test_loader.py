@@ -5,7 +5,6 @@ from __future__ import annotations
 import codecs
 import gzip
 import io
-import math
 import time
 import zipfile
 from typing import Any
@@ -234,7 +233,11 @@ def test_aliases_are_copied_with_their_lines() -> None:
         pytest.param("1e3", 1000.0, id="exponent-float"),
         pytest.param(".5", 0.5, id="dot-float"),
         pytest.param("1e999", "1e999", id="overflowing-float-stays-string"),
-        pytest.param("-.inf", -math.inf, id="minus-infinity"),
+        pytest.param("18446744073709551615", 2**64 - 1, id="uint64-max-is-int"),
+        pytest.param("18446744073709551616", 2.0**64, id="beyond-uint64-is-float-as-in-go"),
+        pytest.param("-9223372036854775809", -(2.0**63), id="below-int64-is-float-as-in-go"),
+        pytest.param("0x1FFFFFFFFFFFFFFFFF", "0x1FFFFFFFFFFFFFFFFF", id="huge-hex-stays-string"),
+        pytest.param("'.nan'", ".nan", id="quoted-nan-is-a-string"),
         pytest.param("~", None, id="tilde-null"),
         pytest.param("Null", None, id="null-word"),
         pytest.param("", None, id="empty-null"),
@@ -259,9 +262,180 @@ def test_scalar_resolution(written: str, expected: object) -> None:
     assert value == expected
 
 
-def test_nan() -> None:
-    [obj], _ = load(pod("a") + "data: {value: .NaN}\n")
-    assert math.isnan(obj.body["data"]["value"])
+# --- Non-finite numbers: sigs.k8s.io/yaml's json.Marshal refuses them ---------------
+
+NON_FINITE = "NaN and infinities are refused when Kubernetes converts YAML to JSON"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "path"),
+    [
+        pytest.param("spec:\n  ports:\n  - port: .nan\n", 7, "spec.ports[0].port", id="nan"),
+        pytest.param("spec: {replicas: .Inf}\n", 5, "spec.replicas", id="inf"),
+        pytest.param("spec:\n  x: [1, -.INF]\n", 6, "spec.x[1]", id="minus-inf-in-a-list"),
+        pytest.param("spec:\n  x: !!float .nan\n", 6, "spec.x", id="tagged-nan"),
+        pytest.param("status: {x: +.inf}\n", 5, "status.x", id="in-a-field-the-analysis-drops"),
+    ],
+)
+def test_non_finite_numbers_refuse_their_document(text: str, line: int, path: str) -> None:
+    objects, [problem] = load(pod("web") + text + "---\n" + pod("after"))
+    assert [o.body["metadata"]["name"] for o in objects] == ["after"]
+    assert NON_FINITE in problem.message
+    assert (problem.document, problem.line, problem.path) == (0, line, path)
+    assert (problem.kind, problem.name) == ("Pod", "web")
+
+
+def test_non_finite_number_in_a_list_item_names_the_item() -> None:
+    text = (
+        "apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: ok}\n"
+        "- apiVersion: v1\n  kind: Pod\n  metadata: {name: web}\n  spec: {x: .nan}\nkind: List\n"
+    )
+    # The whole document fails Kubernetes' conversion to JSON, not only the item.
+    objects, [problem] = load(text)
+    assert objects == []
+    assert (problem.line, problem.kind, problem.name, problem.path) == (
+        9,
+        "Pod",
+        "web",
+        "items[1].spec.x",
+    )
+
+
+def test_non_finite_json_literals_are_not_json() -> None:
+    # Only reachable through the JSON fallback: Python's json accepts NaN, Go's does not.
+    _, [problem] = load('\t{"apiVersion": "v1", "kind": "Pod", "x": NaN}\n', name="p.json")
+    assert problem.message.startswith("YAML syntax error")
+    [obj], [] = load('\t{"apiVersion": "v1", "kind": "Pod", "x": 1e999}\n', name="p.json")
+    assert obj.body["x"] == "1e999"
+
+
+# --- Merge keys, as go-yaml v2 decodes them strictly ------------------------------------
+
+TWICE = ", and Kubernetes' strict decoding refuses a key that is set twice"
+MERGE_BASE = pod("a") + "base: &base {p: 1, q: 2}\nmore: &more {r: 3}\nclash: &clash {p: 9}\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("spec:\n  <<: *base\n  z: 0\n", {"p": 1, "q": 2, "z": 0}, id="merge-first"),
+        pytest.param("spec:\n  z: 0\n  <<: *base\n", {"z": 0, "p": 1, "q": 2}, id="merge-last"),
+        pytest.param(
+            "spec:\n  <<: [*base, *more]\n", {"p": 1, "q": 2, "r": 3}, id="list-of-aliases"
+        ),
+        pytest.param(
+            "spec:\n  <<: [*more, {s: 4}]\n", {"r": 3, "s": 4}, id="list-with-inline-mapping"
+        ),
+        pytest.param("spec:\n  <<: {s: 4}\n", {"s": 4}, id="inline-mapping"),
+        pytest.param("spec:\n  <<: []\n  z: 0\n", {"z": 0}, id="empty-list-merges-nothing"),
+        pytest.param(
+            "spec:\n  <<: *base\n  <<: *more\n", {"p": 1, "q": 2, "r": 3}, id="two-merge-keys"
+        ),
+        pytest.param("spec:\n  !!merge <<: *more\n", {"r": 3}, id="merge-tag"),
+        pytest.param("spec:\n  '<<': *more\n", {"<<": {"r": 3}}, id="quoted-is-an-ordinary-key"),
+        pytest.param(
+            "inner: &inner {<<: *more, t: 5}\nspec:\n  <<: *inner\n",
+            {"r": 3, "t": 5},
+            id="merged-mapping-with-its-own-merge",
+        ),
+    ],
+)
+def test_merge_keys(text: str, expected: dict[str, Any]) -> None:
+    [obj], problems = load(MERGE_BASE + text)
+    assert problems == []
+    assert obj.body["spec"] == expected
+    assert list(obj.body["spec"]) == list(expected)
+
+
+def test_merged_keys_keep_the_line_where_the_anchored_value_was_written() -> None:
+    [obj], _ = load(MERGE_BASE + "spec:\n  <<: [*base, *more]\n  z: 0\n")
+    spec = obj.body["spec"]
+    assert [spec.line_of(k) for k in ("p", "q", "r", "z")] == [5, 5, 6, 10]
+    assert spec["p"] == 1 and obj.body["base"]["p"] == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "line", "path"),
+    [
+        pytest.param(
+            "spec:\n  <<: *base\n  p: 0\n",
+            "duplicate key 'p' at spec: the merge key ('<<') on line 9 already sets it" + TWICE,
+            10,
+            "spec.p",
+            id="explicit-key-after-merge-is-a-duplicate",
+        ),
+        pytest.param(
+            "spec:\n  p: 0\n  <<: *base\n",
+            "duplicate key 'p' at spec: the merge key ('<<') on line 10 sets it again"
+            " (line 9 already did)" + TWICE,
+            10,
+            "spec.p",
+            id="merge-after-explicit-key-is-a-duplicate",
+        ),
+        pytest.param(
+            "spec:\n  <<: [*base, *clash]\n",
+            "duplicate key 'p' at spec: the merge key ('<<') on line 9 sets it again"
+            " (line 5 already did)" + TWICE,
+            9,
+            "spec.p",
+            id="overlapping-maps-of-a-list",
+        ),
+        pytest.param(
+            "spec:\n  <<: 1\n",
+            "the merge key ('<<') needs a mapping, an alias of a mapping, or a list of those"
+            ", not the number 1",
+            9,
+            "spec[<<]",
+            id="scalar",
+        ),
+        pytest.param(
+            "spec:\n  <<:\n",
+            "the merge key ('<<') needs a mapping, an alias of a mapping, or a list of those"
+            ", not null",
+            9,
+            "spec[<<]",
+            id="null",
+        ),
+        pytest.param(
+            "list: &list [{p: 1}]\nspec:\n  <<: *list\n",
+            "the merge key ('<<') needs a mapping, an alias of a mapping, or a list of those"
+            ", not a list's alias",
+            10,
+            "spec[<<]",
+            id="alias-of-a-list",
+        ),
+        pytest.param(
+            "spec:\n  <<: [*base, [1]]\n",
+            "the merge key ('<<') needs a mapping, an alias of a mapping, or a list of those"
+            ", not a list with an item that is not a mapping",
+            9,
+            "spec[<<]",
+            id="list-with-a-list",
+        ),
+    ],
+)
+def test_refused_merges(text: str, message: str, line: int, path: str) -> None:
+    objects, [problem] = load(MERGE_BASE + text + "---\n" + pod("after"))
+    assert [o.body["metadata"]["name"] for o in objects] == ["after"]
+    assert (problem.message, problem.line, problem.path) == (message, line, path)
+
+
+MERGE_BOMB = (
+    pod("lol")
+    + "data:\n  a: &a {a0: lol, a1: lol, a2: lol, a3: lol, a4: lol, a5: lol, a6: lol}\n"
+    + "".join(
+        f"  {x}: &{x} {{" + ", ".join(f"{x}{i}: *{p}" for i in range(9)) + f", <<: *{p}}}\n"
+        for p, x in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+)
+
+
+def test_billion_laughs_through_merge_keys_is_refused_quickly() -> None:
+    started = time.perf_counter()
+    objects, [problem] = load(MERGE_BOMB)
+    assert objects == []
+    assert "alias bomb" in problem.message
+    assert time.perf_counter() - started < 0.5
 
 
 # --- Documents that are left out ------------------------------------------------------
@@ -372,13 +546,6 @@ data:
             6,
             "spec",
             id="complex-key",
-        ),
-        pytest.param(
-            pod("a") + "spec:\n  base: &b {x: 1}\n  other:\n    <<: *b\n",
-            "merge keys ('<<') are not supported; write the keys out",
-            8,
-            "spec.other",
-            id="merge-key",
         ),
         pytest.param(
             pod("a") + "spec: *nowhere\n",
@@ -902,3 +1069,77 @@ def test_any_text_gives_objects_and_problems_or_refuses_as_a_whole(text: str) ->
     for problem in problems:
         assert problem.document is not None and problem.line is not None
         assert 1 <= problem.line <= text.count("\n") + text.count("\r") + 1
+
+
+# --- Unrendered Helm templates ------------------------------------------------------------
+
+DEPLOYMENT = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
+HELM = "is an unrendered Helm template, not YAML: render the chart first (`helm template"
+
+
+@pytest.mark.parametrize(
+    ("text", "template", "line"),
+    [
+        pytest.param(
+            DEPLOYMENT + "spec:\n  replicas: {{ .Values.replicas }}\n",
+            "{{ .Values.replicas }}",
+            6,
+            id="value-parses-as-a-mapping-with-a-mapping-key",
+        ),
+        pytest.param(
+            "{{- if .Values.enabled }}\n" + DEPLOYMENT + "{{- end }}\n",
+            "{{- if .Values.enabled }}",
+            1,
+            id="control-line-is-a-syntax-error",
+        ),
+        pytest.param(
+            DEPLOYMENT + '  labels:\n    {{- include "x.labels" . | nindent 4 }}\nspec: {}\n',
+            '{{- include "x.labels" . | nindent 4 }}',
+            6,
+            id="include-line",
+        ),
+        pytest.param(
+            DEPLOYMENT + "  labels:\n    app: {{ .Chart.Name }}-{{ .Values.suffix }}\n",
+            "{{ .Chart.Name }}",
+            6,
+            id="two-actions-on-a-line",
+        ),
+    ],
+)
+def test_unrendered_helm_template_is_named_with_the_fix(
+    text: str, template: str, line: int
+) -> None:
+    objects, [problem] = load(text + "---\n" + pod("after"))
+    assert [o.body["metadata"]["name"] for o in objects] == ["after"]
+    assert problem.message.startswith(f"{shorten(template)} on line {line} {HELM}")
+    assert (problem.document, problem.line) == (0, line)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: rules}\ndata:\n"
+            "  summary: '{{ $labels.instance }} is down'\n  broken: [unclosed\n",
+            id="quoted-template-text-beside-an-unrelated-error",
+        ),
+        pytest.param(
+            "# {{ .Values.note }}\n" + DEPLOYMENT + "spec: [\n",
+            id="template-in-a-comment",
+        ),
+    ],
+)
+def test_template_text_that_did_not_cause_the_error_is_not_blamed(text: str) -> None:
+    _, [problem] = load(text)
+    assert problem.message.startswith("YAML syntax error")
+
+
+def test_rendered_manifest_with_template_text_in_strings_is_read() -> None:
+    text = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: rules}\ndata:\n"
+        "  alert: |\n    summary: {{ $labels.instance }} is down\n"
+        '  quoted: "{{ .Values.kept }}"\n'
+    )
+    [obj], problems = load(text)
+    assert problems == []
+    assert obj.body["data"]["quoted"] == "{{ .Values.kept }}"

@@ -253,3 +253,12 @@ def test_workers_starting_together_on_an_empty_postgresql_all_come_up() -> None:
         with admin.begin() as connection:
             connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+def test_a_share_id_never_starts_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`netpol-viz diff <id> <id>` reads an id starting with '-' as an option: redraw it."""
+    from webapp.web import storage as storage_module
+
+    drawn = iter(["-starts-with-a-dash", "fine-id"])
+    monkeypatch.setattr(storage_module.secrets, "token_urlsafe", lambda _n: next(drawn))
+    assert storage_module.new_id() == "fine-id"

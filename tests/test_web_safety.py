@@ -505,7 +505,7 @@ def test_default_limits_take_an_export_the_size_of_20000_pods(tmp_path: Path) ->
     ConfigMaps (dropped after reading) stand in for the pods, so the test
     measures the limits, not the evaluation of 20,000 pods.
     """
-    app = make_app(tmp_path, {"ANALYSIS_TIMEOUT": 0})
+    app = make_app(tmp_path, {"ANALYSIS_CPU_LIMIT": 0})
     assert app.config["MAX_UPLOAD_BYTES"] == 128 * 1024 * 1024
     assert app.config["MAX_DOCUMENTS"] == 200_000
     padding = "# " + "x" * 700 + "\n"

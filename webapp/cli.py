@@ -230,14 +230,17 @@ def _stored_document(reference: str, database: str | None) -> dict[str, Any] | N
     import json
 
     from webapp.web import create_app
-    from webapp.web.storage import Storage, is_well_formed
+    from webapp.web.storage import Storage, Unreachable, is_well_formed
 
     analysis_id = reference.rstrip("/").rsplit("/", 1)[-1]
     if not is_well_formed(analysis_id):
         return None
     app = create_app({"DATABASE": database} if database else None)
     storage: Storage = app.extensions["netpol_storage"]  # the app's own, schema ready
-    stored = storage.load(analysis_id)
+    try:
+        stored = storage.load(analysis_id)
+    except Unreachable as error:
+        _fail(f"the database of share ids cannot be reached ({error}); try again later")
     if stored is None:
         return None
     document: dict[str, Any] = json.loads(stored.document)

@@ -50,7 +50,7 @@ class Analysis:
         """The stored form of the input (webapp.core.stored): sanitized, with positions."""
         from webapp.core.stored import dump
 
-        return dump(self._objects)
+        return dump(self._objects, self.problems)
 
     @cached_property
     def findings(self) -> list[FindingJSON]:
@@ -105,8 +105,16 @@ def analyze_objects(
 def analyze_stored(stored: Sequence[dict[str, Any]]) -> Analysis:
     """Re-evaluate the stored input of an earlier analysis (`Analysis.sanitized`).
 
-    Files, documents and lines are those of the original upload.
+    Files, documents and lines are those of the original upload, and so are
+    the problems, which are stored with the input (webapp.core.stored).
     """
-    from webapp.core.stored import restore
+    from webapp.core.stored import restore, restore_problems
 
-    return analyze_objects(restore(stored))
+    objects = restore(stored)
+    analysis = analyze_objects(objects)
+    problems = restore_problems(stored)
+    if problems is None:  # stored before problems were kept with the input
+        return analysis
+    return Analysis(
+        analysis.inventory, analysis.evaluation, analysis.evaluator, problems, {}, objects
+    )

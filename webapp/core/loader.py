@@ -82,6 +82,7 @@ _STANDARD_TAG = "tag:yaml.org,2002:"
 _STR = _STANDARD_TAG + "str"
 _MAP = _STANDARD_TAG + "map"
 _SEQ = _STANDARD_TAG + "seq"
+_MERGE_TAG = _STANDARD_TAG + "merge"
 
 # Windows of documents parsed by one parser: large enough that a parser per
 # window costs nothing, small enough that re-reading a window after a syntax
@@ -96,6 +97,9 @@ _NOT_DIRECTIVE = re.compile(r"^(?:[ \t]+[^ \t\n#]|[^ \t\n#%])", re.M)
 _YAML_BREAKS = re.compile("[\n\x85\u2028\u2029]")
 _EXTRA_BREAKS = ("\x85", "\u2028", "\u2029")
 _IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*\Z")
+# An action of a Go template, as Helm charts are written: `{{ .Values.x }}`, `{{- end }}`.
+_HELM = re.compile(r"\{\{.*?\}\}")
+_HELM_REACH = 3  # lines before an error where a template may have caused it
 
 
 # --- Scalars as go-yaml v2 resolves them -------------------------------------
@@ -119,6 +123,8 @@ _GO_INT = re.compile(
     r"([-+]?)(?:0[xX](?P<hex>[0-9a-fA-F]+)|0[oO](?P<oct>[0-7]+)|0[bB](?P<bin>[01]+)"
     r"|0(?P<oct0>[0-7]*)|(?P<dec>[1-9][0-9]*))\Z"
 )
+_INT64_MIN = -(2**63)
+_UINT64_MAX = 2**64 - 1
 _GO_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z")
 _GO_DOT_FLOAT = re.compile(r"\.[0-9]+(?:[eE][-+]?[0-9]+)?\Z")
 
@@ -138,7 +144,11 @@ def _number(text: str) -> Any:
         for group, base in (("dec", 10), ("hex", 16), ("oct", 8), ("bin", 2), ("oct0", 8)):
             digits = match.group(group)
             if digits is not None:
-                return sign * int(digits or "0", base)
+                number = sign * int(digits or "0", base)
+                # ParseInt then ParseUint, 64 bits: beyond them go-yaml tries a float.
+                if _INT64_MIN <= number <= _UINT64_MAX:
+                    return number
+                break
     if _GO_FLOAT.match(plain):
         value = float(plain)
         # Go's ParseFloat fails on overflow, and go-yaml then keeps the string.
@@ -224,6 +234,66 @@ def _key_segment(path: str, key: str) -> str:
 _NO_KEY: Any = object()
 
 
+class _MergeKey(str):
+    """The pending key of a mapping when it is a YAML merge key (`<<`)."""
+
+    __slots__ = ()
+
+
+_MERGE = _MergeKey("<<")
+_MERGE_VALUE = "a mapping, an alias of a mapping, or a list of those"
+
+
+# --- What is dropped while reading ------------------------------------------------
+
+# Fields the analysis never reads and exports are full of: they are skipped as
+# their events arrive, so they are never built. A rule maps a key to _DROP, to
+# the rule of its value, or (in a list's rule) "*" to the rule of each item.
+_DROP: Any = object()
+_DROP_STRING: Any = object()  # drop it if it is a string (else validation must see it)
+_OBJECT: Any = object()  # an object's top level: its rule depends on its kind
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+_CONTAINER_DROPS = (
+    "env",
+    "envFrom",
+    "volumeMounts",
+    "resources",
+    "livenessProbe",
+    "readinessProbe",
+    "startupProbe",
+)
+_CONTAINER: dict[str, Any] = dict.fromkeys(_CONTAINER_DROPS, _DROP)
+_POD_SPEC: dict[str, Any] = {
+    "volumes": _DROP,
+    **{key: {"*": _CONTAINER} for key in ("containers", "initContainers", "ephemeralContainers")},
+}
+_TEMPLATE: dict[str, Any] = {"spec": _POD_SPEC}
+_EXPORTED: dict[str, Any] = {
+    "status": _DROP,
+    "metadata": {"managedFields": _DROP, "annotations": {LAST_APPLIED: _DROP_STRING}},
+}
+# NetworkPolicies keep everything (they are decoded strictly); an object whose
+# kind comes after these fields keeps them too. Items of a List are objects.
+_OBJECT_RULES: dict[str, dict[str, Any] | None] = {
+    "NetworkPolicy": None,
+    "Pod": {**_EXPORTED, "spec": _POD_SPEC},
+    **{
+        kind: {**_EXPORTED, "spec": {"template": _TEMPLATE}}
+        for kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job")
+    },
+    "ReplicationController": {**_EXPORTED, "spec": {"template": _TEMPLATE}},
+    "CronJob": {**_EXPORTED, "spec": {"jobTemplate": {"spec": {"template": _TEMPLATE}}}},
+}
+_OTHER_KIND: dict[str, Any] = {**_EXPORTED, "items": {"*": _OBJECT}}
+_KIND_NOT_YET_READ: dict[str, Any] = {"items": {"*": _OBJECT}}
+_DROPPED: Any = object()  # the value of an anchor written inside a dropped field
+_NON_FINITE = frozenset(text for text, value in _WORDS.items() if type(value) is float)
+
+
+class _KeepAll(Exception):
+    """An alias refers to an anchor inside a dropped field: read the document without dropping."""
+
+
 class _Frame:
     """A mapping or sequence being built; `key` is the pending key of a mapping.
 
@@ -231,7 +301,18 @@ class _Frame:
     event, whose end line is worked out only if it turns out to be the last.
     """
 
-    __slots__ = ("anchor", "container", "count", "flow", "key", "key_line", "last")
+    __slots__ = (
+        "anchor",
+        "container",
+        "count",
+        "flow",
+        "key",
+        "key_line",
+        "last",
+        "merged",
+        "next_rule",
+        "rule",
+    )
 
     def __init__(
         self, container: PosDict | PosList, anchor: str | None, count: int, flow: bool
@@ -243,6 +324,11 @@ class _Frame:
         self.anchor = anchor
         self.count = count
         self.flow = flow
+        # Keys that a merge key set, with the line of that `<<`.
+        self.merged: dict[str, int] | None = None
+        # What to drop among the entries (see _OBJECT_RULES), and the rule of the pending value.
+        self.rule: Any = None
+        self.next_rule: Any = None
 
 
 @dataclass(slots=True)
@@ -275,6 +361,28 @@ def _height(value: Any) -> int:
     return 0
 
 
+def _skipped_scalar(event: Any) -> Any:
+    """A dropped scalar's value; _KeepAll where the builder would refuse it."""
+    text = event.value
+    if event.tag is None:
+        value = _plain(text) if event.implicit[0] else text
+    else:
+        try:
+            value = _tagged(event.tag, text)
+        except _BadScalar:
+            raise _KeepAll from None
+    if value.__class__ is float and not math.isfinite(value):
+        raise _KeepAll
+    return value
+
+
+def _rule_of(obj: PosDict) -> dict[str, Any] | None:
+    kind = obj.get("kind")
+    if type(kind) is not str:
+        return _KIND_NOT_YET_READ
+    return _OBJECT_RULES.get(kind, _OTHER_KIND)
+
+
 class _Builder:
     """Builds one document at a time from a parser's events.
 
@@ -282,10 +390,13 @@ class _Builder:
     editor shows (they differ only after NEL, LS or PS characters).
     """
 
-    def __init__(self, text: str, lines: Sequence[int], max_depth: int) -> None:
+    def __init__(self, text: str, lines: Sequence[int], max_depth: int, drop: bool) -> None:
         self.text = text
         self.lines = lines
         self.max_depth = max_depth
+        self.drop = drop
+        # Bytes of the annotations dropped from each object (by id of its mapping).
+        self.dropped: dict[int, int] = {}
 
     def document(self, get_event: Callable[[], Any], budget: int) -> Any:
         """The value of the document whose start event was just read, up to its end event.
@@ -300,9 +411,19 @@ class _Builder:
         anchors: dict[str, _Anchored] = {}
         count = 0
         root: Any = None
+        self.dropped = {}
+        skip: Any = None  # _DROP or _DROP_STRING when the next value is to be dropped
         while True:
             event = get_event()
             cls = event.__class__
+            if skip is not None:
+                dropped = self._skip(event, get_event, stack, anchors, skip)
+                skip = None
+                if dropped is not None:
+                    count += dropped
+                    if count > budget:
+                        raise _KeepAll
+                    continue
             if cls is ScalarEvent:
                 count += 1
                 text = event.value
@@ -317,12 +438,16 @@ class _Builder:
                         value = _number(text)
                     else:
                         value = text
+                elif tag == _MERGE_TAG and text == "<<":
+                    value = text
                 else:
                     try:
                         value = _tagged(tag, text)
                     except _BadScalar as bad:
                         line = lines[event.start_mark.line]
                         raise self._failure(stack, str(bad), line) from None
+                if value.__class__ is float and not (math.isfinite(value) or self._at_key(stack)):
+                    raise self._non_finite(stack, text, lines[event.start_mark.line])
                 if event.anchor is not None:
                     anchors[event.anchor] = _Anchored(value, 1)
                 if not stack:
@@ -334,10 +459,26 @@ class _Builder:
                     if frame.key is _NO_KEY:
                         line = lines[event.start_mark.line]
                         if type(value) is not str or value in container or value == "<<":
-                            plain = event.implicit[0] and tag is None
-                            self._check_key(stack, value, text, line, plain)
+                            merge = (event.implicit[0] and tag is None) or tag == _MERGE_TAG
+                            value = self._check_key(stack, value, text, line, merge)
                         frame.key = value
                         frame.key_line = line
+                        rule = frame.rule
+                        if rule is not None:
+                            if rule is _OBJECT:
+                                rule = _rule_of(container)
+                            child = rule.get(value) if rule is not None else None
+                            if child is _DROP or child is _DROP_STRING:
+                                skip = child
+                                frame.next_rule = None
+                            else:
+                                frame.next_rule = child
+                    elif frame.key is _MERGE:
+                        line = lines[event.start_mark.line]
+                        message = f"the merge key ('<<') needs {_MERGE_VALUE}, not " + _describe(
+                            value
+                        )
+                        raise self._failure(stack, message, line)
                     else:
                         container[frame.key] = value
                         container.key_lines[frame.key] = frame.key_line
@@ -363,7 +504,21 @@ class _Builder:
                 if len(stack) >= max_depth:
                     raise self._failure(stack, f"nested more than {max_depth} levels deep", line)
                 new: PosDict | PosList = PosDict(line) if is_map else PosList(line)
-                stack.append(_Frame(new, event.anchor, count, bool(event.flow_style)))
+                rule = None
+                if stack:
+                    parent = stack[-1]
+                    if type(parent.container) is PosDict:
+                        rule = parent.next_rule
+                        parent.next_rule = None
+                    elif parent.rule is not None:
+                        rule = parent.rule.get("*")
+                elif self.drop:
+                    rule = _OBJECT
+                if rule is _OBJECT and not is_map:
+                    rule = None
+                new_frame = _Frame(new, event.anchor, count, bool(event.flow_style))
+                new_frame.rule = rule
+                stack.append(new_frame)
             elif cls is MappingEndEvent or cls is SequenceEndEvent:
                 frame = stack.pop()
                 container = frame.container
@@ -381,12 +536,11 @@ class _Builder:
                 if anchored is None:
                     message = f"YAML syntax error: found undefined alias {shorten(event.anchor)}"
                     raise self._failure(stack, message, line)
+                if anchored.value is _DROPPED:
+                    raise _KeepAll
                 count += anchored.size
                 if count > budget:
-                    message = (
-                        "document expands aliases beyond its size (possible alias bomb); left out"
-                    )
-                    raise self._failure(stack, message, line)
+                    raise self._failure(stack, _BOMB, line)
                 value = anchored.value
                 collection = type(value) is PosDict or type(value) is PosList
                 if self._at_key(stack):
@@ -400,6 +554,10 @@ class _Builder:
                     if len(stack) + _height(value) > max_depth:
                         message = f"nested more than {max_depth} levels deep"
                         raise self._failure(stack, message, line)
+                    if stack and stack[-1].key is _MERGE and type(value) is PosList:
+                        # go-yaml v2 merges a list written in place, not an alias of one.
+                        message = f"the merge key ('<<') needs {_MERGE_VALUE}, not a list's alias"
+                        raise self._failure(stack, message, line)
                     value = _copy(value)
                 if not stack:
                     root = value
@@ -408,6 +566,75 @@ class _Builder:
             elif cls is DocumentEndEvent:
                 return root
 
+    def _skip(
+        self,
+        event: Any,
+        get_event: Callable[[], Any],
+        stack: list[_Frame],
+        anchors: dict[str, _Anchored],
+        skip: Any,
+    ) -> int | None:
+        """Read the value that starts with `event` without building it; None to build it after all.
+
+        Returns how many nodes it counts for the alias budget. A skipped value
+        is still checked for what makes Kubernetes refuse the whole object
+        (unsupported tags, NaN and infinities, undefined aliases, depth), but
+        not for duplicate keys, which cannot change what is analysed. When a
+        check fails, the document is read again without dropping (_KeepAll),
+        so that the problem names the exact field.
+        """
+        frame = stack[-1]
+        lines = self.lines
+        if skip is _DROP_STRING:
+            if event.__class__ is not ScalarEvent or event.anchor is not None:
+                return None
+            value = _skipped_scalar(event)
+            if type(value) is not str:
+                return None
+            obj = next(f for f in reversed(stack) if f.rule is _OBJECT).container
+            size = len(str(frame.key).encode()) + len(value.encode())
+            self.dropped[id(obj)] = self.dropped.get(id(obj), 0) + size
+        count = 0
+        depth = 0
+        last: Any = frame.last
+        opened: list[tuple[str | None, int, bool]] = []  # the open collections
+        while True:
+            cls = event.__class__
+            count += 1
+            if cls is ScalarEvent:
+                if event.tag is not None or event.value in _NON_FINITE:
+                    _skipped_scalar(event)
+                if event.anchor is not None:
+                    anchors[event.anchor] = _Anchored(_DROPPED, 1)
+                last = event
+            elif cls is MappingStartEvent or cls is SequenceStartEvent:
+                tag = event.tag
+                is_map = cls is MappingStartEvent
+                if tag is not None and tag != "!" and tag != (_MAP if is_map else _SEQ):
+                    raise _KeepAll
+                depth += 1
+                if len(stack) + depth > self.max_depth:
+                    raise _KeepAll
+                opened.append((event.anchor, count, bool(event.flow_style)))
+            elif cls is MappingEndEvent or cls is SequenceEndEvent:
+                depth -= 1
+                anchor, started, flow = opened.pop()
+                if anchor is not None:
+                    anchors[anchor] = _Anchored(_DROPPED, count - started + 1)
+                if flow:
+                    last = lines[event.end_mark.line]
+            elif cls is AliasEvent:
+                anchored = anchors.get(event.anchor)
+                if anchored is None:
+                    raise _KeepAll
+                count += anchored.size - 1
+                last = lines[event.start_mark.line]
+            if depth == 0:
+                frame.key = _NO_KEY
+                frame.last = last
+                return count
+            event = get_event()
+
     def _attach(self, stack: list[_Frame], value: Any, line: int, end: int) -> None:
         frame = stack[-1]
         container = frame.container
@@ -415,6 +642,8 @@ class _Builder:
             if frame.key is _NO_KEY:
                 frame.key = value
                 frame.key_line = line
+            elif frame.key is _MERGE:
+                self._merge(stack, value, line)
             else:
                 container[frame.key] = value
                 container.key_lines[frame.key] = frame.key_line
@@ -428,7 +657,8 @@ class _Builder:
     def _at_key(stack: list[_Frame]) -> bool:
         return bool(stack) and type(stack[-1].container) is PosDict and stack[-1].key is _NO_KEY
 
-    def _check_key(self, stack: list[_Frame], key: Any, text: str, line: int, plain: bool) -> None:
+    def _check_key(self, stack: list[_Frame], key: Any, text: str, line: int, merge: bool) -> Any:
+        """The key to wait a value for: `key`, or _MERGE for a merge key (`<<`)."""
         frame = stack[-1]
         if type(key) is not str:
             # sigs.k8s.io/yaml would turn `80:` or `on:` into the strings "80" and
@@ -437,16 +667,80 @@ class _Builder:
                 f"mapping key {shorten(text)} is read as {_describe(key)}, not a string; quote it"
             )
             raise self._failure(stack, message, line)
-        if plain and key == "<<":
-            # YAML merge keys: go-yaml v2 merges, but lets a merge override keys
-            # written before it (unlike YAML 1.1 and go-yaml v3). Guessing wrong
-            # would change a policy silently, so they are refused.
-            message = "merge keys ('<<') are not supported; write the keys out"
-            raise self._failure(stack, message, line)
+        if merge and key == "<<":
+            # go-yaml v2's isMerge: a plain (or !!merge) `<<`; a quoted one is a key.
+            # Several merge keys in one mapping are allowed, as there.
+            return _MERGE
         if key in frame.container:
             where = self._path(stack)
             message = f"duplicate key {shorten(key)}" + (f" at {where}" if where else "")
+            merged_on = frame.merged.get(key) if frame.merged else None
+            if merged_on is not None:
+                message += f": the merge key ('<<') on line {merged_on} already sets it" + _TWICE
             raise self._failure(stack, message, line, _key_segment(where, key))
+        return key
+
+    def _merge(self, stack: list[_Frame], value: Any, line: int) -> None:
+        """Merge `value` into the mapping being built, as go-yaml v2's strict decoder does.
+
+        sigs.k8s.io/yaml/goyaml.v2/decode.go (`merge`, `setMapIndex`): the
+        merged mappings are decoded into the same map, a list's from its last
+        item to its first (so without strictness earlier items and later
+        explicit keys win). Kubernetes decodes strictly (YAMLToJSONStrict),
+        and there any key that is already set, merged or written out, is an
+        error ("key already set in map"): a merge never overrides anything,
+        so the order in which the keys are added does not matter.
+        """
+        frame = stack[-1]
+        container = frame.container
+        assert isinstance(container, PosDict)
+        merge_line = frame.key_line
+        if type(value) is PosDict:
+            sources = [value]
+        elif type(value) is PosList and all(type(item) is PosDict for item in value):
+            sources = list(value)
+        else:
+            what = _describe(value)
+            if type(value) is PosList:
+                what = "a list with an item that is not a mapping"
+            message = f"the merge key ('<<') needs {_MERGE_VALUE}, not {what}"
+            raise self._failure(stack, message, merge_line)
+        if frame.merged is None:
+            frame.merged = {}
+        for source in sources:
+            for key, item in source.items():
+                if key in container:
+                    where = self._path_before_key(stack)
+                    message = (
+                        f"duplicate key {shorten(key)}"
+                        + (f" at {where}" if where else "")
+                        + f": the merge key ('<<') on line {merge_line} sets it again"
+                        + f" (line {container.key_lines.get(key, container.line)} already did)"
+                        + _TWICE
+                    )
+                    frame.key = _NO_KEY
+                    raise self._failure(stack, message, merge_line, _key_segment(where, key))
+                container[key] = item
+                container.key_lines[key] = source.key_lines.get(key, source.line)
+                frame.merged[key] = merge_line
+        frame.key = _NO_KEY
+
+    def _path_before_key(self, stack: list[_Frame]) -> str:
+        frame = stack[-1]
+        pending, frame.key = frame.key, _NO_KEY
+        try:
+            return self._path(stack)
+        finally:
+            frame.key = pending
+
+    def _non_finite(self, stack: list[_Frame], text: str, line: int) -> _Failed:
+        """sigs.k8s.io/yaml converts each document to JSON with Go's encoding/json, which
+        refuses NaN and infinities ("json: unsupported value"): the object is not applied."""
+        message = (
+            f"{shorten(text)} is not a number JSON can hold (NaN and infinities are refused "
+            "when Kubernetes converts YAML to JSON); quote it if it is text"
+        )
+        return self._failure(stack, message, line)
 
     def _end_of(self, last: Any) -> int:
         """The last line with content of the entry added last to a block collection."""
@@ -482,16 +776,29 @@ class _Builder:
     ) -> _Failed:
         """A refusal naming the object as far as it was read (kind and name come early)."""
         kind = name = None
-        if stack and type(stack[0].container) is PosDict:
-            root = stack[0].container
+        # The object is the document, or the item of a List being read.
+        at = 0
+        if (
+            len(stack) > 2
+            and stack[0].key == "items"
+            and type(stack[1].container) is PosList
+            and type(stack[2].container) is PosDict
+        ):
+            at = 2
+        root = stack[at].container if stack else None
+        if type(root) is PosDict:
             kind = root.get("kind") if isinstance(root.get("kind"), str) else None
             metadata = root.get("metadata")
-            if metadata is None and stack[0].key == "metadata" and len(stack) > 1:
-                metadata = stack[1].container
+            if metadata is None and stack[at].key == "metadata" and len(stack) > at + 1:
+                metadata = stack[at + 1].container
             if isinstance(metadata, PosDict) and isinstance(metadata.get("name"), str):
                 name = metadata["name"]
         where = path if path is not None else (self._path(stack) or None)
         return _Failed(_Refused(message, line, where, kind, name))
+
+
+_BOMB = "document expands aliases beyond its size (possible alias bomb); left out"
+_TWICE = ", and Kubernetes' strict decoding refuses a key that is set twice"
 
 
 class _Failed(Exception):
@@ -584,6 +891,7 @@ def _content_start(text: str, start: int, end: int) -> int:
 class _Outcome:
     value: Any = None
     refusal: _Refused | None = None
+    dropped: dict[int, int] | None = None  # see _Builder.dropped
 
 
 @dataclass(slots=True)
@@ -599,6 +907,7 @@ class _Interruption:
     culprit: int
     message: str | None = None
     line: int | None = None
+    keep_all: bool = False  # the culprit is to be read again without dropping fields
 
 
 class _FileReader:
@@ -621,10 +930,15 @@ class _FileReader:
             culprit = stopped.culprit
             if culprit + 1 < stop:
                 work.append((culprit + 1, stop))
-            if stopped.message is not None:
+            if stopped.keep_all:
+                self._read_alone(culprit, drop=False)
+            elif stopped.message is not None:
                 self._read_alone(culprit)
             if stopped.done < culprit:
                 work.append((stopped.done, culprit))
+        for number, outcome in self.outcomes.items():
+            if outcome.refusal is not None:
+                outcome.refusal = _helm(self.text, self.chunks[number], outcome.refusal)
         return self.outcomes
 
     def _windows(self) -> list[tuple[int, int]]:
@@ -641,12 +955,12 @@ class _FileReader:
     def _chunk_of(self, line: int) -> int:
         return max(0, bisect_right(self.chunk_lines, line) - 1)
 
-    def _read_range(self, first: int, stop: int) -> _Interruption | None:
+    def _read_range(self, first: int, stop: int, drop: bool = True) -> _Interruption | None:
         """Parse chunks [first, stop) as one stream, up to the first document that fails."""
         start, end = self.chunks[first].start, self.chunks[stop - 1].end
         text = self.text[start:end] if end - start < len(self.text) else self.text
         lines = _line_table(text, self.chunks[first].line)
-        builder = _Builder(text, lines, self.limits.max_depth)
+        builder = _Builder(text, lines, self.limits.max_depth, drop)
         done = first
         open_chunk: int | None = None
         try:
@@ -664,8 +978,11 @@ class _FileReader:
                 value = builder.document(get_event, chunk.end - chunk.start + 1000)
                 open_chunk = None
                 if chunk.index is not None:
-                    self.outcomes[chunk_number] = _Outcome(value)
+                    self.outcomes[chunk_number] = _Outcome(value, None, builder.dropped or None)
                 done = chunk_number + 1
+        except _KeepAll:
+            assert open_chunk is not None
+            return _Interruption(done, open_chunk, keep_all=True)
         except _Failed as failed:
             assert open_chunk is not None
             if self.chunks[open_chunk].index is not None:
@@ -682,9 +999,12 @@ class _FileReader:
             culprit = min(max(culprit, done), stop - 1)
             return _Interruption(done, culprit, _error_message(error), line)
 
-    def _read_alone(self, number: int) -> None:
+    def _read_alone(self, number: int, drop: bool = True) -> None:
         chunk = self.chunks[number]
-        failure = self._read_range(number, number + 1)
+        failure = self._read_range(number, number + 1, drop)
+        if failure is not None and failure.keep_all:
+            self._read_alone(number, drop=False)
+            return
         if failure is None or failure.message is None or chunk.index is None:
             return
         self.outcomes.pop(number, None)
@@ -703,7 +1023,14 @@ class _FileReader:
         first = chunk.line + self.text.count("\n", chunk.start, chunk.content)
         too_deep = _Refused(f"nested more than {self.limits.max_depth} levels deep", first)
         try:
-            value = json.loads(text, object_pairs_hook=_json_object)
+            # NaN and Infinity are not JSON (Go refuses them); an overflowing
+            # number stays text, as go-yaml keeps it.
+            value = json.loads(
+                text,
+                object_pairs_hook=_json_object,
+                parse_constant=_no_constant,
+                parse_float=_json_float,
+            )
         except _DuplicateJsonKey as duplicate:
             return _Outcome(None, _Refused(f"duplicate key {shorten(duplicate.key)}", first))
         except RecursionError:
@@ -715,6 +1042,40 @@ class _FileReader:
             return _Outcome(_from_json(value, first, last, self.limits.max_depth))
         except _TooDeep:
             return _Outcome(None, too_deep)
+
+
+def _helm(text: str, chunk: _Chunk, refusal: _Refused) -> _Refused:
+    """A refusal near `{{ ... }}` named for what it is: a Helm template not yet rendered.
+
+    Unrendered, `replicas: {{ .Values.replicas }}` is a flow mapping whose key
+    is a mapping, and `{{- if .Values.x }}` a syntax error; either way the
+    error is on the template's line or within a few lines after it. (Rendered
+    manifests may hold `{{ }}` in strings, such as alerting rules: those parse,
+    so they are never looked at here.)
+    """
+    if "{{" not in text[chunk.start : chunk.end]:
+        return refusal
+    found: tuple[int, str] | None = None
+    for offset, written in enumerate(text[chunk.start : chunk.end].split("\n")):
+        number = chunk.line + offset
+        if number > refusal.line + 1:
+            break
+        if number < refusal.line - _HELM_REACH or written.lstrip().startswith("#"):
+            continue
+        for match in _HELM.finditer(written):
+            before = written[: match.start()]
+            # In a quoted scalar it is text, which YAML reads without error.
+            if before.count("'") % 2 == 0 and before.count('"') % 2 == 0:
+                found = (number, match.group())
+                break
+    if found is None:
+        return refusal
+    line, template = found
+    message = (
+        f"{shorten(template)} on line {line} is an unrendered Helm template, not YAML: render "
+        "the chart first (`helm template RELEASE CHART > manifests.yaml`) and upload the output"
+    )
+    return _Refused(message, line, refusal.path, refusal.kind, refusal.name)
 
 
 def _line_table(text: str, first_line: int) -> Sequence[int]:
@@ -767,6 +1128,15 @@ def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             raise _DuplicateJsonKey(key)
         result[key] = value
     return result
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(name)
+
+
+def _json_float(text: str) -> Any:
+    value = float(text)
+    return text if math.isinf(value) else value
 
 
 class _TooDeep(Exception):
@@ -880,7 +1250,14 @@ class _Collector:
             Problem(Severity.ERROR, message, self.name, document, line, kind, name, path)
         )
 
-    def add(self, document: int, line: int, value: Any, path: str = "") -> None:
+    def add(
+        self,
+        document: int,
+        line: int,
+        value: Any,
+        path: str = "",
+        dropped: dict[int, int] | None = None,
+    ) -> None:
         where = f"{path} of document {document}" if path else f"document {document}"
         if not isinstance(value, PosDict):
             self.problem(
@@ -914,11 +1291,20 @@ class _Collector:
             )
             return
         if kind == "List" or (kind.endswith("List") and "items" in value):
-            self._add_items(document, value, kind, version, path)
+            self._add_items(document, value, kind, version, path, dropped)
             return
-        self.objects.append(RawObject(self.name, document, path, line, value))
+        size = dropped.get(id(value), 0) if dropped else 0
+        self.objects.append(RawObject(self.name, document, path, line, value, size))
 
-    def _add_items(self, document: int, body: PosDict, kind: str, version: str, path: str) -> None:
+    def _add_items(
+        self,
+        document: int,
+        body: PosDict,
+        kind: str,
+        version: str,
+        path: str,
+        dropped: dict[int, int] | None,
+    ) -> None:
         items = body.get("items")
         items_path = f"{path}.items" if path else "items"
         if items is None:
@@ -942,7 +1328,7 @@ class _Collector:
                     if field not in item:
                         item[field] = default
                         item.key_lines[field] = line
-            self.add(document, line, item, f"{items_path}[{number}]")
+            self.add(document, line, item, f"{items_path}[{number}]", dropped)
 
 
 # --- The entry point ---------------------------------------------------------------
@@ -1006,7 +1392,7 @@ def load_sources(
                     path=refused.path,
                 )
             elif outcome.value is not None:
-                collector.add(chunk.index, line, outcome.value)
+                collector.add(chunk.index, line, outcome.value, "", outcome.dropped)
         objects.extend(collector.objects)
         problems.extend(collector.problems)
     return objects, problems

@@ -57,8 +57,8 @@ class SourceText:
 class Limits:
     """Bounds that keep one upload from taking the machine."""
 
-    max_bytes: int = 64 * 1024 * 1024
-    max_documents: int = 100_000
+    max_bytes: int = 128 * 1024 * 1024
+    max_documents: int = 200_000
     max_depth: int = 64
 
 
@@ -71,6 +71,15 @@ class RawObject:
 
     `path` is the field path of the object inside its document: "" for a
     top-level object, "items[3]" for an item of a `kind: List`.
+
+    The loader leaves out of `body` what the analysis never reads (see
+    webapp.core.loader: `status`, `metadata.managedFields`, containers' `env`
+    and the like), among them the annotation
+    `kubectl.kubernetes.io/last-applied-configuration`, a copy of the whole
+    object. The API server counts it in the annotations' total size (keys and
+    values, UTF-8 bytes, at most 256 KiB), so `dropped_annotation_bytes` is
+    the size of the annotations dropped (key and value bytes), to be added
+    to the size of those in `body`.
     """
 
     file: str
@@ -78,6 +87,7 @@ class RawObject:
     path: str
     line: int
     body: PosDict
+    dropped_annotation_bytes: int = 0
 
     @property
     def kind(self) -> str:

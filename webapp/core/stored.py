@@ -4,11 +4,18 @@ A share link shows the stored analysis; questions asked later (why / why
 not, diffs) re-evaluate the stored input. Keeping each kept field's line
 makes that re-evaluation name the same file:line as the upload did, while
 everything the analysis does not read is gone (see webapp.core.sanitize).
-The form is plain JSON:
+The form is a plain JSON list of objects,
 
     {"file", "document", "path", "line", "body": {...}, "lines": [[path, line], ...]}
 
-where each path is a list of mapping keys and list indexes inside `body`.
+where each path is a list of mapping keys and list indexes inside `body`,
+and, last, `{"problems": [Problem, ...]}`: the problems of the analysis, as
+in its document. They are stored rather than found again because most of
+them cannot be: the loader's need the text, and the validation of what is
+dropped (annotations, unused kinds) needs what was dropped. For the same
+reason an object that validation left out is not stored at all, so that
+re-analysis uses exactly the objects the analysis used. (Inputs stored
+before problems were kept have no such entry; they are re-validated.)
 """
 
 from __future__ import annotations
@@ -16,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from webapp.core.document import problem_json
+from webapp.core.model import Problem, Severity
 from webapp.core.raw import PosDict, PosList, RawObject
 from webapp.core.sanitize import sanitize_object
 
@@ -37,10 +46,32 @@ def _lines(kept: Any, original: Any, path: Path, out: list[list[Any]]) -> None:
                 _lines(value, original[index], [*path, index], out)
 
 
-def dump(objects: Sequence[RawObject]) -> list[dict[str, Any]]:
-    """The objects the analysis uses, sanitized, with their positions; JSON-ready."""
-    out = []
-    for obj in objects:
+def _refused(objects: Sequence[RawObject], problems: Sequence[Problem]) -> set[int]:
+    """Indexes of the objects that an error left out (an error names the object's path)."""
+    errors: dict[tuple[str, int | None], list[str]] = {}
+    for p in problems:
+        if p.severity is Severity.ERROR:
+            errors.setdefault((p.file, p.document), []).append(p.path or "")
+    refused = set()
+    for number, obj in enumerate(objects):
+        for path in errors.get((obj.file, obj.document), ()):
+            if (
+                not obj.path
+                or path == obj.path
+                or path.startswith((obj.path + ".", obj.path + "["))
+            ):
+                refused.add(number)
+                break
+    return refused
+
+
+def dump(objects: Sequence[RawObject], problems: Sequence[Problem] = ()) -> list[dict[str, Any]]:
+    """The objects the analysis used, sanitized, with their positions, then its problems."""
+    out: list[dict[str, Any]] = []
+    refused = _refused(objects, problems)
+    for number, obj in enumerate(objects):
+        if number in refused:
+            continue
         kept = sanitize_object(obj)
         if kept is None:
             continue
@@ -56,7 +87,28 @@ def dump(objects: Sequence[RawObject]) -> list[dict[str, Any]]:
                 "lines": lines,
             }
         )
+    out.append({"problems": [problem_json(p) for p in problems]})
     return out
+
+
+def restore_problems(stored: Sequence[dict[str, Any]]) -> tuple[Problem, ...] | None:
+    """The problems stored with the input; None for an input stored without them."""
+    for entry in stored:
+        if "problems" in entry:
+            return tuple(
+                Problem(
+                    Severity(p["severity"]),
+                    p["message"],
+                    p["file"],
+                    p["document"],
+                    p["line"],
+                    p["kind"],
+                    p["name"],
+                    p["path"],
+                )
+                for p in entry["problems"]
+            )
+    return None
 
 
 def _positioned(value: Any, line: int) -> Any:
@@ -78,6 +130,8 @@ def restore(stored: Sequence[dict[str, Any]]) -> list[RawObject]:
     """RawObjects from `dump`'s output, lines included, ready for build_inventory."""
     objects = []
     for entry in stored:
+        if "body" not in entry:
+            continue
         body = _positioned(entry["body"], entry["line"])
         for path, line in entry["lines"]:
             parent: Any = body

@@ -10,9 +10,13 @@
 - BASE_URL: public origin (and path prefix) for the share URLs the API
   returns; unset, they are relative (`/a/<id>`). Never taken from Host.
   Also the origin that state-changing browser requests must come from.
-- MAX_UPLOAD_BYTES (128 MiB), MAX_DOCUMENTS (200,000), ANALYSIS_TIMEOUT
-  (20 s, 0 for none): the limits of one upload, answered with 413. A
-  20,000-pod `kubectl get pods -o yaml` export (one document per pod) fits.
+- MAX_UPLOAD_BYTES (128 MiB), MAX_DOCUMENTS (200,000), ANALYSIS_CPU_LIMIT
+  (20 s of CPU time, 0 for none and inline): the limits of one upload,
+  answered with 413. A 20,000-pod `kubectl get pods -o yaml` export (one
+  document per pod) fits. ANALYSIS_WALL_LIMIT (120 s): a backstop for an
+  analysis that hangs, answered with 503.
+- MAX_CONCURRENT_ANALYSES: analyses (and re-evaluations, diffs, exports) at
+  once in this process; default: the CPUs it may use. One more gets 503.
 - SAMPLES_DIR: the sample scenarios (default: the packaged sample-manifests).
 - INSTANCE_PATH (only in the mapping given): the instance folder.
 
@@ -47,7 +51,9 @@ DEFAULTS: dict[str, Any] = {
     "BASE_URL": None,
     "MAX_UPLOAD_BYTES": 128 * MIB,
     "MAX_DOCUMENTS": 200_000,
-    "ANALYSIS_TIMEOUT": 20,
+    "ANALYSIS_CPU_LIMIT": 20,
+    "ANALYSIS_WALL_LIMIT": 120,
+    "MAX_CONCURRENT_ANALYSES": None,
     "SAMPLES_DIR": None,
     "JSON_SORT_KEYS": False,
 }
@@ -96,6 +102,25 @@ def config_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
             config["MAX_UPLOAD_BYTES"] = parse_bytes(environ["NETPOL_MAX_UPLOAD_BYTES"])
         except ValueError as error:
             raise ValueError(f"NETPOL_MAX_UPLOAD_BYTES: {error}") from None
+    config.update(capacity_from_env(environ))
+    return config
+
+
+CAPACITY = ("MAX_CONCURRENT_ANALYSES", "ANALYSIS_CPU_LIMIT", "ANALYSIS_WALL_LIMIT")
+
+
+def capacity_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """NETPOL_MAX_CONCURRENT_ANALYSES (per worker process; the gunicorn config gives each
+    worker its share of the CPUs), NETPOL_ANALYSIS_CPU_LIMIT, NETPOL_ANALYSIS_WALL_LIMIT (s)."""
+    environ = os.environ if environ is None else environ
+    config: dict[str, Any] = {}
+    for key in CAPACITY:
+        text = environ.get("NETPOL_" + key, "").strip()
+        if text:
+            try:
+                config[key] = float(text) if "." in text else int(text)
+            except ValueError:
+                raise ValueError(f"NETPOL_{key} must be a number, not {text!r}") from None
     return config
 
 
@@ -127,6 +152,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config["DATABASE"]:
         app.config["DATABASE"] = str(default_database())
     app.extensions["netpol_storage"] = Storage(app.config["DATABASE"])
+    slots = app.config["MAX_CONCURRENT_ANALYSES"] or analysis.usable_cpus()
+    app.extensions["netpol_analysis_slots"] = analysis.Slots(int(slots))
 
     from webapp.web import api, pages
 
@@ -143,7 +170,7 @@ def warm_up(app: Flask) -> None:
     Both take a second or two; a server pays it at start rather than on a
     user's first upload and first diagram.
     """
-    if app.config["ANALYSIS_TIMEOUT"]:
+    if app.config["ANALYSIS_CPU_LIMIT"]:
         analysis.start()
     try:
         import webapp.render  # noqa: F401

@@ -4,8 +4,10 @@ node can or cannot reach another; compare two analyses.
 There is deliberately no route that lists analyses: a share id is the only
 way to reach one. Documents are served as the JSON text that was stored.
 A why / why not question re-evaluates the stored input in a child process
-with the upload's time limit (`analysis.call`), so a pathological input
-stalls no server thread.
+with the upload's CPU budget (`analysis.call`), so a pathological input
+stalls no server thread. Uploads, questions, diffs and exports each hold one
+of the process's analysis slots (`uploads.analysis_slot`): at capacity they
+are answered 503 with Retry-After at once, an upload before its body is read.
 """
 
 from __future__ import annotations
@@ -19,10 +21,20 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request, url_for
 
 from webapp.web import analysis as runner
-from webapp.web.errors import BadRequest, Forbidden, NotFound, TooLarge, WebError
+from webapp.web.errors import BadRequest, Forbidden, NotFound, WebError
 from webapp.web.security import loggable
 from webapp.web.storage import Deletion, StoredAnalysis
-from webapp.web.uploads import publish, sources_from_request, storage
+from webapp.web.uploads import (
+    ClientGone,
+    analysis_slot,
+    budget,
+    client_socket,
+    over_cpu,
+    overdue,
+    publish,
+    sources_from_request,
+    storage,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +59,7 @@ def load_or_404(analysis_id: str) -> StoredAnalysis:
 
 
 @bp.post("/analyses")
+@analysis_slot()
 def create() -> Response:
     published = publish(sources_from_request(request))
     head = json.dumps(
@@ -102,7 +115,8 @@ def export(analysis_id: str, fmt: str) -> Response:
         raise NotFound()
     stored = load_or_404(analysis_id)
     content_type, build = _exporters()[fmt]
-    response = Response(build(json.loads(stored.document)), content_type=content_type)
+    with analysis_slot():
+        response = Response(build(json.loads(stored.document)), content_type=content_type)
     filename = f"netpol-{analysis_id[:8]}.{fmt}"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -168,17 +182,22 @@ def query(analysis_id: str) -> Response:
             "This analysis was stored without its input, so it cannot be asked why: "
             "upload the manifests again."
         )
-    timeout = float(current_app.config["ANALYSIS_TIMEOUT"])
     arguments = (stored.input, source, target, protocol, port)
     try:
-        answer: runner.Answer = runner.call(runner.explain_stored, arguments, timeout)
+        with analysis_slot():
+            answer: runner.Answer = runner.call(
+                runner.explain_stored, arguments, budget(), client_socket()
+            )
     except runner.Unusable as error:
         raise BadRequest(error.message, error.problems) from None
+    except runner.OverCpu as error:
+        log.warning("query on %s… over %d s of CPU", analysis_id[:8], error.seconds)
+        raise over_cpu(error) from None
     except runner.AnalysisTimeout as error:
-        log.warning("query on %s… timed out after %g s", analysis_id[:8], timeout)
-        raise TooLarge(
-            f"Answering took longer than {error.seconds:g} s, the limit of this server."
-        ) from None
+        log.warning("query on %s… not done in %g s", analysis_id[:8], error.seconds)
+        raise overdue(error) from None
+    except runner.ClientGone:
+        raise ClientGone() from None
     except runner.AnalysisFailed as error:
         trace = "\n".join(loggable(line, 1000) for line in str(error).splitlines())
         log.error("query on %s… failed:\n%s", analysis_id[:8], trace)
@@ -208,4 +227,5 @@ def diff(old_id: str, new_id: str) -> Response:
     from webapp.core.diff import diff_documents
 
     old, new = load_pair(old_id, new_id)
-    return Response(runner.to_json(diff_documents(old, new)), mimetype=JSON)
+    with analysis_slot():
+        return Response(runner.to_json(diff_documents(old, new)), mimetype=JSON)

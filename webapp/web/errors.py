@@ -68,7 +68,7 @@ class BadRequest(WebError):
 
 
 class TooLarge(WebError):
-    """Over a limit: bytes, documents or analysis time."""
+    """Over a limit of the upload itself: bytes, documents, or the CPU time it needs."""
 
     status = 413
 

@@ -25,6 +25,7 @@ from webapp.web.storage import ID_PATTERN
 from webapp.web.uploads import (
     Analysed,
     analyse,
+    analysis_slot,
     form_sources,
     publish,
     reading_body,
@@ -52,7 +53,7 @@ def render_upload_page(
         limits={
             "max_bytes": config["MAX_UPLOAD_BYTES"],
             "max_documents": config["MAX_DOCUMENTS"],
-            "analysis_timeout": config["ANALYSIS_TIMEOUT"],
+            "analysis_cpu": config["ANALYSIS_CPU_LIMIT"],
         },
         error=error,
         problems=list(problems),
@@ -66,6 +67,7 @@ def index() -> tuple[str, int]:
 
 
 @bp.post("/upload")
+@analysis_slot()
 def upload() -> Response | tuple[str, int]:
     try:
         published = publish(sources_from_request(request))
@@ -93,7 +95,8 @@ def sample(slug: str) -> Response:
     with _sample_lock:
         analysis_id = cache.get(slug)
         if analysis_id is None or not storage().exists(analysis_id):
-            analysis_id = publish(sample_sources(found)).id
+            with analysis_slot():
+                analysis_id = publish(sample_sources(found)).id
             cache[slug] = analysis_id
     return redirect(url_for("pages.analysis", analysis_id=analysis_id), 303)
 
@@ -184,7 +187,7 @@ def render_diff_form(
         limits={
             "max_bytes": config["MAX_UPLOAD_BYTES"],
             "max_documents": config["MAX_DOCUMENTS"],
-            "analysis_timeout": config["ANALYSIS_TIMEOUT"],
+            "analysis_cpu": config["ANALYSIS_CPU_LIMIT"],
         },
         error=error,
         problems=list(problems),
@@ -238,6 +241,7 @@ def _side(side: str) -> _Side:
 
 
 @bp.post("/diff")
+@analysis_slot()  # both sides are analysed one after the other: one slot
 def diff_upload() -> Response | tuple[str, int]:
     """Analyse (or look up) both sides, store the uploads, and open the diff page."""
     values: dict[str, str] = {}
@@ -266,7 +270,8 @@ def diff(old_id: str, new_id: str) -> str:
     from webapp.web.report import diff_tables
 
     old, new = load_pair(old_id, new_id)
-    changes = diff_documents(old, new)
+    with analysis_slot():
+        changes = diff_documents(old, new)
     return render_template(
         "diff.html",
         view=diff_view_data(old, new, changes),

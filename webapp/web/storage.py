@@ -135,6 +135,15 @@ def is_well_formed(analysis_id: str) -> bool:
     return ID_PATTERN.fullmatch(analysis_id) is not None
 
 
+def new_id() -> str:
+    """A fresh share id that does not start with '-': a command line would read it as an
+    option (`netpol-viz diff <id> <id>`). Redrawing keeps every id uniformly random."""
+    while True:
+        analysis_id = secrets.token_urlsafe(ID_BYTES)
+        if not analysis_id.startswith("-"):
+            return analysis_id
+
+
 class Storage:
     """Save, load and delete analyses; the schema is created on first contact if missing."""
 
@@ -194,7 +203,7 @@ class Storage:
 
     def save(self, document: str, sanitized_input: str, version: str) -> Saved:
         """Store a new analysis (JSON texts) under a fresh random id."""
-        analysis_id = secrets.token_urlsafe(ID_BYTES)
+        analysis_id = new_id()
         token = secrets.token_urlsafe(32)
         with self._connect(write=True) as connection:
             connection.execute(

@@ -12,12 +12,13 @@ answer the same errors. Accepted forms of upload:
 from __future__ import annotations
 
 import logging
+import socket
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from flask import Request, current_app
+from flask import Request, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 import webapp
@@ -26,6 +27,7 @@ from webapp.web import analysis
 from webapp.web.errors import (
     NothingUsable,
     TooLarge,
+    Unavailable,
     WebError,
     describe_bytes,
     too_large_message,
@@ -44,6 +46,25 @@ NOTHING_UPLOADED = (
     f"Nothing to analyse: upload manifest files (form field '{FILE_FIELD}'), "
     f"paste YAML (form field '{TEXT_FIELD}') or send YAML or JSON as the request body."
 )
+
+
+class Busy(Unavailable):
+    """The server is at its capacity (not the request's fault): come back later."""
+
+    def __init__(self, message: str) -> None:
+        # Seconds: an analysis slot frees within seconds, typically.
+        super().__init__(message, retry_after=2)
+        # The request's body, if any, was left unread: do not keep the connection for more.
+        self.headers["Connection"] = "close"
+
+
+class ClientGone(WebError):
+    """The client hung up while its upload was analysed: nobody reads this answer."""
+
+    status = 499  # nginx's "client closed request", for the access log
+
+    def __init__(self) -> None:
+        super().__init__("The connection was closed before the analysis finished.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +123,57 @@ def limits() -> Limits:
     return Limits(max_bytes=config["MAX_UPLOAD_BYTES"], max_documents=config["MAX_DOCUMENTS"])
 
 
+def budget() -> analysis.Budget:
+    config = current_app.config
+    return analysis.Budget(
+        cpu=float(config["ANALYSIS_CPU_LIMIT"]), wall=float(config["ANALYSIS_WALL_LIMIT"])
+    )
+
+
+@contextmanager
+def analysis_slot() -> Iterator[None]:
+    """Hold one of this process's analysis slots for the block, or answer 503 at once.
+
+    Taken before an upload's body is read (as a decorator of the view), so a
+    server at capacity neither reads nor keeps in memory uploads it cannot
+    analyse now.
+    """
+    slots: analysis.Slots = current_app.extensions["netpol_analysis_slots"]
+    try:
+        with slots.take():
+            yield
+    except analysis.AtCapacity:
+        log.warning("busy: %d analyses running, %s refused", slots.size, request.path)
+        raise Busy(
+            "The server is busy: it is analysing as many uploads as it can at once. "
+            "Try again in a few seconds."
+        ) from None
+
+
+def client_socket() -> socket.socket | None:
+    """The request's connection (gunicorn or Werkzeug), to notice a client that hangs up."""
+    for key in ("gunicorn.socket", "werkzeug.socket"):
+        connection = request.environ.get(key)
+        if isinstance(connection, socket.socket):
+            return connection
+    return None
+
+
+def overdue(error: analysis.AnalysisTimeout) -> Busy:
+    """The wall-clock backstop: a swamped machine (or a hung child), not the input's fault."""
+    return Busy(
+        f"The analysis did not finish within {error.seconds:g} s (the server may be "
+        "overloaded). Try again later."
+    )
+
+
+def over_cpu(error: analysis.OverCpu) -> TooLarge:
+    return TooLarge(
+        f"The analysis needed more than {error.seconds} s of CPU time, the limit of this "
+        "server. `netpol-viz analyze` on your machine has no such limit."
+    )
+
+
 def publish(sources: Sequence[SourceText]) -> Published:
     """Analyse and store an upload; raises WebError for anything but success."""
     return store(analyse(sources))
@@ -129,21 +201,23 @@ def analyse(sources: Sequence[SourceText]) -> Analysed:
         raise TooLarge(f"The upload is too large: the limit is {describe_bytes(bounds.max_bytes)}.")
     # Before the analysis: an upload must not spend CPU only to fail to be stored.
     storage().check()
-    timeout = float(current_app.config["ANALYSIS_TIMEOUT"])
     started = time.monotonic()
     names = ", ".join(loggable(source.name, 80) for source in sources[:10])
     try:
-        result = analysis.run(sources, bounds, timeout)
+        result = analysis.run(sources, bounds, budget(), client=client_socket())
     except analysis.Unusable as error:
         log.info("upload refused (%s): %s", names, loggable(error.message))
         refusal = TooLarge if error.too_large else NothingUsable
         raise refusal(error.message, error.problems) from None
+    except analysis.OverCpu as error:
+        log.warning("analysis over %d s of CPU: %d files (%s)", error.seconds, len(sources), names)
+        raise over_cpu(error) from None
     except analysis.AnalysisTimeout as error:
-        log.warning("analysis timed out after %g s: %d files (%s)", timeout, len(sources), names)
-        raise TooLarge(
-            f"The analysis took longer than {error.seconds:g} s, the limit of this server: "
-            "split the upload into smaller parts."
-        ) from None
+        log.warning("analysis not done in %g s: %d files (%s)", error.seconds, len(sources), names)
+        raise overdue(error) from None
+    except analysis.ClientGone:
+        log.info("client gone, analysis stopped: %d files (%s)", len(sources), names)
+        raise ClientGone() from None
     except analysis.AnalysisFailed as error:
         # The child's traceback, one escaped log line per line: it may quote the upload.
         trace = "\n".join(loggable(line, 1000) for line in str(error).splitlines())

@@ -1,4 +1,4 @@
-"""WSGI entry point for production servers: `gunicorn -w 4 'webapp.web.wsgi:app'`.
+"""WSGI entry point for production servers: `gunicorn -c python:webapp.web.gunicorn_conf`.
 
 Configuration comes from the environment: NETPOL_DATABASE (SQLAlchemy URL
 or SQLite path; give every worker the same one, e.g. a PostgreSQL URL when
@@ -9,9 +9,9 @@ per-user data folder is used.
 
 from __future__ import annotations
 
-from webapp.web import config_from_env, create_app, warm_up
+from webapp.web import capacity_from_env, config_from_env, create_app, warm_up
 
-__all__ = ["app", "config_from_env"]
+__all__ = ["app", "capacity_from_env", "config_from_env"]
 
 app = create_app(config_from_env())
 warm_up(app)
