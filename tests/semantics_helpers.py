@@ -7,6 +7,7 @@ from typing import Any
 import yaml
 
 from webapp.core import SourceText, analyze
+from webapp.core.document import pair_flows
 
 
 def namespace(name: str, **labels: str) -> dict[str, Any]:
@@ -71,7 +72,7 @@ def connectivity(doc: dict[str, Any], include_external: bool = False) -> dict[tu
     names = {n["id"]: n["name"] for n in doc["nodes"]}
     types = {n["id"]: n["type"] for n in doc["nodes"]}
     out = {}
-    for f in doc["flows"]:
+    for f in pair_flows(doc):
         if not include_external and "ipblock" in (types[f["source"]], types[f["target"]]):
             continue
         out[(names[f["source"]], names[f["target"]])] = ports_text(f)

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from semantics_helpers import ports_text
 
+from webapp.core.document import pair_flows
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample-manifests"
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -50,7 +52,7 @@ def test_golden(scenario: str, request: pytest.FixtureRequest) -> None:
 
 def flows_by_name(doc: dict[str, Any]) -> dict[tuple[str, str], str]:
     names = {n["id"]: n["name"] for n in doc["nodes"]}
-    return {(names[f["source"]], names[f["target"]]): ports_text(f) for f in doc["flows"]}
+    return {(names[f["source"]], names[f["target"]]): ports_text(f) for f in pair_flows(doc)}
 
 
 def test_article_db_backend_policy_alone_reads_as_the_article_says() -> None:
