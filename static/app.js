@@ -6,6 +6,12 @@
  * The diff page uses the same script: its view has mode "diff", edges
  * coloured by change and `change` in the node and edge details.
  *
+ * Only some pairs of nodes are drawn as arrows (view.edges, a budget). Every
+ * count, reach list, search and focus works from the whole analysis instead:
+ * view.groups (nodes that every policy treats alike) and view.flows (from
+ * every member of one group to every other member of another), so a node's
+ * reach is arithmetic over groups, never a list of all pairs.
+ *
  * Every uploaded string goes into the page with textContent or as a vis
  * string title (vis 9 sets those with innerText); nothing here parses text
  * as HTML, and nothing from an upload becomes a link. Control and bidi
@@ -88,16 +94,80 @@
     outEdges[edge.from].push(edge.id);
     inEdges[edge.to].push(edge.id);
   });
+  var groups = view.groups;
+  var groupFlows = view.flows;
+  var flowsFrom = groups.map(function () { return []; });
+  var flowsTo = groups.map(function () { return []; });
+  groupFlows.forEach(function (flow, k) {
+    flowsFrom[flow.source].push(k);
+    flowsTo[flow.target].push(k);
+  });
   var nodeById = new Map(view.nodes.map(function (node) { return [node.id, node]; }));
   var clusterById = new Map(clusters.map(function (cluster, index) { return [cluster.id, index]; }));
   var searchText = details.map(function (d) {
     var parts = [d.name, d.namespace, d.kind, d.id, d.selector].concat(d.cidrs || []);
+    if (d.namespace !== null && d.namespace !== undefined) parts.push(d.namespace + "/" + d.name);
     Object.keys(d.labels || {}).forEach(function (key) { parts.push(key + "=" + d.labels[key]); });
     return parts.filter(function (p) { return p !== null && p !== undefined; }).join("\n").toLowerCase();
   });
 
   function portsOf(entry) {
     return entry.info.ports || [entry.edge.label];
+  }
+
+  // --- reach, over the whole analysis (groups and their flows) ---------------------
+
+  /** The flows (indexes) that leave (forward) or enter node id's group. */
+  function flowsOf(id, forward) {
+    return (forward ? flowsFrom : flowsTo)[details[id].g];
+  }
+
+  function otherEnd(k, forward) {
+    return forward ? groupFlows[k].target : groupFlows[k].source;
+  }
+
+  /** How many other nodes node id has a flow to (forward) or from: one hop. */
+  function reachCountOf(id, forward) {
+    var own = details[id].g;
+    return flowsOf(id, forward).reduce(function (count, k) {
+      var other = otherEnd(k, forward);
+      return count + groups[other].length - (other === own ? 1 : 0);
+    }, 0);
+  }
+
+  /** The first `limit` of those nodes, each with its flow: [{peer, flow}]. */
+  function peersOf(id, forward, limit) {
+    var found = [];
+    flowsOf(id, forward).some(function (k) {
+      return groups[otherEnd(k, forward)].some(function (peer) {
+        if (peer !== id) found.push({ peer: peer, flow: k });
+        return found.length >= limit;
+      });
+    });
+    return found;
+  }
+
+  /** Nodes reached in one or more hops (forward) or reaching it; the node itself not counted. */
+  function reachCount(start, forward) {
+    var own = details[start].g;
+    var reached = new Set();
+    var queue = [own];
+    while (queue.length) {
+      (forward ? flowsFrom : flowsTo)[queue.pop()].forEach(function (k) {
+        var next = otherEnd(k, forward);
+        if (!reached.has(next)) {
+          reached.add(next);
+          queue.push(next);
+        }
+      });
+    }
+    var total = 0;
+    reached.forEach(function (g) { total += groups[g].length - (g === own ? 1 : 0); });
+    return total;
+  }
+
+  function hiddenFlow(info) {
+    return (state.hideDefault && info.defaultAllow) || (state.hideUnchanged && info.change === "unchanged");
   }
 
   function nameOf(id) {
@@ -120,27 +190,28 @@
   };
   var visibleCount = 0;
 
-  function focusSet() {
-    var keep = new Set([state.focus]);
-    outEdges[state.focus].concat(inEdges[state.focus]).forEach(function (edgeId) {
-      var edge = edgeById.get(edgeId).edge;
-      if (state.hideDefault && edgeById.get(edgeId).info.defaultAllow) return;
-      keep.add(edge.from);
-      keep.add(edge.to);
+  /** `keep` plus every member of the groups that `groupSet`'s flows reach or come from. */
+  function addPeers(keep, groupSet, skip) {
+    groupSet.forEach(function (g) {
+      flowsFrom[g].concat(flowsTo[g]).forEach(function (k) {
+        var flow = groupFlows[k];
+        if (skip && skip(flow)) return;
+        groups[flow.source].concat(groups[flow.target]).forEach(function (id) { keep.add(id); });
+      });
     });
     return keep;
   }
 
-  function namespaceSet() {
-    var keep = new Set(clusters[state.namespace].members);
-    clusters[state.namespace].members.forEach(function (id) {
-      outEdges[id].concat(inEdges[id]).forEach(function (edgeId) {
-        var edge = edgeById.get(edgeId).edge;
-        keep.add(edge.from);
-        keep.add(edge.to);
-      });
+  function focusSet() {
+    return addPeers(new Set([state.focus]), [details[state.focus].g], function (flow) {
+      return state.hideDefault && flow.defaultAllow;
     });
-    return keep;
+  }
+
+  function namespaceSet() {
+    var members = clusters[state.namespace].members;
+    var own = new Set(members.map(function (id) { return details[id].g; }));
+    return addPeers(new Set(members), own, null);
   }
 
   function visibleNodes() {
@@ -179,17 +250,17 @@
   }
 
   function aggregateEdge(from, to, group) {
-    var allDefault = group.defaultAllow === group.ids.length;
+    var allDefault = group.defaultAllow === group.pairs;
     var style = view.edgeStyles[allDefault ? "aggregateDefault" : "aggregate"];
-    var label = plural(group.ids.length, "flow");
-    var title = label + " from " + shown(labelOf(from)) + " to " + shown(labelOf(to));
+    var label = plural(group.pairs, "flow");
+    var title = label + " (pairs of nodes) from " + shown(labelOf(from)) + " to " + shown(labelOf(to));
     if (group.defaultAllow) title += "\n" + group.defaultAllow + " open by default";
     if (diffMode) {
       var c = group.changes;
-      var changed = group.ids.length - c.added - c.removed - c.unchanged;
-      var status = c.unchanged === group.ids.length ? "unchanged"
-        : c.added === group.ids.length ? "added"
-        : c.removed === group.ids.length ? "removed" : "changed";
+      var changed = group.pairs - c.added - c.removed - c.unchanged;
+      var status = c.unchanged === group.pairs ? "unchanged"
+        : c.added === group.pairs ? "added"
+        : c.removed === group.pairs ? "removed" : "changed";
       style = Object.assign({}, style, view.edgeStyles["diff-" + status]);
       var parts = [];
       if (c.added) parts.push("+" + c.added);
@@ -228,7 +299,9 @@
   function edgeLit(edge) {
     var lit = state.highlight.edges;
     if (typeof edge.id === "number") return lit.has(edge.id);
-    return aggregates.get(edge.id).ids.some(function (id) { return lit.has(id); });
+    var group = aggregates.get(edge.id);
+    return nodeLit(group.from) && nodeLit(group.to) &&
+      group.flows.some(function (k) { return state.highlight.flows.has(k); });
   }
 
   function decorateEdge(edge) {
@@ -295,6 +368,7 @@
 
   function render() {
     var visible = visibleNodes();
+    lastVisible = visible;
     visibleCount = visible.size;
     var wantNodes = new Map();
     shownClusters = new Set();
@@ -315,30 +389,14 @@
     });
 
     var wantEdges = [];
-    aggregates = new Map();
     view.edges.forEach(function (edge, index) {
       if (!visible.has(edge.from) || !visible.has(edge.to)) return;
-      var info = view.edgeDetails[index];
-      if (state.hideDefault && info.defaultAllow) return;
-      if (state.hideUnchanged && info.change === "unchanged") return;
-      var from = representative(edge.from, visible);
-      var to = representative(edge.to, visible);
-      if (from === edge.from && to === edge.to) {
+      if (hiddenFlow(view.edgeDetails[index])) return;
+      if (representative(edge.from, visible) === edge.from && representative(edge.to, visible) === edge.to) {
         wantEdges.push(edge);
-        return;
       }
-      if (from === to) return; // inside one collapsed namespace
-      var key = "agg:" + from + ">" + to;
-      var group = aggregates.get(key);
-      if (!group) {
-        group = { from: from, to: to, ids: [], defaultAllow: 0,
-                  changes: { added: 0, removed: 0, unchanged: 0 } };
-        aggregates.set(key, group);
-      }
-      group.ids.push(edge.id);
-      if (info.defaultAllow) group.defaultAllow += 1;
-      if (info.change in group.changes) group.changes[info.change] += 1;
     });
+    aggregates = aggregate(visible);
     aggregates.forEach(function (group) {
       wantEdges.push(aggregateEdge(group.from, group.to, group));
     });
@@ -350,6 +408,55 @@
     edges.add(wantEdges.map(decorateEdge));
     updateStatus();
   }
+
+  /**
+   * Arrows with a collapsed namespace at one end or both, counted in pairs of nodes from
+   * the groups: a flow from group G to H adds |G's members behind one end| times |H's
+   * behind the other|. Ends are disjoint, so no node is paired with itself.
+   */
+  function aggregate(visible) {
+    var found = new Map();
+    var ends = groups.map(function (members) {
+      var single = [], merged = new Map();
+      members.forEach(function (id) {
+        if (!visible.has(id)) return;
+        var rep = representative(id, visible);
+        if (rep === id) single.push(id);
+        else merged.set(rep, (merged.get(rep) || 0) + 1);
+      });
+      return { single: single, merged: merged };
+    });
+    function add(from, to, pairs, k) {
+      var key = "agg:" + from + ">" + to;
+      var group = found.get(key);
+      if (!group) {
+        group = { from: from, to: to, pairs: 0, defaultAllow: 0, flows: [],
+                  changes: { added: 0, removed: 0, unchanged: 0 } };
+        found.set(key, group);
+      }
+      var flow = groupFlows[k];
+      group.pairs += pairs;
+      if (flow.defaultAllow) group.defaultAllow += pairs;
+      if (flow.change in group.changes) group.changes[flow.change] += pairs;
+      if (group.flows[group.flows.length - 1] !== k) group.flows.push(k);
+    }
+    groupFlows.forEach(function (flow, k) {
+      if (hiddenFlow(flow)) return;
+      var source = ends[flow.source], target = ends[flow.target];
+      source.merged.forEach(function (sourceCount, from) {
+        target.merged.forEach(function (targetCount, to) {
+          if (from !== to) add(from, to, sourceCount * targetCount, k); // else inside one namespace
+        });
+        target.single.forEach(function (to) { add(from, to, sourceCount, k); });
+      });
+      source.single.forEach(function (from) {
+        target.merged.forEach(function (targetCount, to) { add(from, to, targetCount, k); });
+      });
+    });
+    return found;
+  }
+
+  var lastVisible = new Set();
 
   function updateStatus() {
     var drawnCollapsed = nodes.getIds().filter(function (id) { return typeof id === "string"; }).length;
@@ -364,9 +471,10 @@
       ? "Double-click a namespace to expand it."
       : "Double-click a node to collapse its namespace.");
     if (view.omitted.flows) {
+      // Counted in pairs of nodes (from the flows' "pairs"), not from what is drawn.
       parts.push(
-        view.omitted.flows + " more flows (" + view.omitted.defaultAllow +
-        " open by default) are too many to draw; the downloads list every flow."
+        view.omitted.flows + " more flows between pairs of nodes (" + view.omitted.defaultAllow +
+        " open by default) are too many to draw one by one; counts, reach lists and search include them."
       );
     }
     byId("status-line").textContent = parts.join(" ");
@@ -528,46 +636,35 @@
 
   var LIST_LIMIT = 100;
 
-  function peerList(title, edgeIds, end) {
-    panel.appendChild(el("h3", null, title + " (" + edgeIds.length + ")"));
-    if (!edgeIds.length) {
-      panel.appendChild(el("p", "hint", "nothing"));
+  /** The nodes node id reaches (forward) or is reached by, over the whole analysis. */
+  function peerList(title, id, forward) {
+    var count = reachCountOf(id, forward);
+    var section = el("section", "reach");
+    section.setAttribute("data-testid", forward ? "reach-out" : "reach-in");
+    section.setAttribute("data-count", String(count));
+    section.appendChild(el("h3", null, title + " (" + count + ")"));
+    panel.appendChild(section);
+    if (!count) {
+      section.appendChild(el("p", "hint", "nothing"));
       return;
     }
     var list = el("ul", "peers");
-    edgeIds.slice(0, LIST_LIMIT).forEach(function (edgeId) {
-      var entry = edgeById.get(edgeId);
-      var peer = entry.edge[end];
-      var item = el("li", entry.info.defaultAllow ? "peer by-default" : "peer");
-      item.appendChild(button(nameOf(peer), function () { reveal(peer); }));
-      item.appendChild(el("span", "ports", " " + portsOf(entry).join(", ")));
-      if (entry.info.change && entry.info.change !== "unchanged") {
-        item.appendChild(el("span", "diff-tag diff-" + changeClass(entry.info.change), " " + entry.info.change));
+    peersOf(id, forward, LIST_LIMIT).forEach(function (found) {
+      var flow = groupFlows[found.flow];
+      var from = forward ? id : found.peer, to = forward ? found.peer : id;
+      var item = el("li", flow.defaultAllow ? "peer by-default" : "peer");
+      item.appendChild(button(nameOf(found.peer), function () { reveal(found.peer); }));
+      item.appendChild(el("span", "ports", " " + (flow.ports || [flow.label]).join(", ")));
+      if (flow.change && flow.change !== "unchanged") {
+        item.appendChild(el("span", "diff-tag diff-" + changeClass(flow.change), " " + flow.change));
       }
-      item.appendChild(button("why?", function () { showEdge(edgeId); }, "link-button why"));
+      item.appendChild(button("why?", function () { showPair(from, to, found.flow); }, "link-button why"));
       list.appendChild(item);
     });
-    if (edgeIds.length > LIST_LIMIT) {
-      list.appendChild(el("li", "hint", "and " + (edgeIds.length - LIST_LIMIT) + " more"));
+    if (count > LIST_LIMIT) {
+      list.appendChild(el("li", "hint", "and " + (count - LIST_LIMIT) + " more"));
     }
-    panel.appendChild(list);
-  }
-
-  function reachCount(start, forward) {
-    var seen = new Set([start]);
-    var queue = [start];
-    while (queue.length) {
-      var id = queue.pop();
-      (forward ? outEdges[id] : inEdges[id]).forEach(function (edgeId) {
-        var edge = edgeById.get(edgeId).edge;
-        var next = forward ? edge.to : edge.from;
-        if (!seen.has(next)) {
-          seen.add(next);
-          queue.push(next);
-        }
-      });
-    }
-    return seen.size - 1;
+    section.appendChild(list);
   }
 
   function showNode(id) {
@@ -607,8 +704,8 @@
       actions.appendChild(button("… to here", function () { why.set("to", id); }, "small"));
     }
     panel.appendChild(actions);
-    peerList("Can reach", outEdges[id], "to");
-    peerList("Can be reached by", inEdges[id], "from");
+    peerList("Can reach", id, true);
+    peerList("Can be reached by", id, false);
     panel.appendChild(el("p", "hint",
       "In any number of hops it reaches " + plural(reachCount(id, true), "node") +
       " and is reached from " + plural(reachCount(id, false), "node") + "."));
@@ -646,7 +743,22 @@
       return;
     }
     var entry = edgeById.get(edgeId);
-    if (!entry) return;
+    if (entry) showFlow(entry);
+  }
+
+  /** The pair from -> to that flow k allows: its drawn arrow if there is one. */
+  function showPair(from, to, k) {
+    var drawn = outEdges[from].filter(function (edgeId) { return edgeById.get(edgeId).edge.to === to; });
+    if (drawn.length) {
+      showEdge(drawn[0]);
+      return;
+    }
+    var flow = groupFlows[k];
+    showFlow({ edge: { from: from, to: to, label: flow.label }, info: flow });
+  }
+
+  /** The side panel of one pair of nodes: entry is {edge: {from, to, label}, info}. */
+  function showFlow(entry) {
     var edge = entry.edge, info = entry.info;
     clearPanel(nameOf(edge.from) + " → " + nameOf(edge.to));
     if (info.change) panel.appendChild(diffNote(entry));
@@ -704,17 +816,29 @@
     var group = aggregates.get(key);
     if (!group) return;
     clearPanel(labelOf(group.from) + " → " + labelOf(group.to));
-    panel.appendChild(el("p", null, plural(group.ids.length, "flow") +
+    panel.appendChild(el("p", null, plural(group.pairs, "flow") + " between pairs of nodes" +
       (group.defaultAllow ? ", " + group.defaultAllow + " open by default" : "") + "."));
+    function behind(rep) {
+      return function (id) { return lastVisible.has(id) && representative(id, lastVisible) === rep; };
+    }
     var list = el("ul", "peers");
-    group.ids.slice(0, LIST_LIMIT).forEach(function (edgeId) {
-      var entry = edgeById.get(edgeId);
-      var item = el("li", entry.info.defaultAllow ? "peer by-default" : "peer");
-      item.appendChild(button(nameOf(entry.edge.from) + " → " + nameOf(entry.edge.to), function () { showEdge(edgeId); }));
-      item.appendChild(el("span", "ports", " " + portsOf(entry).join(", ")));
-      list.appendChild(item);
+    var listed = 0;
+    group.flows.some(function (k) {
+      var flow = groupFlows[k];
+      var targets = groups[flow.target].filter(behind(group.to));
+      return groups[flow.source].filter(behind(group.from)).some(function (from) {
+        return targets.some(function (to) {
+          if (from === to) return false;
+          var item = el("li", flow.defaultAllow ? "peer by-default" : "peer");
+          item.appendChild(button(nameOf(from) + " → " + nameOf(to), function () { showPair(from, to, k); }));
+          item.appendChild(el("span", "ports", " " + (flow.ports || [flow.label]).join(", ")));
+          list.appendChild(item);
+          listed += 1;
+          return listed >= LIST_LIMIT;
+        });
+      });
     });
-    if (group.ids.length > LIST_LIMIT) list.appendChild(el("li", "hint", "and " + (group.ids.length - LIST_LIMIT) + " more"));
+    if (group.pairs > listed) list.appendChild(el("li", "hint", "and " + (group.pairs - listed) + " more"));
     panel.appendChild(list);
   }
 
@@ -762,6 +886,37 @@
       render();
       if (state.search) network.fit({ animation: false });
     }, 200);
+  });
+  /** The node a search means: ns/name or id, then name, label k=v, namespace, then any match. */
+  function bestMatch(text) {
+    var query = text.trim().toLowerCase();
+    if (!query) return null;
+    function lower(value) { return String(value === null || value === undefined ? "" : value).toLowerCase(); }
+    var tests = [
+      function (d, i) { return lower(d.id) === query || lower(nameOf(i)) === query; },
+      function (d) { return lower(d.name) === query; },
+      function (d) {
+        return Object.keys(d.labels || {}).some(function (k) { return lower(k + "=" + d.labels[k]) === query; });
+      },
+      function (d) { return d.type !== "ipblock" && lower(d.namespace) === query; },
+      function (d, i) { return searchText[i].indexOf(query) >= 0; },
+    ];
+    for (var t = 0; t < tests.length; t++) {
+      for (var i = 0; i < details.length; i++) {
+        if (tests[t](details[i], i)) return i;
+      }
+    }
+    return null;
+  }
+
+  bind("search", "keydown", function (event) {
+    if (event.key !== "Enter") return;
+    event.preventDefault();
+    clearTimeout(searchTimer);
+    state.search = event.target.value.trim().toLowerCase();
+    var best = bestMatch(event.target.value);
+    render();
+    if (best !== null) reveal(best);
   });
   bind("namespace-filter", "change", function (event) {
     state.namespace = event.target.value === "" ? null : Number(event.target.value);
@@ -887,7 +1042,12 @@
     view.edges.forEach(function (edge) {
       if (members.has(edge.from) && members.has(edge.to)) lit.add(edge.id);
     });
-    state.highlight = { finding: index, nodes: members, edges: lit };
+    var litGroups = new Set(finding.nodes.map(function (id) { return details[id].g; }));
+    var litFlows = new Set();
+    groupFlows.forEach(function (flow, k) {
+      if (litGroups.has(flow.source) && litGroups.has(flow.target)) litFlows.add(k);
+    });
+    state.highlight = { finding: index, nodes: members, edges: lit, flows: litFlows };
     members.forEach(function (id) { state.expanded.add(details[id].cluster); });
     render();
     var drawn = Array.from(members).filter(function (id) { return nodes.get(id); });

@@ -2,8 +2,12 @@
 
 `build_graph` turns a CONTRACT §3 document into a `networkx.DiGraph`: one
 node per document node (its attributes are the node's keys), one edge per
-flow (a flow is unique per ordered pair, so a DiGraph is exact). On top of
-it: direct `neighbours`, transitive `reachable_from` / `reaching` (where a
+pair of nodes a flow allows. Version 2 flows join groups of nodes, so a
+document of a few flows can stand for millions of pairs: `drawn_pairs`
+expands a bounded number of them, flow by flow in the order asked, and the
+graph can be built over only those. What is counted over the whole analysis
+(`reach_counts`) is arithmetic over groups, never over expanded pairs. On
+top of the graph: direct `neighbours`, transitive `reachable_from` / `reaching` (where a
 compromised pod could get to, hop by hop), `collapse_clusters` (each
 namespace as one node, the big-upload view) and `layout`, which places
 nodes in Python so the browser never runs physics on a large upload.
@@ -18,11 +22,11 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import networkx as nx
+import networkx as nx  # type: ignore[import-untyped]  # no stubs installed
 
 EXTERNAL_CLUSTER = "external"
 """Cluster of the ipblock nodes: addresses outside the cluster."""
@@ -56,22 +60,93 @@ def cluster_title(cluster: str) -> str:
     return "inferred, namespace unknown"
 
 
-def build_graph(document: Mapping[str, Any]) -> nx.DiGraph:
-    """Nodes of the document with their attributes, one edge per flow.
+def group_members(document: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Group id -> its node ids; without "groups" (version 1, `--pairs`) each node is its own."""
+    groups = document.get("groups")
+    if groups:
+        return {str(g["id"]): [str(n) for n in g["nodes"]] for g in groups}
+    return {str(n["id"]): [str(n["id"])] for n in document.get("nodes", [])}
 
-    Each node also gets `cluster`; each edge gets the flow's keys plus
-    `index` (its position in document["flows"]). A flow naming a node that
-    is not in the document is a bug in whoever built the document.
+
+def _flow_members(
+    document: Mapping[str, Any], members: Mapping[str, list[str]]
+) -> Iterator[tuple[int, list[str], list[str]]]:
+    """Each flow's index with the nodes of its two ends; an end that names nothing is a bug."""
+    for index, flow in enumerate(document.get("flows", [])):
+        ends = []
+        for end in (flow["source"], flow["target"]):
+            if end not in members:
+                raise ValueError(f"flow {index} names unknown node {end!r}")
+            ends.append(members[end])
+        yield index, ends[0], ends[1]
+
+
+Pair = tuple[int, str, str]
+"""(flow index, source node id, target node id): one pair a flow allows."""
+
+
+def drawn_pairs(
+    document: Mapping[str, Any], order: Sequence[int] | None = None, limit: int | None = None
+) -> list[Pair]:
+    """At most `limit` pairs of nodes, taken flow by flow in `order` (default: document order).
+
+    A flow from a group to itself leaves out each node's pair with itself.
+    Only what is returned is expanded, so the cost is bounded by `limit`.
     """
+    members = group_members(document)
+    flows = {index: (source, target) for index, source, target in _flow_members(document, members)}
+    pairs: list[Pair] = []
+    for index in order if order is not None else range(len(flows)):
+        sources, targets = flows[index]
+        for a in sources:
+            for b in targets:
+                if limit is not None and len(pairs) >= limit:
+                    return pairs
+                if a != b:
+                    pairs.append((index, a, b))
+    return pairs
+
+
+def reach_counts(document: Mapping[str, Any]) -> dict[str, tuple[int, int]]:
+    """Node id -> (how many other nodes it has a flow to, how many have a flow to it).
+
+    Every member of a group has the group's flows, so a node's reach-out is
+    the sum of its flows' target group sizes (less itself in its own group):
+    O(nodes + flows), however many pairs the flows stand for.
+    """
+    members = group_members(document)
+    size = {group: len(nodes) for group, nodes in members.items()}
+    out: dict[str, int] = defaultdict(int)
+    into: dict[str, int] = defaultdict(int)
+    for flow in document.get("flows", []):
+        source, target = str(flow["source"]), str(flow["target"])
+        same = int(source == target)
+        out[source] += size.get(target, 0) - same
+        into[target] += size.get(source, 0) - same
+    return {node: (out[group], into[group]) for group, nodes in members.items() for node in nodes}
+
+
+def build_graph(document: Mapping[str, Any], pairs: Iterable[Pair] | None = None) -> nx.DiGraph:
+    """Nodes of the document with their attributes, one edge per pair of `pairs`.
+
+    `pairs` defaults to every pair the flows allow (`drawn_pairs` without a
+    limit): fine for a small document; pass a bounded list for a big one.
+    Each node also gets `cluster` and `balance` (how many more nodes it
+    sends to than it receives from, over the whole analysis); each edge gets
+    its flow's keys plus `index` (its position in document["flows"]). A flow
+    naming a node or group that is not in the document is a bug in whoever
+    built the document.
+    """
+    flows = list(document.get("flows", []))
+    counts = reach_counts(document)
     graph = nx.DiGraph()
     for node in document.get("nodes", []):
-        graph.add_node(node["id"], **node, cluster=cluster_of(node))
-    for index, flow in enumerate(document.get("flows", [])):
-        source, target = flow["source"], flow["target"]
-        for end in (source, target):
-            if end not in graph:
-                raise ValueError(f"flow {index} names unknown node {end!r}")
-        graph.add_edge(source, target, **flow, index=index)
+        out, into = counts.get(node["id"], (0, 0))
+        graph.add_node(node["id"], **node, cluster=cluster_of(node), balance=out - into)
+    for index, source, target in drawn_pairs(document) if pairs is None else pairs:
+        graph.add_edge(
+            source, target, **{**flows[index], "source": source, "target": target}, index=index
+        )
     return graph
 
 
@@ -152,8 +227,8 @@ def collapse_clusters(graph: nx.DiGraph, collapsed: Iterable[str]) -> nx.DiGraph
 
 
 def _flow_balance(graph: nx.DiGraph, nodes: Iterable[str]) -> int:
-    """Outgoing minus incoming flows: senders sort before receivers."""
-    return sum(graph.out_degree(node) - graph.in_degree(node) for node in nodes)
+    """Nodes reached minus nodes reaching, over the whole analysis: senders sort first."""
+    return sum(int(graph.nodes[node].get("balance", 0)) for node in nodes)
 
 
 def _cluster_order(graph: nx.DiGraph, members: Mapping[str, list[str]]) -> list[str]:

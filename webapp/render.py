@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-import networkx as nx
+import networkx as nx  # type: ignore[import-untyped]  # no stubs installed
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from pyvis.network import Network
+from pyvis.network import Network  # type: ignore[import-untyped]  # no stubs
 
 from webapp import __version__, data_dir
 from webapp.core.diff import external_ports
@@ -41,18 +41,23 @@ from webapp.core.text import is_hidden
 from webapp.graph import (
     EXTERNAL_CLUSTER,
     Layout,
+    Pair,
     build_graph,
     cluster_layout,
     cluster_title,
     clusters,
+    drawn_pairs,
+    group_members,
 )
 
 COLLAPSE_THRESHOLD = 300
 """Above this many nodes the page opens with every cluster collapsed."""
 EDGE_BUDGET = 4000
-"""At most this many flows are drawn one by one (rule-allowed first); the rest
-are counted in view["omitted"] and stay in the downloads. Keeps a big page
-under 2 MB and the browser responsive."""
+"""At most this many pairs of nodes are drawn as arrows (rule-allowed flows
+first); the rest are counted, in pairs, in view["omitted"]. Every count, reach
+list, search and focus of the page works from the groups and their flows
+(view["groups"], view["flows"]), which are small, so nothing is lost but
+arrows. Keeps a big page under 2 MB and the browser responsive."""
 BUSY_EDGES = 60
 """With more edges than this, their labels show only when zoomed in."""
 LABEL_LIMIT = 28
@@ -75,6 +80,7 @@ _SET3 = (
 EXTERNAL_COLOR = "#e0e0e0"
 RULE_EDGE_COLOR = "#37474f"
 DEFAULT_EDGE_COLOR = "#9e9e9e"
+
 
 def visible_text(text: object) -> str:
     """`text` with invisible and reordering characters (`is_hidden`) shown as `<U+XXXX>`."""
@@ -376,10 +382,12 @@ def _rule_first(flow: Mapping[str, Any]) -> int:
     return int(bool(flow.get("defaultAllow")))
 
 
-def _edge_order(flows: list[dict[str, Any]], rank: Rank = _rule_first) -> list[int]:
-    """Flow indexes to draw, lowest rank (rule-allowed) first, at most EDGE_BUDGET of them."""
+def _edge_pairs(document: Mapping[str, Any], rank: Rank = _rule_first) -> list[Pair]:
+    """The pairs of nodes drawn as arrows: lowest rank (rule-allowed) flows first, at most
+    EDGE_BUDGET, in document order of their flows."""
+    flows = document.get("flows", [])
     ranked = sorted(range(len(flows)), key=lambda i: rank(flows[i]))
-    return sorted(ranked[:EDGE_BUDGET])
+    return sorted(drawn_pairs(document, ranked, EDGE_BUDGET), key=lambda pair: pair[0])
 
 
 _NODE_DETAIL_KEYS = (
@@ -439,40 +447,51 @@ def _add_nodes(
     return details
 
 
+def _flow_detail(
+    flow: Mapping[str, Any], policies: list[dict[str, Any]], policy_index: dict[str, int]
+) -> dict[str, Any]:
+    """What the side panel shows of a flow: its rules, ports (when the label shortens them)."""
+    label = port_label(flow)
+    detail: dict[str, Any] = {
+        "label": label,
+        "egress": _rule_refs(flow.get("egress", []), policies, policy_index),
+        "ingress": _rule_refs(flow.get("ingress", []), policies, policy_index),
+    }
+    ports = ["all traffic"] if flow.get("allTraffic") else port_ranges(flow)
+    if ", ".join(ports) != label:
+        detail["ports"] = ports  # the label is shortened; app.js falls back to it otherwise
+    if flow.get("defaultAllow"):
+        detail["defaultAllow"] = True
+    if "change" in flow:
+        detail["change"] = flow["change"]
+    return detail
+
+
 def _add_edges(
     net: Network,
     document: Mapping[str, Any],
     vis_id: Mapping[str, int],
-    policies: list[dict[str, Any]],
-    policy_index: dict[str, int],
-    order: list[int],
+    flow_details: list[dict[str, Any]],
+    pairs: list[Pair],
 ) -> list[dict[str, Any]]:
-    """One vis edge per drawn flow (`order`: their indexes); returns the side-panel details."""
-    flows = list(document.get("flows", []))
+    """One vis edge per drawn pair (`pairs`); returns the side-panel details, one per edge."""
+    flows = document.get("flows", [])
     names = {n["id"]: visible_text(n.get("name", n["id"])) for n in document.get("nodes", [])}
     styles = edge_styles()
     details = []
-    for edge_id, flow_index in enumerate(order):
+    for edge_id, (flow_index, source, target) in enumerate(pairs):
         flow = flows[flow_index]
-        default_allow = bool(flow.get("defaultAllow"))
-        label = port_label(flow)
+        shared = flow_details[flow_index]
         net.add_edge(
-            vis_id[flow["source"]],
-            vis_id[flow["target"]],
+            vis_id[source],
+            vis_id[target],
             id=edge_id,
-            label=label,
-            title=edge_title(flow, names[flow["source"]], names[flow["target"]]),
-            **styles["default" if default_allow else "rule"],
+            label=shared["label"],
+            title=edge_title(flow, names[source], names[target]),
+            **styles["default" if flow.get("defaultAllow") else "rule"],
         )
-        detail: dict[str, Any] = {
-            "egress": _rule_refs(flow.get("egress", []), policies, policy_index),
-            "ingress": _rule_refs(flow.get("ingress", []), policies, policy_index),
-        }
-        ports = ["all traffic"] if flow.get("allTraffic") else port_ranges(flow)
-        if ", ".join(ports) != label:
-            detail["ports"] = ports  # the label is shortened; app.js falls back to it otherwise
-        if default_allow:
-            detail["defaultAllow"] = True
+        detail = {key: value for key, value in shared.items() if key != "label"}
+        detail["flow"] = flow_index
         details.append(detail)
     return details
 
@@ -520,9 +539,7 @@ def _add_clusters(
     return views
 
 
-def _finding_views(
-    document: Mapping[str, Any], vis_id: Mapping[str, int]
-) -> list[dict[str, Any]]:
+def _finding_views(document: Mapping[str, Any], vis_id: Mapping[str, int]) -> list[dict[str, Any]]:
     """Per finding (document order), the vis ids of the nodes a click on it highlights.
 
     Its own nodes; for a finding that names only policies, the nodes those
@@ -551,18 +568,28 @@ def view_data(document: Mapping[str, Any]) -> dict[str, Any]:
 
 def _view(document: Mapping[str, Any], rank: Rank) -> tuple[dict[str, Any], list[int]]:
     """The view of `view_data`, and the flow index of each drawn edge."""
-    graph = build_graph(document)
+    pairs = _edge_pairs(document, rank)
+    graph = build_graph(document, pairs)
     placed = cluster_layout(graph)
     found = _Clusters.of(graph)
     nodes = list(document.get("nodes", []))
     flows = list(document.get("flows", []))
     vis_id = {node["id"]: i for i, node in enumerate(nodes)}
+    members = group_members(document)
+    group_index = {group: i for i, group in enumerate(members)}
     policies, policy_index = _policy_index(document)
+    flow_details = [_flow_detail(flow, policies, policy_index) for flow in flows]
 
     net = Network(directed=True)
     node_details = _add_nodes(net, nodes, graph, placed, found)
-    order = _edge_order(flows, rank)
-    edge_details = _add_edges(net, document, vis_id, policies, policy_index, order)
+    for group, ids in members.items():
+        for node_id in ids:
+            node_details[vis_id[node_id]]["g"] = group_index[group]
+    edge_details = _add_edges(net, document, vis_id, flow_details, pairs)
+    for flow, detail in zip(flows, flow_details, strict=True):
+        detail["source"] = group_index[flow["source"]]
+        detail["target"] = group_index[flow["target"]]
+        detail["pairs"] = _pairs(flow, members)
     cluster_views = _add_clusters(net, graph, placed, found, vis_id)
     groups = {found.group[key]: _group_style(found.color[key]) for key in found.members}
     large = len(nodes) > COLLAPSE_THRESHOLD
@@ -571,29 +598,49 @@ def _view(document: Mapping[str, Any], rank: Rank) -> tuple[dict[str, Any], list
     collapsed_nodes = {node["id"]: node for node in net.nodes if isinstance(node["id"], str)}
     for view in cluster_views:
         view["node"] = collapsed_nodes[view["id"]]
-    default_allow = sum(1 for flow in flows if flow.get("defaultAllow"))
+    total = sum(d["pairs"] for d in flow_details)
+    default_allow = sum(d["pairs"] for d in flow_details if d.get("defaultAllow"))
     view = {
-        "version": 1,
+        "version": 2,
         "nodes": [node for node in net.nodes if isinstance(node["id"], int)],
         "edges": net.edges,
         "options": net.options,
         "edgeStyles": edge_styles(),
         "nodeDetails": node_details,
         "edgeDetails": edge_details,
+        # The whole analysis, small: groups of alike nodes (vis ids) and the flows between
+        # them (group indexes), from which app.js counts, lists, searches and focuses.
+        "groups": [[vis_id[node_id] for node_id in ids] for ids in members.values()],
+        "flows": flow_details,
         "policies": policies,
         "clusters": cluster_views,
         "collapsed": large,
         "collapseThreshold": COLLAPSE_THRESHOLD,
         # app.js packs clusters in rows with this gap; a collapsed one takes this much room.
         "layout": {"gap": 80, "collapsed": [240, 110]},
+        # Counted in pairs of nodes, like the arrows.
         "omitted": {
-            "flows": len(flows) - len(edge_details),
+            "flows": total - len(edge_details),
             "defaultAllow": default_allow - sum(1 for d in edge_details if d.get("defaultAllow")),
         },
-        "counts": {"nodes": len(nodes), "flows": len(flows), "defaultAllow": default_allow},
+        "counts": {
+            "nodes": len(nodes),
+            "flows": len(flows),
+            "pairs": total,
+            "defaultAllow": default_allow,
+        },
         "findings": _finding_views(document, vis_id),
     }
-    return view, order
+    return view, [index for index, _, _ in pairs]
+
+
+def _pairs(flow: Mapping[str, Any], members: Mapping[str, list[str]]) -> int:
+    """How many pairs of nodes a flow stands for: its "pairs", else counted from its groups."""
+    pairs = flow.get("pairs")
+    if isinstance(pairs, int):
+        return pairs
+    sources, targets = members[flow["source"]], members[flow["target"]]
+    return len(sources) * len(targets) - (len(sources) if flow["source"] == flow["target"] else 0)
 
 
 # --- The diff page ----------------------------------------------------------
