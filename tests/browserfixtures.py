@@ -753,3 +753,17 @@ def _policy(namespace: str, name: str, selector: str, types: str, ingress: str, 
         f"metadata:\n  name: {name}\n  namespace: {namespace}\n"
         f"spec:\n  podSelector: {selector}\n  policyTypes: {types}\n{ingress}{egress}"
     )
+
+
+def bare_pods(count: int, namespaces: int = 4) -> bytes:
+    """`count` Pods with no owner and no policy: each its own node, all in one group."""
+    items = [
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": f"pod-{i:04d}", "namespace": f"ns-{i % namespaces}"},
+            "spec": {"containers": [{"name": "main", "image": "example"}]},
+        }
+        for i in range(count)
+    ]
+    return json.dumps({"apiVersion": "v1", "kind": "List", "items": items}).encode()

@@ -9,13 +9,19 @@ document's groups by arithmetic, and for a small sample by walking
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from typing import Any
 
 import pytest
-from browserfixtures import PageWatch, ServerProcess, _deployment, _policy, wait_ready
+from browserfixtures import (
+    PageWatch,
+    ServerProcess,
+    _deployment,
+    _policy,
+    bare_pods,
+    wait_ready,
+)
 
 from webapp.core.document import pair_flows
 
@@ -49,20 +55,6 @@ def open_manifests(workloads: int, namespaces: int) -> str:
         tier = ("web", "api", "db")[(index // namespaces) % 3]
         docs.append(_deployment(namespace, f"{tier}-{index:04d}", {"tier": tier}, 5432))
     return "---\n".join(docs)
-
-
-def bare_pods(count: int, namespaces: int = 4) -> bytes:
-    """`count` Pods with no owner and no policy: each its own node, all in one group."""
-    items = [
-        {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {"name": f"pod-{i:04d}", "namespace": f"ns-{i % namespaces}"},
-            "spec": {"containers": [{"name": "main", "image": "example"}]},
-        }
-        for i in range(count)
-    ]
-    return json.dumps({"apiVersion": "v1", "kind": "List", "items": items}).encode()
 
 
 def group_reach(document: dict[str, Any]) -> dict[str, tuple[int, int]]:

@@ -26,9 +26,11 @@ from webapp.graph import (
     cluster_title,
     clusters,
     collapse_clusters,
+    drawn_pairs,
     layout,
     neighbourhood,
     neighbours,
+    reach_counts,
     reachable_from,
     reaching,
 )
@@ -190,3 +192,68 @@ def test_layout_of_a_large_upload_is_quick() -> None:
     positions = layout(graph)
     assert time.perf_counter() - started < 1.0
     assert len(set(positions.values())) == 3000
+
+
+# --- version 2: flows between groups ----------------------------------------------
+
+
+def grouped_document() -> dict[str, Any]:
+    """Group G = {a, b, c} (alpha) talks to itself and to H = {world}; nothing reaches H back."""
+    a, b, c = (workload("alpha", name, {"tier": "x"}) for name in ("a", "b", "c"))
+    nodes = [a, b, c, WORLD]
+    return {
+        "version": 2,
+        "nodes": nodes,
+        "groups": [
+            {"id": "group:g", "nodes": [a["id"], b["id"], c["id"]]},
+            {"id": WORLD["id"], "nodes": [WORLD["id"]]},
+        ],
+        "flows": [
+            {**flow(a, a, [tcp(80)]), "source": "group:g", "target": "group:g", "pairs": 6},
+            {**flow(a, WORLD, [tcp(443)]), "source": "group:g", "target": WORLD["id"], "pairs": 3},
+        ],
+        "policies": [],
+        "findings": [],
+        "problems": [],
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "counts"),
+    [
+        pytest.param("a", (3, 2), id="member-reaches-the-others-of-its-group-and-the-target"),
+        pytest.param("c", (3, 2), id="every-member-alike"),
+        pytest.param("0.0.0.0/0", (0, 3), id="target-group-reached-by-every-member"),
+    ],
+)
+def test_reach_counts_are_arithmetic_over_groups(name: str, counts: tuple[int, int]) -> None:
+    document = grouped_document()
+    node = next(n for n in document["nodes"] if n["name"] == name)
+    assert reach_counts(document)[node["id"]] == counts
+
+
+def test_reach_counts_of_a_pairwise_document_count_its_flows() -> None:
+    counts = reach_counts(chain_document())
+    assert counts[C["id"]] == (1, 1)
+    assert counts[WORLD["id"]] == (0, 1)
+
+
+def test_drawn_pairs_expand_group_flows_without_self_pairs_up_to_the_limit() -> None:
+    document = grouped_document()
+    every = drawn_pairs(document)
+    assert len(every) == 9 == sum(f["pairs"] for f in document["flows"])
+    assert all(source != target for _, source, target in every)
+    assert drawn_pairs(document, order=[1, 0], limit=4)[:3] == [
+        (1, n, WORLD["id"]) for n in document["groups"][0]["nodes"]
+    ]
+    assert len(drawn_pairs(document, limit=4)) == 4
+    graph = build_graph(document)
+    assert graph.number_of_edges() == 9
+    assert graph.edges[document["nodes"][0]["id"], WORLD["id"]]["index"] == 1
+
+
+def test_build_graph_rejects_a_flow_to_an_unknown_group() -> None:
+    document = grouped_document()
+    document["flows"][0]["target"] = "group:ghost"
+    with pytest.raises(ValueError, match="ghost"):
+        build_graph(document)

@@ -11,6 +11,8 @@ import hashlib
 import html
 import json
 import re
+import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from browserfixtures import (
     HOSTILE_HTML,
     HOSTILE_SCRIPT,
     article_document,
+    bare_pods,
     flow,
     hostile_document,
     inferred,
@@ -32,6 +35,8 @@ from browserfixtures import (
 from flask import Flask, render_template
 
 from webapp import data_dir
+from webapp.core import analyze
+from webapp.core.raw import SourceText
 from webapp.render import (
     COLLAPSE_THRESHOLD,
     EDGE_BUDGET,
@@ -421,3 +426,46 @@ def test_standalone_html_escapes_hostile_data() -> None:
 def test_standalone_html_is_the_same_for_the_same_document() -> None:
     assert standalone_html(article_document()) == standalone_html(article_document())
     assert Path(TEMPLATES / "standalone.html").exists()
+
+
+# --- at scale: the page data comes from groups -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_thousand_pods() -> dict[str, Any]:
+    """2,000 bare pods and no policy: about 4 million pairs, in three flows between groups."""
+    return dict(analyze([SourceText(name="pods.json", data=bare_pods(2000))]).document)
+
+
+def test_view_of_two_thousand_bare_pods_is_built_from_groups(
+    two_thousand_pods: dict[str, Any],
+) -> None:
+    document = two_thousand_pods
+    assert len(document["flows"]) == 3
+    tracemalloc.start()
+    try:
+        started = time.perf_counter()
+        view = view_data(document)
+        elapsed = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert elapsed < 20.0, f"{elapsed:.1f} s"  # about 1 s on an idle machine
+    assert peak < 150_000_000, f"{peak / 1e6:.0f} MB"  # about 10 MB: no pair list is built
+    assert len(json.dumps(view)) < 4_000_000
+
+    pairs = 2000 * 1999 + 2 * 2000  # pods to pods, pods to and from the external addresses
+    assert view["counts"]["pairs"] == document["summary"]["pairs"] == pairs
+    assert len(view["edges"]) == EDGE_BUDGET
+    assert view["omitted"]["flows"] == pairs - EDGE_BUDGET
+    details = view["nodeDetails"]
+    index = {d["name"]: i for i, d in enumerate(details)}
+    # A sampled pair that no arrow draws is still allowed by a flow between their groups.
+    a, b = index["pod-1999"], index["pod-0017"]
+    assert not any(e["from"] == a and e["to"] == b for e in view["edges"])
+    flows = [
+        f for f in view["flows"] if (f["source"], f["target"]) == (details[a]["g"], details[b]["g"])
+    ]
+    assert [f["pairs"] for f in flows] == [2000 * 1999]
+    assert {a, b} <= set(view["groups"][details[a]["g"]])
+    assert flows[0]["defaultAllow"] and flows[0]["label"] == "all"
