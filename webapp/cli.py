@@ -84,7 +84,7 @@ def write_chunks(chunks: Iterable[bytes], output: str | None) -> None:
             for chunk in chunks:
                 fh.write(chunk)
         return
-    out = click.get_binary_stream("stdout")
+    out = sys.stdout.buffer
     last = b""
     for chunk in chunks:
         if chunk:
