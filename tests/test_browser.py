@@ -33,7 +33,7 @@ from browserfixtures import (
 
 from webapp.core import analyze
 from webapp.core.raw import SourceText
-from webapp.render import standalone_html
+from webapp.outputs.offline import standalone_html
 
 pytestmark = pytest.mark.browser
 

@@ -46,8 +46,8 @@ def test_analyze_reads_standard_input() -> None:
     result = cli("analyze", "-", stdin=POLICY)
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
-    assert doc["version"] == 1
-    assert {"nodes", "flows", "policies", "findings", "problems"} <= doc.keys()
+    assert doc["version"] == 2
+    assert {"nodes", "groups", "flows", "policies", "findings", "problems"} <= doc.keys()
     assert doc["policies"][0]["source"] == {"file": "<stdin>", "document": 0, "line": 1}
 
 
@@ -100,8 +100,9 @@ def test_output_file_and_formats(tmp_path: Path) -> None:
     result = cli("analyze", "-", "--format", "csv", "--output", str(out), stdin=POLICY)
     assert result.returncode == 0 and result.stdout == b""
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
-    flow = next(r for r in rows if r["target_name"] == "default: name=mysql")
-    assert flow["source_name"] == "default: role=backend" and flow["ports"] == "TCP 3306"
+    flow = next(r for r in rows if r["target_members"] == "default: name=mysql")
+    assert flow["source_members"] == "default: role=backend" and flow["ports"] == "TCP 3306"
+    assert flow["source_nodes"] == flow["target_nodes"] == flow["pairs"] == "1"
     md = cli("analyze", "-", "--format", "md", stdin=POLICY).stdout.decode()
     assert md.startswith("#") and "db-backend" in md
     dot = cli("analyze", "-", "--format", "dot", stdin=POLICY).stdout.decode()

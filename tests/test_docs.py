@@ -46,3 +46,18 @@ def test_findings_table_is_the_registry() -> None:
 
 def test_benchmark_figures_are_recorded() -> None:
     assert re.search(r"\| *5,?000 pods", README), "measured benchmark table missing"
+
+
+def test_every_format_of_the_registry_is_in_the_readme() -> None:
+    """The analyze synopsis, the formats list and the export route name the registry's formats."""
+    from webapp import outputs
+
+    analyze = "|".join(f.name for f in outputs.offered_by(outputs.ANALYZE))
+    assert f"netpol-viz analyze PATH... [--format {analyze}] [--pairs] [--output FILE]" in README
+    formats = README.split("\nFormats:", 1)[1].split("\n\n", 1)[0]
+    for f in outputs.FORMATS:
+        assert f"`{f.name}`" in formats, f.name
+    paired = [f.name for f in outputs.FORMATS if f.pairs]
+    assert f"`--pairs` ({' and '.join(paired)})" in formats
+    exported = "|".join(f.name for f in outputs.offered_by(outputs.EXPORT))
+    assert f"/export.<{exported}>" in README

@@ -1,4 +1,8 @@
-"""webapp.exports: JSON, CSV, Markdown and DOT built from hand-made analysis documents.
+"""webapp.outputs: JSON, CSV, Markdown and DOT built from hand-made analysis documents.
+
+Hand-made documents without `groups` (version 1, or `--pairs`) have each
+node as a group of its own; tests/test_outputs.py covers version 2 groups,
+the registry, `--pairs` and scale.
 
 The documents follow CONTRACT §3. Each format is read back the way its
 consumer reads it (csv.reader, a Markdown table splitter that honours
@@ -19,7 +23,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from webapp import exports
+from webapp.outputs import csv as csv_out
+from webapp.outputs import dot as dot_out
+from webapp.outputs import jsonout, markdown, wording
 
 EVIL_HTML = "<img src=x onerror=alert(1)>"
 EVIL_DOT = 'a"]; evil [label="x'
@@ -146,14 +152,16 @@ EMPTY_DOCUMENTS = [
         ),
         pytest.param(flow(BACKEND, MYSQL, [("SCTP", 5000, 5999)]), "SCTP 5000-5999",
                      id="sctp-range"),
-        pytest.param(flow(BACKEND, MYSQL, [("TCP", 1, 65535)]), "TCP 1-65535",
+        pytest.param(flow(BACKEND, MYSQL, [("TCP", 1, 65535)]), "TCP all ports",
                      id="every-tcp-port-is-not-all-traffic"),
+        pytest.param(flow(BACKEND, MYSQL, [("TCP", 1, 65535), ("UDP", 53, 53)]),
+                     "TCP all ports; UDP 53", id="all-ports-of-one-protocol-and-one-port"),
         pytest.param(flow(BACKEND, MYSQL, ALL_PORTS, all_traffic=True), "all",
                      id="all-traffic"),
     ],
 )
 def test_format_ports(flow_: dict[str, Any], expected: str) -> None:
-    assert exports.format_ports(flow_) == expected
+    assert wording.format_ports(flow_) == expected
 
 
 @pytest.mark.parametrize(
@@ -168,7 +176,7 @@ def test_format_ports(flow_: dict[str, Any], expected: str) -> None:
     ],
 )
 def test_format_rule_ref(ref_: dict[str, Any], expected: str) -> None:
-    assert exports.format_rule_ref(ref_) == expected
+    assert wording.format_rule_ref(ref_) == expected
 
 
 @pytest.mark.parametrize(
@@ -184,7 +192,7 @@ def test_format_rule_ref(ref_: dict[str, Any], expected: str) -> None:
     ],
 )
 def test_visible(text: str | None, expected: str) -> None:
-    assert exports.visible(text) == expected
+    assert wording.visible(text) == expected
 
 
 # --- JSON ---------------------------------------------------------------------------
@@ -193,7 +201,7 @@ def test_visible(text: str | None, expected: str) -> None:
 def test_json_is_the_document_as_is() -> None:
     doc = article_document()
     doc["nodes"][0] = {**doc["nodes"][0], "name": "caf\u00e9"}
-    text = exports.to_json(doc)
+    text = jsonout.to_json(doc)
     assert json.loads(text) == doc
     assert text.endswith("}\n")
     assert '\n  "version": 1,' in text  # two-space indent
@@ -203,11 +211,12 @@ def test_json_is_the_document_as_is() -> None:
 
 @pytest.mark.parametrize("doc", EMPTY_DOCUMENTS)
 def test_json_empty(doc: dict[str, Any]) -> None:
-    assert json.loads(exports.to_json(doc)) == doc
+    assert json.loads(jsonout.to_json(doc)) == doc
 
 
+# No floats: documents hold none, and orjson spells exponents its own way (1e16).
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    st.none() | st.booleans() | st.integers() | st.text(),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
     max_leaves=30,
 )
@@ -216,7 +225,7 @@ JSON_VALUES = st.recursive(
 @given(JSON_VALUES)
 def test_json_writes_the_same_bytes_as_the_standard_library(value: Any) -> None:
     expected = json.dumps(value, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
-    assert exports.to_json(value) == expected
+    assert jsonout.to_json(value) == expected
 
 
 @pytest.mark.parametrize(
@@ -224,18 +233,18 @@ def test_json_writes_the_same_bytes_as_the_standard_library(value: Any) -> None:
     [
         pytest.param({7: "a", 2.5: "b", False: "c", None: "d"}, id="non-string-keys"),
         pytest.param({"t": (1, 2), "e": [], "o": {}}, id="tuples-and-empty-containers"),
-        pytest.param({"x": float("nan"), "y": float("-inf")}, id="non-finite-floats"),
+        pytest.param({"big": 2**70, "small": -(2**64)}, id="integers-beyond-64-bits"),
     ],
 )
 def test_json_edge_values_match_the_standard_library(value: Any) -> None:
-    assert exports.to_json(value) == json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+    assert jsonout.to_json(value) == json.dumps(value, indent=2, ensure_ascii=False) + "\n"
 
 
 def test_json_refuses_what_the_standard_library_refuses() -> None:
     with pytest.raises(TypeError):
-        exports.to_json({"x": object()})
+        jsonout.to_json({"x": object()})
     with pytest.raises(TypeError):
-        exports.to_json({(1, 2): "tuple key"})
+        jsonout.to_json({(1, 2): "tuple key"})
 
 
 # --- CSV ------------------------------------------------------------------------------
@@ -246,28 +255,28 @@ def csv_rows(text: str) -> list[dict[str, str]]:
 
 
 def test_csv_header() -> None:
-    first = exports.to_csv(article_document()).split("\r\n")[0]
-    assert first == ("source,source_namespace,source_name,target,target_namespace,"
-                     "target_name,ports,all_traffic,egress_rules,ingress_rules")
+    first = csv_out.to_csv(article_document()).split("\r\n")[0]
+    assert first == ("source,source_nodes,source_members,target,target_nodes,target_members,"
+                     "pairs,ports,all_traffic,egress_rules,ingress_rules")
 
 
 def test_csv_one_row_per_flow() -> None:
-    rows = csv_rows(exports.to_csv(article_document()))
+    rows = csv_rows(csv_out.to_csv(article_document()))
     assert rows[0] == {
-        "source": BACKEND["id"], "source_namespace": "default", "source_name": "backend",
-        "target": MYSQL["id"], "target_namespace": "default", "target_name": "mysql",
-        "ports": "TCP 3306", "all_traffic": "false", "egress_rules": "",
+        "source": BACKEND["id"], "source_nodes": "1", "source_members": "default/backend",
+        "target": MYSQL["id"], "target_nodes": "1", "target_members": "default/mysql",
+        "pairs": "1", "ports": "TCP 3306", "all_traffic": "false", "egress_rules": "",
         "ingress_rules": "default/db-backend ingress[0] (db-backend.yaml:14)",
     }
     assert [r["ports"] for r in rows] == ["TCP 3306", "all", "all"]
     assert [r["all_traffic"] for r in rows] == ["false", "true", "true"]
-    assert rows[2]["target_namespace"] == "" and rows[2]["target_name"] == "10.10.20.15/32"
+    assert rows[2]["target_members"] == "10.10.20.15/32"
 
 
 def test_csv_joins_several_rules() -> None:
     refs = [ref("a/p", "egress", 0, "a.yaml", 3), ref("a/q", "egress", 1, "b.yaml", 9)]
     doc = document([BACKEND, MYSQL], [flow(BACKEND, MYSQL, [("TCP", 80, 80)], egress=refs)])
-    (row,) = csv_rows(exports.to_csv(doc))
+    (row,) = csv_rows(csv_out.to_csv(doc))
     assert row["egress_rules"] == "a/p egress[0] (a.yaml:3); a/q egress[1] (b.yaml:9)"
 
 
@@ -287,17 +296,16 @@ def test_csv_joins_several_rules() -> None:
 def test_csv_neutralises_formulas(name: str, cell: str) -> None:
     evil = node(name, name, type="inferred", id=name)
     doc = document([BACKEND, evil], [flow(BACKEND, evil, [("TCP", 80, 80)])])
-    (row,) = csv_rows(exports.to_csv(doc))
+    (row,) = csv_rows(csv_out.to_csv(doc))
     assert row["target"] == cell
-    assert row["target_namespace"] == cell
-    assert row["target_name"] == cell
+    assert row["target_members"] == cell  # an inferred node's name alone
 
 
 def test_csv_neutralises_rule_cells() -> None:
     doc = document([BACKEND, MYSQL], [
         flow(BACKEND, MYSQL, [("TCP", 80, 80)], ingress=[ref("=x/p", "ingress", 0)]),
     ])
-    (row,) = csv_rows(exports.to_csv(doc))
+    (row,) = csv_rows(csv_out.to_csv(doc))
     assert row["ingress_rules"].startswith("'=x/p ingress[0]")
 
 
@@ -305,21 +313,21 @@ def test_csv_keeps_commas_quotes_and_newlines_inside_cells() -> None:
     name = 'a,b "c"\nd'
     odd = node(name, "ns", id="odd")
     doc = document([BACKEND, odd], [flow(BACKEND, odd, [("TCP", 80, 80)])])
-    (row,) = csv_rows(exports.to_csv(doc))
-    assert row["target_name"] == name
+    (row,) = csv_rows(csv_out.to_csv(doc))
+    assert row["target_members"] == "ns/" + name
     assert row["ports"] == "TCP 80"
 
 
 def test_csv_spells_out_bidi_overrides() -> None:
     odd = node("evil\u202etxt.exe", "ns", id="odd")
     doc = document([BACKEND, odd], [flow(BACKEND, odd, [("TCP", 80, 80)])])
-    (row,) = csv_rows(exports.to_csv(doc))
-    assert row["target_name"] == "evil\\u202etxt.exe"
+    (row,) = csv_rows(csv_out.to_csv(doc))
+    assert row["target_members"] == "ns/evil\\u202etxt.exe"
 
 
 @pytest.mark.parametrize("doc", EMPTY_DOCUMENTS)
 def test_csv_empty_has_only_the_header(doc: dict[str, Any]) -> None:
-    assert exports.to_csv(doc) == ",".join(exports.CSV_HEADER) + "\r\n"
+    assert csv_out.to_csv(doc) == ",".join(csv_out.GROUP_HEADER) + "\r\n"
 
 
 # --- Markdown ----------------------------------------------------------------------
@@ -355,7 +363,7 @@ def md_table(text: str, title: str) -> list[list[str]]:
 
 
 def test_markdown_report_sections_in_order() -> None:
-    text = exports.to_markdown(article_document())
+    text = markdown.to_markdown(article_document())
     assert text.startswith("# NetworkPolicy analysis\n")
     assert text.endswith("\n")
     headings = [line for line in text.split("\n") if line.startswith("#")]
@@ -364,7 +372,7 @@ def test_markdown_report_sections_in_order() -> None:
 
 
 def test_markdown_summary_counts() -> None:
-    text = exports.to_markdown(article_document())
+    text = markdown.to_markdown(article_document())
     summary = text.split("\n## ")[0]
     for expected in ("Workloads: 2 (3 pods)", "External address blocks: 1",
                      "Inferred (pods no uploaded object describes): 1", "Policies: 1",
@@ -374,7 +382,7 @@ def test_markdown_summary_counts() -> None:
 
 
 def test_markdown_nodes_table() -> None:
-    rows = md_table(exports.to_markdown(article_document()), "Nodes")
+    rows = md_table(markdown.to_markdown(article_document()), "Nodes")
     assert rows[0] == ["Name", "Namespace", "Kind / type", "Pods", "Isolated ingress",
                        "Isolated egress"]
     assert rows[1] == ["backend", "default", "Deployment", "2", "no", "no"]
@@ -384,16 +392,16 @@ def test_markdown_nodes_table() -> None:
 
 
 def test_markdown_flows_table_names_rules_with_file_and_line() -> None:
-    rows = md_table(exports.to_markdown(article_document()), "Allowed flows")
-    assert rows[0] == ["Source", "Target", "Ports", "Allowed by"]
-    assert rows[1] == ["default/backend", "default/mysql", "TCP 3306",
+    rows = md_table(markdown.to_markdown(article_document()), "Allowed flows")
+    assert rows[0] == ["Source", "Target", "Pairs", "Ports", "Allowed by"]
+    assert rows[1] == ["default/backend", "default/mysql", "1", "TCP 3306",
                        "default/db-backend ingress[0] (db-backend.yaml:14)"]
-    assert rows[2][2:] == ["all", "no policy isolates either side (Kubernetes default)"]
+    assert rows[2][3:] == ["all", "no policy isolates either side (Kubernetes default)"]
     assert rows[3][1] == "10.10.20.15/32"
 
 
 def test_markdown_policies_and_findings() -> None:
-    text = exports.to_markdown(article_document())
+    text = markdown.to_markdown(article_document())
     assert md_table(text, "Policies")[1] == ["default/db-backend", "Ingress", "default/mysql",
                                              "db-backend.yaml:1"]
     assert md_table(text, "Findings")[1] == [
@@ -403,18 +411,18 @@ def test_markdown_policies_and_findings() -> None:
 
 
 def test_markdown_problems_with_file_line_and_field_path() -> None:
-    rows = md_table(exports.to_markdown(article_document()), "Problems")
+    rows = md_table(markdown.to_markdown(article_document()), "Problems")
     assert rows[1] == ["warning", "app.yaml:7 (document 3)", "NetworkPolicy/typo",
                        "spec.ingress[0].from[0].ipBlock.cidr",
                        "not a CIDR; the document was left out."]
 
 
 def test_markdown_notes_only_when_present() -> None:
-    assert "## Notes" not in exports.to_markdown(article_document())
+    assert "## Notes" not in markdown.to_markdown(article_document())
     note = {"severity": "info", "file": "cm.yaml", "document": 0, "line": 1,
             "kind": "ConfigMap", "name": "settings", "path": None,
             "message": "ConfigMap is not used by the analysis; skipped."}
-    text = exports.to_markdown({**article_document(), "notes": [note]})
+    text = markdown.to_markdown({**article_document(), "notes": [note]})
     assert md_table(text, "Notes")[1][:3] == ["info", "cm.yaml:1 (document 0)",
                                               "ConfigMap/settings"]
 
@@ -422,7 +430,7 @@ def test_markdown_notes_only_when_present() -> None:
 def test_markdown_ipblock_shows_its_first_cidrs() -> None:
     block = node("0.0.0.0/0 except 10.0.0.0/8", None, type="ipblock",
                  cidrs=("0.0.0.0/5", "8.0.0.0/7", "11.0.0.0/8", "12.0.0.0/6", "16.0.0.0/4"))
-    rows = md_table(exports.to_markdown(document([block])), "Nodes")
+    rows = md_table(markdown.to_markdown(document([block])), "Nodes")
     assert rows[1][:3] == [
         "0.0.0.0/0 except 10.0.0.0/8", "—",
         "ipblock: 0.0.0.0/5, 8.0.0.0/7, 11.0.0.0/8, 12.0.0.0/6 (+1 more)",
@@ -447,13 +455,13 @@ def test_markdown_shows_uploaded_strings_as_text(name: str) -> None:
     evil = node(name, name, id=name)
     doc = document([BACKEND, evil], [flow(BACKEND, evil, [("TCP", 80, 80)],
                                           ingress=[ref(name, "ingress", 0, name, 3)])])
-    text = exports.to_markdown(doc)
+    text = markdown.to_markdown(doc)
     shown = name.replace("\n", " ")
     nodes = md_table(text, "Nodes")
     assert nodes[2][:2] == [shown, shown]
     flows = md_table(text, "Allowed flows")
     assert flows[1][1] == f"{shown}/{shown}"
-    assert flows[1][3] == f"{shown} ingress[0] ({shown}:3)"
+    assert flows[1][4] == f"{shown} ingress[0] ({shown}:3)"
     # No raw HTML, and only our own headings and table rows start a line.
     assert re.search(r"(?<!\\)<", text) is None
     assert re.search(r"(?<!\\)\bhttps?://", unescape_md_keep_colon(text)) is None
@@ -468,7 +476,7 @@ def unescape_md_keep_colon(text: str) -> str:
 
 @pytest.mark.parametrize("doc", EMPTY_DOCUMENTS)
 def test_markdown_empty(doc: dict[str, Any]) -> None:
-    text = exports.to_markdown(doc)
+    text = markdown.to_markdown(doc)
     for line in ("No nodes.", "No allowed flows.", "No policies.", "No findings.",
                  "No problems.", "- Workloads: 0 (0 pods)", "- Findings: none"):
         assert line in text.split("\n")
@@ -568,7 +576,7 @@ class DotGraph:
 
 
 def test_dot_clusters_per_namespace_and_ipblocks_outside() -> None:
-    graph = DotGraph(exports.to_dot(article_document()))
+    graph = DotGraph(dot_out.to_dot(article_document()))
     assert set(graph.clusters) == {"cluster_default"}
     assert graph.cluster_labels == {"cluster_default": "default"}
     assert set(graph.clusters["cluster_default"]) == {BACKEND["id"], MYSQL["id"], OTHER["id"]}
@@ -576,7 +584,7 @@ def test_dot_clusters_per_namespace_and_ipblocks_outside() -> None:
 
 
 def test_dot_node_labels_and_shapes() -> None:
-    graph = DotGraph(exports.to_dot(article_document()))
+    graph = DotGraph(dot_out.to_dot(article_document()))
     assert graph.node(MYSQL["id"]) == {
         "shape": "box", "label": "mysql\nDeployment, 1 pod\nisolated: ingress",
     }
@@ -586,7 +594,7 @@ def test_dot_node_labels_and_shapes() -> None:
 
 
 def test_dot_edges_labelled_with_ports() -> None:
-    graph = DotGraph(exports.to_dot(article_document()))
+    graph = DotGraph(dot_out.to_dot(article_document()))
     assert graph.edges == [
         (BACKEND["id"], MYSQL["id"], {"label": "TCP 3306"}),
         (MYSQL["id"], BACKEND["id"], {"label": "all", "style": "dashed"}),
@@ -597,7 +605,7 @@ def test_dot_edges_labelled_with_ports() -> None:
 def test_dot_ipblock_lists_its_cidrs() -> None:
     block = node("internet", None, type="ipblock",
                  cidrs=("0.0.0.0/5", "8.0.0.0/7", "11.0.0.0/8", "12.0.0.0/6", "16.0.0.0/4"))
-    graph = DotGraph(exports.to_dot(document([block])))
+    graph = DotGraph(dot_out.to_dot(document([block])))
     assert graph.node(block["id"])["label"] == (
         "internet\n0.0.0.0/5, 8.0.0.0/7, 11.0.0.0/8, 12.0.0.0/6 (+1 more)"
     )
@@ -617,7 +625,7 @@ def test_dot_ipblock_lists_its_cidrs() -> None:
 def test_dot_keeps_uploaded_strings_inside_their_strings(name: str) -> None:
     evil = node(name, name, id=name)
     allowed = flow(BACKEND, evil, [("TCP", 80, 80)], ingress=[ref(name, "ingress", 0)])
-    text = exports.to_dot(document([BACKEND, evil], [allowed]))
+    text = dot_out.to_dot(document([BACKEND, evil], [allowed]))
     graph = DotGraph(text)  # parses: nothing escaped its string
     shown = name.replace("\r\n", " ").replace("\n", " ")
     assert set(graph.clusters) == {"cluster_default", "cluster_" + shown.replace("\\", "\\\\")}
@@ -630,6 +638,6 @@ def test_dot_keeps_uploaded_strings_inside_their_strings(name: str) -> None:
 
 @pytest.mark.parametrize("doc", EMPTY_DOCUMENTS)
 def test_dot_empty(doc: dict[str, Any]) -> None:
-    graph = DotGraph(exports.to_dot(doc))
+    graph = DotGraph(dot_out.to_dot(doc))
     assert (graph.clusters, graph.top, graph.edges) == ({}, {}, [])
     assert graph.defaults == ["graph", "node", "edge"]

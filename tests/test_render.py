@@ -37,6 +37,8 @@ from flask import Flask, render_template
 from webapp import data_dir
 from webapp.core import analyze
 from webapp.core.raw import SourceText
+from webapp.outputs import install
+from webapp.outputs.offline import standalone_html
 from webapp.render import (
     COLLAPSE_THRESHOLD,
     EDGE_BUDGET,
@@ -45,7 +47,6 @@ from webapp.render import (
     node_label,
     node_title,
     port_label,
-    standalone_html,
     view_data,
     visible_text,
 )
@@ -270,12 +271,14 @@ def test_page_data_of_five_hundred_nodes_stays_small() -> None:
 
 @pytest.fixture
 def app() -> Flask:
-    return Flask(
+    flask_app = Flask(
         __name__,
         template_folder=str(TEMPLATES),
         static_folder=str(STATIC),
         static_url_path="/static",
     )
+    install(flask_app.jinja_env)  # the `visible` filter and the download formats
+    return flask_app
 
 
 URLS = {key: f"/api/v1/analyses/abc/export.{key}" for key in ("json", "csv", "md", "html", "dot")}

@@ -223,6 +223,7 @@ def test_share_page_renders_the_stored_analysis(app: Flask, client: FlaskClient)
         "dot": f"{api}/export.dot",
         "html": f"{api}/export.html",
         "reviewMd": f"{api}/export.review.md",
+        "review.md": f"{api}/export.review.md",  # every registry format, by name
         "query": f"{api}/query",
         "report": f"/a/{analysis_id}/report",
         "compare": f"/diff?before={analysis_id}",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import click
@@ -19,7 +19,6 @@ import click
 from webapp import __version__
 
 EXIT_OK, EXIT_NO, EXIT_UNUSABLE, EXIT_BUG = 0, 1, 2, 3
-FORMATS = ("json", "csv", "md", "dot", "html")
 
 
 output_option = click.option(
@@ -74,28 +73,39 @@ def load_analysis(paths: Sequence[str]) -> Any:
         _fail(e.message, e.problems)
 
 
-def write_output(text: str, output: str | None) -> None:
+def write_output(text: str | bytes, output: str | None) -> None:
+    write_chunks([text.encode("utf-8") if isinstance(text, str) else text], output)
+
+
+def write_chunks(chunks: Iterable[bytes], output: str | None) -> None:
+    """Each chunk to FILE or standard output as it comes: a stream stays a stream."""
     if output:
-        with open(output, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-    else:
-        click.echo(text, nl=not text.endswith("\n"))
+        with open(output, "wb") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+        return
+    out = sys.stdout.buffer
+    last = b""
+    for chunk in chunks:
+        if chunk:
+            out.write(chunk)
+            last = chunk
+    if not last.endswith(b"\n"):
+        out.write(b"\n")
+    out.flush()
 
 
-def render(document: dict[str, Any], fmt: str) -> str:
-    from webapp import exports
+def render(document: dict[str, Any], fmt: str) -> str | bytes:
+    """The document in one format of the registry (`webapp.outputs`)."""
+    from webapp import outputs
 
-    if fmt == "html":
-        from webapp.render import standalone_html
+    return outputs.get(fmt).write(document)
 
-        return standalone_html(document)
-    writers: dict[str, Callable[[dict[str, Any]], str]] = {
-        "json": exports.to_json,
-        "csv": exports.to_csv,
-        "md": exports.to_markdown,
-        "dot": exports.to_dot,
-    }
-    return writers[fmt](document)
+
+def _analyze_formats() -> list[str]:
+    from webapp import outputs
+
+    return [f.name for f in outputs.offered_by(outputs.ANALYZE)]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -106,19 +116,32 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
-@format_option(*FORMATS)
+@format_option(*_analyze_formats())
+@click.option(
+    "--pairs",
+    is_flag=True,
+    help="List one flow per pair of nodes instead of per pair of groups (json, csv), "
+    "written as a stream.",
+)
 @output_option
-def analyze(paths: tuple[str, ...], fmt: str, output: str | None) -> None:
+def analyze(paths: tuple[str, ...], fmt: str, pairs: bool, output: str | None) -> None:
     """Analyse manifests (files, folders, or - for standard input).
 
     Problems with single documents go to standard error; the rest of the
     upload is still analysed (exit 0).
     """
+    from webapp import outputs
+
+    chosen = outputs.get(fmt)
+    if pairs and not chosen.pairs:
+        offered = ", ".join(f.name for f in outputs.FORMATS if f.pairs)
+        _fail(f"--pairs works with --format {offered}, not {fmt}")
     analysis = load_analysis(paths)
-    for p in analysis.problems:
-        if str(p.severity) != "info":
-            click.echo(format_problem(p), err=True)
-    write_output(render(analysis.document, fmt), output)
+    _report_problems(analysis)
+    if pairs:
+        write_chunks(chosen.write_pairs(analysis.document), output)
+    else:
+        write_output(chosen.write(analysis.document), output)
 
 
 @cli.command()

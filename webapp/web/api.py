@@ -15,11 +15,11 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request, url_for
 
+from webapp import outputs
 from webapp.web import analysis as runner
 from webapp.web.errors import BadRequest, Forbidden, NotFound, WebError
 from webapp.web.security import loggable
@@ -92,32 +92,26 @@ def delete(analysis_id: str) -> Response:
     return Response(status=204)
 
 
-def _exporters() -> dict[str, tuple[str, Callable[[dict[str, Any]], str | bytes]]]:
-    # Imported on first use: the HTML export pulls in pyvis and the templates.
-    from webapp import exports, render, review
-
-    return {
-        "json": ("application/json", exports.to_json),
-        "csv": ("text/csv; charset=utf-8", exports.to_csv),
-        "md": ("text/markdown; charset=utf-8", exports.to_markdown),
-        "dot": ("text/vnd.graphviz; charset=utf-8", exports.to_dot),
-        "html": ("text/html; charset=utf-8", render.standalone_html),
-        "review.md": ("text/markdown; charset=utf-8", review.review_markdown),
-    }
+def _exporters() -> dict[str, outputs.Format]:
+    """The formats of the registry that `export.<name>` serves."""
+    return {f.name: f for f in outputs.offered_by(outputs.EXPORT)}
 
 
-EXPORT_FORMATS = ("json", "csv", "md", "dot", "html", "review.md")
+# Every page shows uploaded text through the `visible` macro, whose filter is the one
+# rule of webapp.core.text.is_hidden; the download links come from the registry.
+bp.record_once(lambda state: outputs.install(state.app.jinja_env))
 
 
 @bp.get("/analyses/<analysis_id>/export.<fmt>")
 def export(analysis_id: str, fmt: str) -> Response:
-    if fmt not in EXPORT_FORMATS:
+    chosen = _exporters().get(fmt)
+    if chosen is None:
         raise NotFound()
     stored = load_or_404(analysis_id)
-    content_type, build = _exporters()[fmt]
     with analysis_slot():
-        response = Response(build(json.loads(stored.document)), content_type=content_type)
-    filename = f"netpol-{analysis_id[:8]}.{fmt}"
+        body = chosen.write(json.loads(stored.document))
+    response = Response(body, content_type=chosen.media_type)
+    filename = f"netpol-{analysis_id[:8]}.{chosen.extension}"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

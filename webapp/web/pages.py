@@ -18,6 +18,7 @@ from typing import Any
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from werkzeug import Response
 
+from webapp import outputs
 from webapp.web.api import load_or_404, load_pair, share_url
 from webapp.web.errors import NotFound, NothingUsable, WebError
 from webapp.web.samples import find_sample, list_samples, sample_sources
@@ -36,7 +37,7 @@ from webapp.web.uploads import (
 
 bp = Blueprint("pages", __name__)
 
-EXPORTS = ("json", "csv", "md", "html", "dot")
+EXPORTS = tuple(f.name for f in outputs.offered_by(outputs.EXPORT))
 
 
 def samples_root() -> Path:
