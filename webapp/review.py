@@ -594,17 +594,30 @@ NAMESPACES_NAMED = 3
 """A set of nodes spread over more namespaces is said as "N workloads of K namespaces"."""
 
 
-def nodes_text(ids: Sequence[str], nodes: Mapping[str, Mapping[str, Any]]) -> str:
+def namespace_sizes(nodes: Mapping[str, Mapping[str, Any]]) -> Counter[str]:
+    """How many in-cluster nodes each namespace has, for `nodes_text`."""
+    return Counter(_namespace_of(n) for n in nodes.values() if n.get("type") != "ipblock")
+
+
+def nodes_text(
+    ids: Sequence[str],
+    nodes: Mapping[str, Mapping[str, Any]],
+    sizes: Mapping[str, int] | None = None,
+) -> str:
     """A set of nodes of a diff in a few words: `prod/web`, `12 workloads of shop`,
-    `5 nodes of shop, db`, `40 workloads of 7 namespaces`."""
+    `every workload of shop, db (40)`, `5 nodes of 7 namespaces`.
+
+    "every" needs `sizes` (`namespace_sizes` of the nodes of both versions).
+    """
     if len(ids) == 1:
         return node_title(nodes.get(ids[0]), ids[0])
     found = [nodes.get(i) or {} for i in ids]
-    types = {n.get("type") for n in found}
-    what = "workloads" if types == {"workload"} else "nodes"
-    spaces = list(dict.fromkeys(str(n.get("namespace") or "(no namespace)") for n in found))
+    what = "workload" if all(n.get("type") == "workload" for n in found) else "node"
+    spaces = Counter(_namespace_of(n) for n in found)
     where = ", ".join(spaces) if len(spaces) <= NAMESPACES_NAMED else f"{len(spaces)} namespaces"
-    return f"{len(ids)} {what} of {where}"
+    if sizes is not None and all(sizes.get(ns) == count for ns, count in spaces.items()):
+        return f"every {what} of {where} ({len(ids)})"
+    return f"{len(ids)} {what}s of {where}"
 
 
 def _ports_text(entry: Mapping[str, Any], side: str) -> str:
@@ -628,9 +641,10 @@ def external_access(diff: Doc, old: Doc, new: Doc) -> list[dict[str, str]]:
     CIDRs, comma-separated) and `text`: "prod/web gained access to 10.11.0.0/16 on TCP 443".
     """
     nodes = {**node_index(old), **node_index(new)}
+    sizes = namespace_sizes(nodes)
     out = []
     for entry in diff.get("external") or ():
-        node = nodes_text([str(i) for i in entry["nodes"]], nodes)
+        node = nodes_text([str(i) for i in entry["nodes"]], nodes, sizes)
         ports = str(external_ports(entry))
         towards = "to" if entry["direction"] == "egress" else "from"
         for change in ("gained", "lost"):
@@ -658,11 +672,12 @@ def flow_changes(diff: Doc, old: Doc, new: Doc) -> list[dict[str, str]]:
     TCP 3306 added (36 pairs)".
     """
     nodes = {**node_index(old), **node_index(new)}
+    sizes = namespace_sizes(nodes)
     out = []
     for kind in FLOW_CHANGES:
         for f in diff["flows"][kind]:
-            source = nodes_text([str(i) for i in f["sources"]], nodes)
-            target = nodes_text([str(i) for i in f["targets"]], nodes)
+            source = nodes_text([str(i) for i in f["sources"]], nodes, sizes)
+            target = nodes_text([str(i) for i in f["targets"]], nodes, sizes)
             before, after = _ports_text(f, "before"), _ports_text(f, "after")
             ports = f"{before} → {after}" if before and after else before or after
             pairs = _pairs_text(int(f["pairs"]))
