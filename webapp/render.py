@@ -755,6 +755,7 @@ class _ExternalEdges:
         self.new_group = {n: g for g, ms in self.new_members.items() for n in ms}
         self.new_keys = {(str(f["source"]), str(f["target"])) for f in new.get("flows") or ()}
         self.total = sum(int(f.get("pairs", 1)) for f in self._flows(new))
+        self.total += sum(1 for _ in self._removed())
 
     @staticmethod
     def _flows(doc: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
@@ -798,6 +799,10 @@ class _ExternalEdges:
             lines = self._lines(pair, node, block)
             if lines:
                 yield {**pair, "change": "changed", "external": lines}
+        yield from self._removed()
+
+    def _removed(self) -> Iterator[dict[str, Any]]:
+        noted = {node for node, _ in self.notes}
         for node, block, pair in self._pairs(self.old, noted):
             lines = self._lines(pair, node, block)
             if lines and self._key(pair) not in self.new_keys:
