@@ -722,6 +722,8 @@ def union_document(
             break
         flows.append(flow)
 
+    # Drawn in document order: changes last, on top of the faded unchanged edges.
+    flows.sort(key=lambda f: f["change"] != "unchanged")
     old_blocks: dict[str, Any] = {}
     for flow in flows:
         for end in (flow["source"], flow["target"]):
