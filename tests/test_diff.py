@@ -8,8 +8,8 @@ import ipaddress
 import json
 import subprocess
 import sys
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -470,8 +470,10 @@ def reported(diff: dict[str, Any], node: str, direction: str, address: str, key:
     ports = NO_PORTS
     for e in diff["external"]:
         nets = [ipaddress.ip_network(c) for c in e[key]]
-        if node in e["nodes"] and e["direction"] == direction and any(
-            n.version == addr.version and addr in n for n in nets
+        if (
+            node in e["nodes"]
+            and e["direction"] == direction
+            and any(n.version == addr.version and addr in n for n in nets)
         ):
             ports = ports | external_ports(e)
     return ports
