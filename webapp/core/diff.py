@@ -1,17 +1,22 @@
 """What a change to the manifests does to connectivity: the difference of two analysis documents.
 
 Works on the CONTRACT §3 documents themselves (as `analyze --format json`
-writes them or as the web app stores them), so any two saved analyses can be
-compared. In-cluster nodes (workloads, inferred pods) and policies are
-matched by id, flows between them by (source, target); a flow present in
-both is "changed" when its allowed ports differ, and "widened" or "narrowed"
-when one port set contains the other.
+writes them or as the web app stores them, version 1 or 2), so any two saved
+analyses can be compared. In-cluster nodes (workloads, inferred pods) and
+policies are matched by id. Flows are compared on the REFINED partition
+(`refine`): the nodes of both versions fall into classes by (old group, new
+group), every pair of nodes between two classes has the same old flow and the
+same new flow, so one comparison per pair of classes stands for all its node
+pairs and no node pair is ever built. A flow present in both is "changed"
+when its allowed ports differ, and "widened" or "narrowed" when one port set
+contains the other. A version 1 document (flows between nodes) is one whose
+groups are single nodes.
 
 External access is compared by address, not by ipblock node: an ipblock's id
 names a region of one upload's partition of the address space, and the same
 id can stand for other addresses in the other version (an `except` moved
-inside one ipBlock `cidr` keeps the region's first address). So, for every
-in-cluster node and direction, the addresses and ports it may reach (egress)
+inside one ipBlock `cidr` keeps the region's first address). So, for every class
+of in-cluster nodes and direction, the addresses and ports it may reach (egress)
 or be reached from (ingress) outside the cluster are computed in both
 versions, and exactly the (address, port) pairs gained and lost are listed,
 per port range, as merged CIDRs. ipBlock semantics:
