@@ -8,6 +8,7 @@ import ipaddress
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -89,21 +90,23 @@ FLOW_CASES: list[Any] = [
 ]
 
 
+def expand(diff: dict[str, Any]) -> Iterator[tuple[str, str, str, str, str]]:
+    """(change, source, target, before, after) of every node pair a diff's flow entries
+    stand for: (a in sources, b in targets, a != b)."""
+    for kind in ("added", "removed", "changed"):
+        for f in diff["flows"][kind]:
+            for a in f["sources"]:
+                for b in f["targets"]:
+                    if a != b:
+                        yield (f["change"], a, b, f["beforeText"], f["afterText"])
+
+
 def flow_rows(diff: dict[str, Any]) -> set[tuple[str, str, str, str, str]]:
-    rows = {("added", f["source"], f["target"], "", _text(f)) for f in diff["flows"]["added"]}
-    rows |= {("removed", f["source"], f["target"], _text(f), "") for f in diff["flows"]["removed"]}
-    rows |= {
-        (c["change"], c["source"], c["target"], c["beforeText"], c["afterText"])
-        for c in diff["flows"]["changed"]
-    }
-    # flows from or to the external block are not the point of these cases
-    return {r for r in rows if not r[1].startswith("ipblock") and not r[2].startswith("ipblock")}
-
-
-def _text(flow: dict[str, Any]) -> str:
-    from webapp.core.diff import port_set
-
-    return str(port_set(flow))
+    rows = list(expand(diff))
+    assert len(rows) == len(set(rows)), "a node pair is in two entries"
+    total = sum(f["pairs"] for kind in ("added", "removed", "changed") for f in diff["flows"][kind])
+    assert total == len(rows), "pairs counts the pairs an entry stands for"
+    return set(rows)
 
 
 @pytest.mark.parametrize(("old", "new", "expected"), FLOW_CASES)
@@ -119,10 +122,12 @@ def test_widened_flow_lists_ports_gained_and_both_flows() -> None:
     )
     (c,) = diff["flows"]["changed"]
     assert c["change"] == "widened"
+    assert (c["sources"], c["targets"], c["pairs"]) == ([WEB_ID], [DB_ID], 1)
     assert c["gained"] == [{"protocol": "TCP", "from": 5432, "to": 5432}]
     assert c["lost"] == []
-    assert c["old"]["ingress"][0]["policy"] == "prod/db-in"
+    assert c["before"] == [{"protocol": "TCP", "from": 3306, "to": 3306}]
     assert diff["summary"]["flowsChanged"] == 1
+    assert diff["summary"]["pairsChanged"] == 1
 
 
 def test_workloads_added_and_removed_are_matched_by_id() -> None:
@@ -130,7 +135,7 @@ def test_workloads_added_and_removed_are_matched_by_id() -> None:
     diff = diff_documents(run(PROD, WEB, DB), run(PROD, WEB, cache))
     assert [n["id"] for n in diff["nodes"]["added"]] == ["prod/Deployment/cache"]
     assert [n["id"] for n in diff["nodes"]["removed"]] == [DB_ID]
-    added = {(f["source"], f["target"]) for f in diff["flows"]["added"]}
+    added = {(a, b) for change, a, b, _, _ in expand(diff) if change == "added"}
     assert (WEB_ID, "prod/Deployment/cache") in added
     assert diff["changed"] is True
 
@@ -161,14 +166,16 @@ def test_renderers_list_every_change() -> None:
     new = run(*BASE, db_ingress({"port": 3306, "endPort": 3310}), deployment("x", "prod"))
     diff = diff_documents(old, new)
     text = diff_text(diff, old, new)
-    assert "widened  flow             prod/web -> prod/db: TCP 3306 => TCP 3306-3310" in text
+    assert (
+        "widened  flow             prod/web -> prod/db: TCP 3306 => TCP 3306-3310 (1 pair)" in text
+    )
     assert "added    node (workload)  prod/x" in text
     rows = list(csv.DictReader(io.StringIO(diff_csv(diff, old, new))))
     assert {"change": "widened", "item": "flow", "source": "prod/web", "target": "prod/db",
-            "before": "TCP 3306", "after": "TCP 3306-3310"} in rows  # fmt: skip
+            "before": "TCP 3306", "after": "TCP 3306-3310", "pairs": "1"} in rows  # fmt: skip
     md = diff_markdown(diff, old, new)
     assert md.startswith("# NetworkPolicy diff")
-    assert "| widened | flow | prod/web | prod/db | TCP 3306 | TCP 3306-3310 |" in md
+    assert "| widened | flow | prod/web | prod/db | TCP 3306 | TCP 3306-3310 | 1 |" in md
 
 
 def test_csv_neutralises_formula_names() -> None:
@@ -177,7 +184,7 @@ def test_csv_neutralises_formula_names() -> None:
     node = next(n for n in new["nodes"] if n["name"] == "x")
     node.update(namespace=None, name="=HYPERLINK(1)")  # stored documents are data too
     rows = list(csv.reader(io.StringIO(diff_csv(diff_documents(old, new), old, new))))
-    assert ["added", "node (workload)", "'=HYPERLINK(1)", "", "", ""] in rows
+    assert ["added", "node (workload)", "'=HYPERLINK(1)", "", "", "", ""] in rows
 
 
 # --- external access, by address (issue 7) -------------------------------------------------
@@ -315,8 +322,13 @@ EXTERNAL_CASES: list[Any] = [
 
 
 def external_rows(diff: dict[str, Any]) -> set[tuple[Any, ...]]:
-    keys = ("node", "direction", "protocol", "from", "to")
-    return {(*(e[k] for k in keys), tuple(e["gained"]), tuple(e["lost"])) for e in diff["external"]}
+    """(node, direction, protocol, from, to, gained, lost) for each node of each entry."""
+    keys = ("direction", "protocol", "from", "to")
+    return {
+        (node, *(e[k] for k in keys), tuple(e["gained"]), tuple(e["lost"]))
+        for e in diff["external"]
+        for node in e["nodes"]
+    }
 
 
 @pytest.mark.parametrize(("old", "new", "expected"), EXTERNAL_CASES)
@@ -326,14 +338,17 @@ def test_external_access_is_compared_by_address(
     before, after = run(*old), run(*new)
     diff = diff_documents(before, after)
     assert external_rows(diff) == expected
-    assert diff["summary"]["externalChanged"] == len(expected)
+    assert diff["summary"]["externalChanged"] == len(diff["external"])
     # ipblock ids are cuts of one version's addresses: never compared as nodes or flows
     blocks = {n["id"] for doc in (before, after) for n in doc["nodes"] if n["type"] == "ipblock"}
     assert not {n["id"] for kind in ("added", "removed") for n in diff["nodes"][kind]} & blocks
-    flows = [*diff["flows"]["added"], *diff["flows"]["removed"], *diff["flows"]["changed"]]
-    assert not [f for f in flows if {f["source"], f["target"]} & blocks]
+    assert not [row for row in expand(diff) if {row[1], row[2]} & blocks]
     # each workload, direction and port range appears once
-    keys = [(e["node"], e["direction"], e["protocol"], e["from"]) for e in diff["external"]]
+    keys = [
+        (node, e["direction"], e["protocol"], e["from"])
+        for e in diff["external"]
+        for node in e["nodes"]
+    ]
     assert len(keys) == len(set(keys))
 
 
@@ -356,10 +371,10 @@ def test_renderers_say_which_addresses_were_gained_and_lost() -> None:
     assert "lost     external egress  prod/web -> 10.11.0.0/16: TCP 443" in text
     assert "external access: 1 changed" in text
     rows = list(csv.reader(io.StringIO(diff_csv(diff, old, new))))
-    assert ["gained", "external egress", "prod/web", "10.10.0.0/16", "", "TCP 443"] in rows
-    assert ["lost", "external egress", "prod/web", "10.11.0.0/16", "TCP 443", ""] in rows
+    assert ["gained", "external egress", "prod/web", "10.10.0.0/16", "", "TCP 443", ""] in rows
+    assert ["lost", "external egress", "prod/web", "10.11.0.0/16", "TCP 443", "", ""] in rows
     md = diff_markdown(diff, old, new)
-    assert "| lost | external egress | prod/web | 10.11.0.0/16 | TCP 443 | — |" in md
+    assert "| lost | external egress | prod/web | 10.11.0.0/16 | TCP 443 | — | — |" in md
 
 
 def test_ingress_rows_put_the_addresses_on_the_source_side() -> None:
@@ -455,8 +470,10 @@ def reported(diff: dict[str, Any], node: str, direction: str, address: str, key:
     ports = NO_PORTS
     for e in diff["external"]:
         nets = [ipaddress.ip_network(c) for c in e[key]]
-        if (e["node"], e["direction"]) == (node, direction) and any(
-            n.version == addr.version and addr in n for n in nets
+        if (
+            node in e["nodes"]
+            and e["direction"] == direction
+            and any(n.version == addr.version and addr in n for n in nets)
         ):
             ports = ports | external_ports(e)
     return ports
@@ -537,8 +554,9 @@ def test_diff_changed_exits_1_in_every_format(versions: tuple[Path, Path], fmt: 
         assert data["flows"]["changed"][0]["change"] == "widened"
     elif fmt == "csv":
         rows = list(csv.reader(io.StringIO(result.stdout)))
-        assert rows[0] == ["change", "item", "source", "target", "before", "after"]
-        assert ["widened", "flow", "prod/web", "prod/db", "TCP 3306", "TCP 3306; TCP 5432"] in rows
+        assert rows[0] == ["change", "item", "source", "target", "before", "after", "pairs"]
+        widened = ["widened", "flow", "prod/web", "prod/db", "TCP 3306", "TCP 3306; TCP 5432", "1"]
+        assert widened in rows
     elif fmt == "md":
         assert result.stdout.startswith("# NetworkPolicy diff")
     else:
@@ -584,7 +602,7 @@ def test_diff_command_reports_the_moved_except_in_every_format(
         data = json.loads(result.stdout)
         assert data["external"] == [
             {
-                "node": WEB_ID,
+                "nodes": [WEB_ID],
                 "direction": "egress",
                 "protocol": "TCP",
                 "from": 443,
@@ -596,10 +614,10 @@ def test_diff_command_reports_the_moved_except_in_every_format(
         assert data["summary"]["externalChanged"] == 1
     elif fmt == "csv":
         rows = list(csv.reader(io.StringIO(result.stdout)))
-        assert ["gained", "external egress", "prod/web", "10.10.0.0/16", "", "TCP 443"] in rows
-        assert ["lost", "external egress", "prod/web", "10.11.0.0/16", "TCP 443", ""] in rows
+        assert ["gained", "external egress", "prod/web", "10.10.0.0/16", "", "TCP 443", ""] in rows
+        assert ["lost", "external egress", "prod/web", "10.11.0.0/16", "TCP 443", "", ""] in rows
     elif fmt == "md":
-        assert "| gained | external egress | prod/web | 10.10.0.0/16 | — | TCP 443 |" in (
+        assert "| gained | external egress | prod/web | 10.10.0.0/16 | — | TCP 443 | — |" in (
             result.stdout
         )
     else:

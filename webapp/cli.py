@@ -310,8 +310,10 @@ def diff(old: str, new: str, fmt: str, output: str | None, database: str | None)
     external addresses gained or lost (per workload and port, as CIDRs),
     nodes and policies added or removed. Exit 0 no change, 1 changed.
 
-    OLD and NEW are each a file or folder of manifests, a saved
-    `analyze --format json` document, or a share id (or /a/<id> link) stored
+    Changes are said per set of nodes that changed alike, with how many node
+    pairs they stand for. OLD and NEW are each a file or folder of manifests,
+    a saved `analyze --format json` document (version 1 or 2), or a share id
+    (or /a/<id> link) stored
     in the web app's database (--database, default: the one `serve` uses).
     """
     from webapp import exports

@@ -26,7 +26,7 @@ import hashlib
 import ipaddress
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -36,7 +36,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pyvis.network import Network  # type: ignore[import-untyped]  # no stubs
 
 from webapp import __version__, data_dir
-from webapp.core.diff import external_ports
+from webapp.core.diff import Comparison, external_ports, refine
 from webapp.core.text import is_hidden
 from webapp.graph import (
     EXTERNAL_CLUSTER,
@@ -686,24 +686,33 @@ def _external_notes(diff: Mapping[str, Any]) -> dict[tuple[str, str], tuple[list
     networks concerned: the address changes of `diff["external"]`."""
     notes: dict[tuple[str, str], tuple[list[str], list[Any]]] = {}
     for entry in diff.get("external") or ():
-        lines, nets = notes.setdefault((entry["node"], entry["direction"]), ([], []))
         towards = "to" if entry["direction"] == "egress" else "from"
+        said: list[str] = []
+        networks: list[Any] = []
         for change in ("gained", "lost"):
             if entry[change]:
                 ports = external_ports(entry)
-                lines.append(f"{change} access {towards} {', '.join(entry[change])} on {ports}")
-                nets.extend(_networks(entry[change]))
+                said.append(f"{change} access {towards} {', '.join(entry[change])} on {ports}")
+                networks.extend(_networks(entry[change]))
+        for node in entry["nodes"]:
+            lines, nets = notes.setdefault((node, entry["direction"]), ([], []))
+            lines.extend(said)
+            nets.extend(networks)
     return notes
 
 
 def union_document(
     old: Mapping[str, Any], new: Mapping[str, Any], diff: Mapping[str, Any]
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """Both analyses as one document to draw, and the change of each added or removed node.
+) -> tuple[dict[str, Any], dict[str, str], int]:
+    """Both analyses as one document to draw, the change of each added or removed node, and
+    how many node pairs with a flow in either version were left undrawn.
 
-    Nodes, flows and policies of `new`, then those only `old` has. Each flow
-    carries its `change` (added, removed, changed, widened, narrowed or
-    unchanged); a changed policy's old version is kept as "<id> (before)" so
+    Nodes of `new`, then those only `old` has. Flows connect nodes (no
+    groups): at most EDGE_BUDGET of them, expanded from the classes of
+    `webapp.core.diff.refine` in order, changes first, so that no more node
+    pairs are made than drawn. Each carries its `change` (added, removed,
+    changed, widened, narrowed or unchanged) and a changed one its old flow
+    as `before`; a changed policy's old version is kept as "<id> (before)" so
     the rules of a removed flow show the text that allowed it.
     External access is compared by address (`diff["external"]`), so a flow to
     or from an address block is "changed" when its block holds addresses
@@ -724,45 +733,50 @@ def union_document(
         elif policy["id"] in changed_policies:
             policies.append({**policy, "id": policy["id"] + BEFORE})
 
-    notes = _external_notes(diff)
-
-    def external(flow: Mapping[str, Any], nodes: Mapping[str, Any]) -> list[str] | None:
-        """The address changes a flow to or from an ipblock of `nodes` shows; None for others."""
-        block, direction, node = flow["target"], "egress", flow["source"]
-        if (nodes.get(block) or {}).get("type") != "ipblock":
-            block, direction, node = flow["source"], "ingress", flow["target"]
-        if (nodes.get(block) or {}).get("type") != "ipblock":
-            return None
-        lines, nets = notes.get((node, direction), ([], []))
-        return lines if _overlaps(_networks(nodes[block].get("cidrs") or ()), nets) else []
-
-    change = {(c["source"], c["target"]): c["change"] for c in diff["flows"]["changed"]}
-    added = {(f["source"], f["target"]) for f in diff["flows"]["added"]}
+    refined = refine(old, new)
+    classes = refined.classes
+    changes = [c for c in refined.comparisons if c.change != "unchanged"]
+    same = [c for c in refined.comparisons if c.change == "unchanged"]
     flows: list[dict[str, Any]] = []
-    for flow in new.get("flows") or []:
-        key = (flow["source"], flow["target"])
-        lines = external(flow, new_nodes)
-        if lines:
-            flows.append({**flow, "change": "changed", "external": lines})
-        elif lines is not None:
-            flows.append({**flow, "change": "unchanged"})
-        else:
-            status = change.get(key, "added" if key in added else "unchanged")
-            flows.append({**flow, "change": status})
-    for flow in diff["flows"]["removed"]:
-        flows.append({**_old_refs(flow, changed_policies), "change": "removed"})
-    new_keys = {(f["source"], f["target"]) for f in new.get("flows") or []}
-    old_blocks: dict[str, Any] = {}
-    for flow in old.get("flows") or []:
-        lines = external(flow, old_nodes)
-        if lines and (flow["source"], flow["target"]) not in new_keys:
-            flow = {**_old_refs(flow, changed_policies), "change": "removed", "external": lines}
-            flows.append(flow)
-            for end in (flow["source"], flow["target"]):
-                if end not in new_nodes and old_nodes[end].get("type") == "ipblock":
-                    old_blocks[end] = old_nodes[end]
-                    node_change[end] = "removed"
+    total = sum(c.pairs for c in refined.comparisons)
 
+    def internal(comparisons: list[Comparison]) -> None:
+        for c in comparisons:
+            flow = c.old if c.change == "removed" else c.new
+            assert flow is not None  # a comparison has a flow in one version at least
+            if c.change == "removed":
+                flow = _old_refs(flow, changed_policies)
+            for a in classes[c.source]:
+                for b in classes[c.target]:
+                    if len(flows) >= EDGE_BUDGET:
+                        return
+                    if a != b:
+                        drawn = {**flow, "source": a, "target": b, "pairs": 1, "change": c.change}
+                        if c.old is not None and c.new is not None:
+                            drawn["before"] = c.old
+                        flows.append(drawn)
+
+    internal(changes)
+    external = _ExternalEdges(old, new, _external_notes(diff), changed_policies)
+    total += external.total
+    for flow in external.changed():
+        if len(flows) >= EDGE_BUDGET:
+            break
+        flows.append(flow)
+    internal(same)
+    for flow in external.unchanged():
+        if len(flows) >= EDGE_BUDGET:
+            break
+        flows.append(flow)
+
+    # Drawn in document order: changes last, on top of the faded unchanged edges.
+    flows.sort(key=lambda f: f["change"] != "unchanged")
+    old_blocks: dict[str, Any] = {}
+    for flow in flows:
+        for end in (flow["source"], flow["target"]):
+            if end not in new_nodes and old_nodes.get(end, {}).get("type") == "ipblock":
+                old_blocks[end] = old_nodes[end]
+                node_change[end] = "removed"
     nodes = [*new_nodes.values(), *diff["nodes"]["removed"], *old_blocks.values()]
     document = {
         "version": 1,
@@ -772,7 +786,96 @@ def union_document(
         "findings": [],
         "problems": [],
     }
-    return document, node_change
+    return document, node_change, max(total - len(flows), 0)
+
+
+class _ExternalEdges:
+    """The node-to-address-block flows of both versions, expanded lazily from their groups."""
+
+    def __init__(
+        self,
+        old: Mapping[str, Any],
+        new: Mapping[str, Any],
+        notes: dict[tuple[str, str], tuple[list[str], list[Any]]],
+        renamed: set[str],
+    ) -> None:
+        self.old, self.new, self.notes, self.renamed = old, new, notes, renamed
+        self.new_members = _members(new)
+        self.new_group = {n: g for g, ms in self.new_members.items() for n in ms}
+        self.new_keys = {(str(f["source"]), str(f["target"])) for f in new.get("flows") or ()}
+        self.total = sum(int(f.get("pairs", 1)) for f in self._flows(new))
+        self.total += sum(1 for _ in self._removed())
+
+    @staticmethod
+    def _flows(doc: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+        blocks = _block_groups(doc)
+        for f in doc.get("flows") or ():
+            if (str(f["source"]) in blocks) != (str(f["target"]) in blocks):
+                yield f
+
+    def _lines(self, flow: Mapping[str, Any], node: str, block: Mapping[str, Any]) -> list[str]:
+        direction = "egress" if flow["target"] == block["id"] else "ingress"
+        lines, nets = self.notes.get((node, direction), ([], []))
+        return lines if _overlaps(_networks(block.get("cidrs") or ()), nets) else []
+
+    def _pairs(
+        self, doc: Mapping[str, Any], only: set[str] | None
+    ) -> Iterator[tuple[str, Mapping[str, Any], dict[str, Any]]]:
+        """(in-cluster node, block node, the node-pair flow) of `doc`, for the
+        in-cluster nodes in `only` (all when None)."""
+        members = _members(doc)
+        nodes = {str(n["id"]): n for n in doc.get("nodes") or ()}
+        blocks = _block_groups(doc)
+        for f in self._flows(doc):
+            outward = str(f["target"]) in blocks
+            inner, outer = (f["source"], f["target"]) if outward else (f["target"], f["source"])
+            for node in members.get(str(inner), ()):
+                if only is not None and node not in only:
+                    continue
+                for block in members.get(str(outer), ()):
+                    ends = (node, block) if outward else (block, node)
+                    pair = {**f, "source": ends[0], "target": ends[1], "pairs": 1}
+                    yield node, nodes[block], pair
+
+    def _key(self, pair: Mapping[str, Any]) -> tuple[str | None, str | None]:
+        return self.new_group.get(pair["source"]), self.new_group.get(pair["target"])
+
+    def changed(self) -> Iterator[dict[str, Any]]:
+        """Pairs of the nodes whose external access changed: `new`'s whose block holds such
+        addresses, then `old`'s that `new` lacks."""
+        noted = {node for node, _ in self.notes}
+        for node, block, pair in self._pairs(self.new, noted):
+            lines = self._lines(pair, node, block)
+            if lines:
+                yield {**pair, "change": "changed", "external": lines}
+        yield from self._removed()
+
+    def _removed(self) -> Iterator[dict[str, Any]]:
+        noted = {node for node, _ in self.notes}
+        for node, block, pair in self._pairs(self.old, noted):
+            lines = self._lines(pair, node, block)
+            if lines and self._key(pair) not in self.new_keys:
+                yield {**_old_refs(pair, self.renamed), "change": "removed", "external": lines}
+
+    def unchanged(self) -> Iterator[dict[str, Any]]:
+        for node, block, pair in self._pairs(self.new, None):
+            if not self._lines(pair, node, block):
+                yield {**pair, "change": "unchanged"}
+
+
+def _members(doc: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Group id -> its node ids; one group per node in a document without groups."""
+    groups = doc.get("groups")
+    if groups:
+        return {str(g["id"]): [str(n) for n in g["nodes"]] for g in groups}
+    return {str(n["id"]): [str(n["id"])] for n in doc.get("nodes") or ()}
+
+
+def _block_groups(doc: Mapping[str, Any]) -> set[str]:
+    """The groups of address blocks (a block's group holds blocks only)."""
+    members = _members(doc)
+    blocks = {str(n["id"]) for n in doc.get("nodes") or () if n.get("type") == "ipblock"}
+    return {g for g, ms in members.items() if ms and ms[0] in blocks}
 
 
 def _changes_first(flow: Mapping[str, Any]) -> int:
@@ -838,13 +941,11 @@ def diff_view_data(
     colour. `edgeDetails[j].change` and `nodeDetails[i].change` say what
     changed; `diff` holds the colours and the diff's summary.
     """
-    document, node_change = union_document(old, new, diff)
-    old_flows = {(f["source"], f["target"]): f for f in old.get("flows") or []}
+    document, node_change, omitted = union_document(old, new, diff)
     view, order = _view(document, _changes_first)
     for edge, detail, index in zip(view["edges"], view["edgeDetails"], order, strict=True):
         flow = document["flows"][index]
-        before = old_flows.get((flow["source"], flow["target"]))
-        _diff_edge(edge, detail, flow, before)
+        _diff_edge(edge, detail, flow, flow.get("before"))
     for index, node in enumerate(view["nodes"]):
         change = node_change.get(document["nodes"][index]["id"])
         if change:
@@ -856,6 +957,8 @@ def diff_view_data(
         styles["diff-" + status] = {"width": 3, "color": {"color": color, "highlight": color}}
     styles["diff-unchanged"]["color"]["opacity"] = 0.5
     view["mode"] = "diff"
+    # Counted in node pairs over both versions, not in what this drawing expanded.
+    view["omitted"] = {"flows": omitted, "defaultAllow": 0, "pairs": omitted}
     view["diff"] = {"colors": DIFF_COLORS, "summary": dict(diff["summary"])}
     return view
 

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from webapp.core.diff import external_ports
+from webapp.core.diff import FLOW_CHANGES, external_ports, port_set
 from webapp.core.document import ports_json
 from webapp.core.explain import REASON_TEXT, Explanation, Reason, SideVerdict, find_address
 from webapp.core.findings import CHECKS, LEVELS, Level
@@ -590,18 +590,61 @@ def explanation_text(answer: Mapping[str, Any]) -> str:
 
 # --- diffs --------------------------------------------------------------------------
 
+NAMESPACES_NAMED = 3
+"""A set of nodes spread over more namespaces is said as "N workloads of K namespaces"."""
+
+
+def namespace_sizes(nodes: Mapping[str, Mapping[str, Any]]) -> Counter[str]:
+    """How many in-cluster nodes each namespace has, for `nodes_text`."""
+    return Counter(_namespace_of(n) for n in nodes.values() if n.get("type") != "ipblock")
+
+
+def nodes_text(
+    ids: Sequence[str],
+    nodes: Mapping[str, Mapping[str, Any]],
+    sizes: Mapping[str, int] | None = None,
+) -> str:
+    """A set of nodes of a diff in a few words: `prod/web`, `12 workloads of shop`,
+    `every workload of shop, db (40)`, `5 nodes of 7 namespaces`.
+
+    "every" needs `sizes` (`namespace_sizes` of the nodes of both versions).
+    """
+    if len(ids) == 1:
+        return node_title(nodes.get(ids[0]), ids[0])
+    found = [nodes.get(i) or {} for i in ids]
+    what = "workload" if all(n.get("type") == "workload" for n in found) else "node"
+    spaces = Counter(_namespace_of(n) for n in found)
+    where = ", ".join(spaces) if len(spaces) <= NAMESPACES_NAMED else f"{len(spaces)} namespaces"
+    if sizes is not None and all(sizes.get(ns) == count for ns, count in spaces.items()):
+        return f"every {what} of {where} ({len(ids)})"
+    return f"{len(ids)} {what}s of {where}"
+
+
+def _ports_text(entry: Mapping[str, Any], side: str) -> str:
+    """The ports of one side of a diff's flow entry as the other outputs spell them; "" when
+    that version has no flow."""
+    if not entry[f"{side}Text"]:
+        return ""
+    ports = entry[side]
+    return format_ports({"ports": ports, "allTraffic": port_set({"ports": ports}).is_all})
+
+
+def _pairs_text(count: int) -> str:
+    return f"{count} pair" if count == 1 else f"{count} pairs"
+
 
 def external_access(diff: Doc, old: Doc, new: Doc) -> list[dict[str, str]]:
     """The `external` entries of a diff, one per address list gained or lost, in words.
 
-    Each has `change` (gained or lost), `node` (its name), `direction`,
-    `ports` (`TCP 443`), `addresses` (merged CIDRs, comma-separated) and
-    `text`: "prod/web gained access to 10.11.0.0/16 on TCP 443".
+    Each has `change` (gained or lost), `node` (its nodes in a few words:
+    `nodes_text`), `direction`, `ports` (`TCP 443`), `addresses` (merged
+    CIDRs, comma-separated) and `text`: "prod/web gained access to 10.11.0.0/16 on TCP 443".
     """
     nodes = {**node_index(old), **node_index(new)}
+    sizes = namespace_sizes(nodes)
     out = []
     for entry in diff.get("external") or ():
-        node = node_title(nodes.get(str(entry["node"])), str(entry["node"]))
+        node = nodes_text([str(i) for i in entry["nodes"]], nodes, sizes)
         ports = str(external_ports(entry))
         towards = "to" if entry["direction"] == "egress" else "from"
         for change in ("gained", "lost"):
@@ -620,53 +663,78 @@ def external_access(diff: Doc, old: Doc, new: Doc) -> list[dict[str, str]]:
     return out
 
 
-def _diff_rows(diff: Doc, old: Doc, new: Doc) -> list[tuple[str, str, str, str, str, str]]:
-    """(change, item, source, target, before, after) rows, for every output format."""
+def flow_changes(diff: Doc, old: Doc, new: Doc) -> list[dict[str, str]]:
+    """The flow entries of a diff (added, removed, then changed), in words.
+
+    Each has `change`, `source` and `target` (`nodes_text`), `before` and
+    `after` (ports, "" where that version has no flow), `pairs` (how many node
+    pairs, as text) and `text`: "12 workloads of shop → 3 workloads of db:
+    TCP 3306 added (36 pairs)".
+    """
+    nodes = {**node_index(old), **node_index(new)}
+    sizes = namespace_sizes(nodes)
+    out = []
+    for kind in FLOW_CHANGES:
+        for f in diff["flows"][kind]:
+            source = nodes_text([str(i) for i in f["sources"]], nodes, sizes)
+            target = nodes_text([str(i) for i in f["targets"]], nodes, sizes)
+            before, after = _ports_text(f, "before"), _ports_text(f, "after")
+            ports = f"{before} → {after}" if before and after else before or after
+            pairs = _pairs_text(int(f["pairs"]))
+            out.append(
+                {
+                    "change": str(f["change"]),
+                    "source": source,
+                    "target": target,
+                    "before": before,
+                    "after": after,
+                    "pairs": str(f["pairs"]),
+                    "text": f"{source} → {target}: {ports} {f['change']} ({pairs})",
+                }
+            )
+    return out
+
+
+Row = tuple[str, str, str, str, str, str, str]
+
+
+def _diff_rows(diff: Doc, old: Doc, new: Doc) -> list[Row]:
+    """(change, item, source, target, before, after, pairs) rows, for every output format."""
     nodes = {**node_index(old), **node_index(new)}
 
     def name(node_id: Any) -> str:
         return node_title(nodes.get(str(node_id)), str(node_id))
 
-    rows: list[tuple[str, str, str, str, str, str]] = []
+    rows: list[Row] = []
     for n in diff["nodes"]["added"]:
-        rows.append(("added", f"node ({n.get('type')})", name(n["id"]), "", "", ""))
+        rows.append(("added", f"node ({n.get('type')})", name(n["id"]), "", "", "", ""))
     for n in diff["nodes"]["removed"]:
-        rows.append(("removed", f"node ({n.get('type')})", name(n["id"]), "", "", ""))
-    for f in diff["flows"]["added"]:
-        rows.append(("added", "flow", name(f["source"]), name(f["target"]), "", format_ports(f)))
-    for f in diff["flows"]["removed"]:
-        rows.append(("removed", "flow", name(f["source"]), name(f["target"]), format_ports(f), ""))
-    for c in diff["flows"]["changed"]:
+        rows.append(("removed", f"node ({n.get('type')})", name(n["id"]), "", "", "", ""))
+    for f in flow_changes(diff, old, new):
         rows.append(
-            (
-                c["change"],
-                "flow",
-                name(c["source"]),
-                name(c["target"]),
-                format_ports(c["old"]),
-                format_ports(c["new"]),
-            )
+            (f["change"], "flow", f["source"], f["target"], f["before"], f["after"], f["pairs"])
         )
-    # External access: the workload on its side of the traffic, the addresses on the other.
+    # External access: the workloads on their side of the traffic, the addresses on the other.
     for a in external_access(diff, old, new):
         ends = (a["node"], a["addresses"])
         source, target = ends if a["direction"] == "egress" else ends[::-1]
         before, after = ("", a["ports"]) if a["change"] == "gained" else (a["ports"], "")
-        rows.append((a["change"], f"external {a['direction']}", source, target, before, after))
+        rows.append((a["change"], f"external {a['direction']}", source, target, before, after, ""))
     for kind in ("added", "removed", "changed"):
-        rows += [(kind, "policy", str(p), "", "", "") for p in diff["policies"][kind]]
+        rows += [(kind, "policy", str(p), "", "", "", "") for p in diff["policies"][kind]]
     return rows
 
 
-DIFF_HEADER = ("change", "item", "source", "target", "before", "after")
+DIFF_HEADER = ("change", "item", "source", "target", "before", "after", "pairs")
 
 
 def _diff_summary(diff: Doc) -> str:
     s = diff["summary"]
     return (
         f"flows: {s['flowsAdded']} added, {s['flowsRemoved']} removed, "
-        f"{s['flowsChanged']} changed; external access: {s['externalChanged']} "
-        f"changed; nodes: {s['nodesAdded']} added, "
+        f"{s['flowsChanged']} changed (node pairs: {s['pairsAdded']} added, "
+        f"{s['pairsRemoved']} removed, {s['pairsChanged']} changed); "
+        f"external access: {s['externalChanged']} changed; nodes: {s['nodesAdded']} added, "
         f"{s['nodesRemoved']} removed; policies: {s['policiesAdded']} added, "
         f"{s['policiesRemoved']} removed, {s['policiesChanged']} changed"
     )
@@ -676,13 +744,15 @@ def diff_text(diff: Doc, old: Doc, new: Doc) -> str:
     if not diff["changed"]:
         return "no change\n"
     lines = []
-    for change, item, source, target, before, after in _diff_rows(diff, old, new):
+    for change, item, source, target, before, after, pairs in _diff_rows(diff, old, new):
         what = f"{source} -> {target}" if target else source
         ports = ""
         if before and after:
             ports = f": {before} => {after}"
         elif before or after:
             ports = f": {before or after}"
+        if pairs:
+            ports += f" ({_pairs_text(int(pairs))})"
         lines.append(f"{change:8} {item:16} {one_line(what)}{one_line(ports)}")
     lines.append(_diff_summary(diff))
     return "\n".join(lines) + "\n"
@@ -701,7 +771,8 @@ def diff_markdown(diff: Doc, old: Doc, new: Doc) -> str:
     lines = ["# NetworkPolicy diff", "", f"- {_diff_summary(diff)}", ""]
     rows = _diff_rows(diff, old, new)
     if rows:
-        lines += md_table(("Change", "Item", "Source", "Target", "Before", "After"), rows)
+        header = ("Change", "Item", "Source", "Target", "Before", "After", "Pairs")
+        lines += md_table(header, rows)
     else:
         lines.append("No change.")
     return "\n".join(lines) + "\n"

@@ -1,17 +1,22 @@
 """What a change to the manifests does to connectivity: the difference of two analysis documents.
 
 Works on the CONTRACT §3 documents themselves (as `analyze --format json`
-writes them or as the web app stores them), so any two saved analyses can be
-compared. In-cluster nodes (workloads, inferred pods) and policies are
-matched by id, flows between them by (source, target); a flow present in
-both is "changed" when its allowed ports differ, and "widened" or "narrowed"
-when one port set contains the other.
+writes them or as the web app stores them, version 1 or 2), so any two saved
+analyses can be compared. In-cluster nodes (workloads, inferred pods) and
+policies are matched by id. Flows are compared on the REFINED partition
+(`refine`): the nodes of both versions fall into classes by (old group, new
+group), every pair of nodes between two classes has the same old flow and the
+same new flow, so one comparison per pair of classes stands for all its node
+pairs and no node pair is ever built. A flow present in both is "changed"
+when its allowed ports differ, and "widened" or "narrowed" when one port set
+contains the other. A version 1 document (flows between nodes) is one whose
+groups are single nodes.
 
 External access is compared by address, not by ipblock node: an ipblock's id
 names a region of one upload's partition of the address space, and the same
 id can stand for other addresses in the other version (an `except` moved
-inside one ipBlock `cidr` keeps the region's first address). So, for every
-in-cluster node and direction, the addresses and ports it may reach (egress)
+inside one ipBlock `cidr` keeps the region's first address). So, for every class
+of in-cluster nodes and direction, the addresses and ports it may reach (egress)
 or be reached from (ingress) outside the cluster are computed in both
 versions, and exactly the (address, port) pairs gained and lost are listed,
 per port range, as merged CIDRs. ipBlock semantics:
@@ -22,7 +27,9 @@ from __future__ import annotations
 
 import bisect
 import ipaddress
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any, NamedTuple
 
@@ -31,8 +38,10 @@ from webapp.core.model import Direction, NodeType, Protocol
 from webapp.core.portset import NO_PORTS, PROTOCOLS, PortSet
 
 Doc = Mapping[str, Any]
-DIFF_VERSION = 2
-"""2: external access moved from `flows` (by ipblock id) to `external` (by address)."""
+DIFF_VERSION = 3
+"""2: external access moved from `flows` (by ipblock id) to `external` (by address).
+3: flows and external entries name sets of nodes (`sources`/`targets`, `nodes`) with
+their `pairs`, computed from groups (documents of version 1 or 2)."""
 
 Span = tuple[int, int]
 """Addresses [lo, hi) of one IP version, as integers."""
@@ -89,15 +98,17 @@ def _spans(cidrs: Iterable[Any]) -> Iterator[tuple[int, Span]]:
 
 
 def _external_access(doc: Doc) -> dict[tuple[str, Direction], Access]:
-    """(in-cluster node id, direction) -> the external addresses of its flows, with their ports.
+    """(in-cluster group id, direction) -> the external addresses of its flows, with their ports.
 
-    A flow from an ipblock is ingress of its target; a flow to one, egress of its source.
+    A flow from an external group is ingress of its target group; a flow to
+    one, egress of its source group. An external group's addresses are those
+    of all its ipblock members.
     """
-    external = {
-        str(n["id"]): list(_spans(n.get("cidrs") or ()))
-        for n in doc.get("nodes") or ()
-        if n.get("type") == NodeType.IPBLOCK
-    }
+    group_of = _group_of(doc)
+    external: dict[str, list[tuple[int, Span]]] = defaultdict(list)
+    for n in doc.get("nodes") or ():
+        if n.get("type") == NodeType.IPBLOCK:
+            external[group_of.get(str(n["id"]), str(n["id"]))] += _spans(n.get("cidrs") or ())
     access: dict[tuple[str, Direction], Access] = {}
     for f in doc.get("flows") or ():
         source, target = str(f["source"]), str(f["target"])
@@ -216,95 +227,224 @@ def _cidr_list(addresses: Addresses) -> list[str]:
     return [cidr for version, spans in addresses for cidr in _cidrs(version, spans)]
 
 
-def external_changes(old: Doc, new: Doc) -> list[dict[str, Any]]:
-    """The external addresses each in-cluster node gains and loses, per direction and port range.
+# --- the refined partition --------------------------------------------------------------
 
-    One entry per (node, direction, protocol, port range): `gained` and
-    `lost` are merged CIDR lists (IPv4, then IPv6). A node only one version
-    has counts as reaching nothing in the other. Access that is the same
-    address for address is not listed, however the regions were cut.
+
+def _group_of(doc: Doc) -> dict[str, str]:
+    """Node id -> group id; a document without groups (version 1, `--pairs`) has one per node."""
+    groups = doc.get("groups")
+    if groups:
+        return {str(n): str(g["id"]) for g in groups for n in g.get("nodes") or ()}
+    return {str(n["id"]): str(n["id"]) for n in doc.get("nodes") or ()}
+
+
+def _flows_by_group(doc: Doc) -> dict[tuple[str, str], Mapping[str, Any]]:
+    return {(str(f["source"]), str(f["target"])): f for f in doc.get("flows") or ()}
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """The old and new flow from every member of class `source` to every other member of
+    class `target` (indexes into `Refined.classes`); None where that version has none."""
+
+    source: int
+    target: int
+    pairs: int
+    old: Mapping[str, Any] | None
+    new: Mapping[str, Any] | None
+    change: str
+    """added, removed, changed, widened, narrowed or unchanged."""
+
+
+@dataclass(frozen=True, slots=True)
+class Refined:
+    """In-cluster nodes of both versions cut into classes that each version treats alike.
+
+    Nodes are matched by id; a class is the nodes with the same (old group,
+    new group), a node that one version lacks having None there. Every pair
+    of nodes in (A, B) then has the same old flow and the same new flow, so
+    one comparison per pair of classes stands for |A|·|B| pairs (|A|·(|A|-1)
+    from A to itself).
     """
+
+    classes: tuple[tuple[str, ...], ...]
+    """Node ids, in the order of `new`'s nodes, then those only `old` has."""
+    keys: tuple[tuple[str | None, str | None], ...]
+    """(old group, new group) of each class."""
+    comparisons: tuple[Comparison, ...]
+    """Every pair of classes that some flow of either version connects, by (source, target)."""
+
+
+def _in_cluster_ids(doc: Doc) -> list[str]:
+    return [str(n["id"]) for n in doc.get("nodes") or () if n.get("type") != NodeType.IPBLOCK]
+
+
+def refine(old: Doc, new: Doc) -> Refined:
+    """The refined partition of both documents and the comparison of every connected class pair.
+
+    Work grows with nodes + the class pairs that flows connect, never with node pairs.
+    """
+    old_group, new_group = _group_of(old), _group_of(new)
+    old_ids, new_ids = _in_cluster_ids(old), _in_cluster_ids(new)
+    old_set, new_set = set(old_ids), set(new_ids)
+    index: dict[tuple[str | None, str | None], int] = {}
+    members: list[list[str]] = []
+    for node in [*new_ids, *(i for i in old_ids if i not in new_set)]:
+        key = (
+            old_group.get(node) if node in old_set else None,
+            new_group.get(node) if node in new_set else None,
+        )
+        k = index.get(key)
+        if k is None:
+            k = index[key] = len(members)
+            members.append([])
+        members[k].append(node)
+    keys = list(index)
+    by_old: dict[str, list[int]] = defaultdict(list)
+    by_new: dict[str, list[int]] = defaultdict(list)
+    for k, (was, now) in enumerate(keys):
+        if was is not None:
+            by_old[was].append(k)
+        if now is not None:
+            by_new[now].append(k)
+    old_flows, new_flows = _flows_by_group(old), _flows_by_group(new)
+    connected: set[tuple[int, int]] = set()
+    for flows, classes in ((old_flows, by_old), (new_flows, by_new)):
+        for s, t in flows:
+            connected.update((a, b) for a in classes.get(s, ()) for b in classes.get(t, ()))
+    comparisons = []
+    for a, b in sorted(connected):
+        pairs = len(members[a]) * (len(members[b]) - (a == b))
+        if not pairs:
+            continue
+        (was_a, now_a), (was_b, now_b) = keys[a], keys[b]
+        before = old_flows.get((was_a, was_b)) if was_a and was_b else None
+        after = new_flows.get((now_a, now_b)) if now_a and now_b else None
+        comparisons.append(Comparison(a, b, pairs, before, after, _change(before, after)))
+    return Refined(tuple(map(tuple, members)), tuple(keys), tuple(comparisons))
+
+
+def _change(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> str:
+    if before is None:
+        return "added" if after is not None else "unchanged"
+    if after is None:
+        return "removed"
+    was, now = port_set(before), port_set(after)
+    if was == now:
+        return "unchanged"
+    return _flow_change(was, now)
+
+
+def external_changes(old: Doc, new: Doc, refined: Refined | None = None) -> list[dict[str, Any]]:
+    """The external addresses in-cluster nodes gain and lose, per direction and port range.
+
+    One entry per (direction, protocol, port range, addresses gained, lost),
+    with the `nodes` it holds for: `gained` and `lost` are merged CIDR lists
+    (IPv4, then IPv6). Computed once per class of the refined partition (its
+    members had the same external access in each version); a node only one
+    version has counts as reaching nothing in the other. Access that is the
+    same address for address is not listed, however the regions were cut.
+    """
+    refined = refined or refine(old, new)
     before, after = _external_access(old), _external_access(new)
-    rank: dict[str, int] = {}  # the order of the nodes of `new`, then those only `old` has
-    for doc in (new, old):
-        for n in doc.get("nodes") or ():
-            rank.setdefault(str(n["id"]), len(rank))
-    keys = sorted(
-        before.keys() | after.keys(),
-        key=lambda k: (rank.get(k[0], len(rank)), k[0], k[1] is Direction.INGRESS),
-    )
-    changes = []
-    for node, direction in keys:
-        was, now = before.get((node, direction), {}), after.get((node, direction), {})
-        pieces = {v: list(_pieces(was.get(v, ()), now.get(v, ()))) for v in VERSIONS}
-        for protocol, lo, hi, gained, lost in _by_port_range(pieces):
-            changes.append(
-                {
-                    "node": node,
-                    "direction": str(direction),
-                    "protocol": str(protocol),
-                    "from": lo,
-                    "to": hi,
-                    "gained": _cidr_list(gained),
-                    "lost": _cidr_list(lost),
-                }
-            )
-    return changes
+    entries: dict[tuple[Any, ...], list[str]] = {}
+    for members, (was_group, now_group) in zip(refined.classes, refined.keys, strict=True):
+        for direction in (Direction.EGRESS, Direction.INGRESS):
+            was = before.get((was_group, direction), {}) if was_group else {}
+            now = after.get((now_group, direction), {}) if now_group else {}
+            if not was and not now:
+                continue
+            pieces = {v: list(_pieces(was.get(v, ()), now.get(v, ()))) for v in VERSIONS}
+            for protocol, lo, hi, gained, lost in _by_port_range(pieces):
+                key = (str(direction), str(protocol), lo, hi, gained, lost)
+                entries.setdefault(key, []).extend(members)
+    return [
+        {
+            "nodes": nodes,
+            "direction": direction,
+            "protocol": protocol,
+            "from": lo,
+            "to": hi,
+            "gained": _cidr_list(gained),
+            "lost": _cidr_list(lost),
+        }
+        for (direction, protocol, lo, hi, gained, lost), nodes in entries.items()
+    ]
 
 
 # --- the whole diff --------------------------------------------------------------------
 
+FLOW_CHANGES = ("added", "removed", "changed")
+"""The lists of a diff's `flows`; "changed" holds the changed, widened and narrowed ones."""
+
+
+def _ports_of(flow: Mapping[str, Any] | None) -> PortSet | None:
+    return None if flow is None else port_set(flow)
+
+
+def _flow_entries(refined: Refined) -> dict[str, list[dict[str, Any]]]:
+    """The changed comparisons as rectangles: every pair (a in sources, b in targets, a != b)
+    changed alike (same change, same ports before and after).
+
+    Per source class the target classes with the same change are joined, then
+    the source classes with the same change and the same targets; so a
+    change that a whole group went through is one entry, however many pairs.
+    """
+    classes = refined.classes
+    targets: dict[tuple[int, Any], list[int]] = {}
+    for c in refined.comparisons:
+        if c.change != "unchanged":
+            key = (c.change, _ports_of(c.old), _ports_of(c.new))
+            targets.setdefault((c.source, key), []).append(c.target)
+    sources: dict[tuple[Any, tuple[int, ...]], list[int]] = {}
+    for (source, key), row in targets.items():
+        sources.setdefault((key, tuple(row)), []).append(source)
+    out: dict[str, list[dict[str, Any]]] = {kind: [] for kind in FLOW_CHANGES}
+    rows = sorted(sources.items(), key=lambda item: (item[1][0], item[0][1][0]))
+    for ((change, was, now), ts), ss in rows:  # ts: target classes, ss: source classes
+        source_ids = [n for s in ss for n in classes[s]]
+        target_ids = [n for t in ts for n in classes[t]]
+        shared = sum(len(classes[s]) for s in set(ss) & set(ts))
+        before, after = was or NO_PORTS, now or NO_PORTS
+        entry = {
+            "sources": source_ids,
+            "targets": target_ids,
+            "pairs": len(source_ids) * len(target_ids) - shared,
+            "change": change,
+            "before": ports_json(before) if was is not None else [],
+            "after": ports_json(after) if now is not None else [],
+            "beforeText": str(was) if was is not None else "",
+            "afterText": str(now) if now is not None else "",
+            "gained": ports_json(after - before),
+            "lost": ports_json(before - after),
+        }
+        out[change if change in out else "changed"].append(entry)
+    return out
+
 
 def diff_documents(old: Doc, new: Doc) -> dict[str, Any]:
-    """The difference from `old` to `new`, as a JSON-ready dict.
+    """The difference from `old` to `new` (documents of version 1 or 2), as a JSON-ready dict.
 
     Keys: `changed` (anything below differs), `summary` (counts),
-    `nodes` {added, removed} (in-cluster Node dicts), `flows` {added, removed}
-    (Flow dicts) and `changed` (source, target, change, before/after ports and
-    their text, the ports gained and lost) between in-cluster nodes,
-    `external` (`external_changes`), `policies` {added, removed, changed} (ids).
-    ipblock nodes and their flows are compared only through `external`: their
-    ids are cuts of one version's address space, not names of addresses.
+    `nodes` {added, removed} (in-cluster Node dicts), `flows` {added, removed,
+    changed}: between in-cluster nodes, each entry `sources`, `targets` (node
+    ids) and `pairs` standing for every pair (a in sources, b in targets,
+    a != b), with its `change`, the ports `before` and `after` (and their
+    text), and the ports `gained` and `lost`; `external` (`external_changes`);
+    `policies` {added, removed, changed} (ids). ipblock nodes and their flows
+    are compared only through `external`: their ids are cuts of one version's
+    address space, not names of addresses.
     """
+    refined = refine(old, new)
     old_nodes, new_nodes = _in_cluster(old), _in_cluster(new)
-    old_flows, new_flows = _internal_flows(old, old_nodes), _internal_flows(new, new_nodes)
     old_policies = _by_id(old.get("policies") or ())
     new_policies = _by_id(new.get("policies") or ())
-
-    changed_flows = []
-    for key, after_flow in new_flows.items():
-        before_flow = old_flows.get(key)
-        if before_flow is None:
-            continue
-        before, after = port_set(before_flow), port_set(after_flow)
-        if before == after:
-            continue
-        changed_flows.append(
-            {
-                "source": key[0],
-                "target": key[1],
-                "change": _flow_change(before, after),
-                "before": ports_json(before),
-                "after": ports_json(after),
-                "beforeText": str(before),
-                "afterText": str(after),
-                "gained": ports_json(after - before),
-                "lost": ports_json(before - after),
-                "old": before_flow,
-                "new": after_flow,
-            }
-        )
-
     nodes = {
         "added": [n for i, n in new_nodes.items() if i not in old_nodes],
         "removed": [n for i, n in old_nodes.items() if i not in new_nodes],
     }
-    flows: dict[str, list[Any]] = {
-        "added": [f for k, f in new_flows.items() if k not in old_flows],
-        "removed": [f for k, f in old_flows.items() if k not in new_flows],
-        "changed": changed_flows,
-    }
-    external = external_changes(old, new)
+    flows = _flow_entries(refined)
+    external = external_changes(old, new, refined)
     policies = {
         "added": [i for i in new_policies if i not in old_policies],
         "removed": [i for i in old_policies if i not in new_policies],
@@ -319,7 +459,10 @@ def diff_documents(old: Doc, new: Doc) -> dict[str, Any]:
         "nodesRemoved": len(nodes["removed"]),
         "flowsAdded": len(flows["added"]),
         "flowsRemoved": len(flows["removed"]),
-        "flowsChanged": len(changed_flows),
+        "flowsChanged": len(flows["changed"]),
+        "pairsAdded": sum(f["pairs"] for f in flows["added"]),
+        "pairsRemoved": sum(f["pairs"] for f in flows["removed"]),
+        "pairsChanged": sum(f["pairs"] for f in flows["changed"]),
         "externalChanged": len(external),
         "policiesAdded": len(policies["added"]),
         "policiesRemoved": len(policies["removed"]),
@@ -338,11 +481,3 @@ def diff_documents(old: Doc, new: Doc) -> dict[str, Any]:
 
 def _in_cluster(doc: Doc) -> dict[str, Mapping[str, Any]]:
     return _by_id(n for n in doc.get("nodes") or () if n.get("type") != NodeType.IPBLOCK)
-
-
-def _internal_flows(doc: Doc, nodes: Mapping[str, Any]) -> dict[tuple[str, str], Mapping[str, Any]]:
-    return {
-        (str(f["source"]), str(f["target"])): f
-        for f in doc.get("flows") or ()
-        if f["source"] in nodes and f["target"] in nodes
-    }

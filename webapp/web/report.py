@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from webapp.exports import format_ports, format_source, node_index, node_title
+from webapp.exports import format_source, node_index, node_title
 from webapp.review import (
     coverage,
     external_access,
+    flow_changes,
     flow_groups,
     namespace_matrix,
     severity_counts,
@@ -106,36 +107,22 @@ def _kind(node: Node) -> str:
 
 
 def diff_tables(diff: Doc, old: Doc, new: Doc) -> dict[str, Any]:
-    """The changes of a diff with node names: flows added, removed and changed, external
-    addresses gained and lost (`webapp.review.external_access`), nodes (workloads,
-    inferred nodes) added and removed, policies."""
+    """The changes of a diff in words: flows added, removed and changed between sets of
+    nodes (`webapp.review.flow_changes`), external addresses gained and lost
+    (`webapp.review.external_access`), nodes (workloads, inferred nodes) added
+    and removed, policies."""
     nodes = {**node_index(old), **node_index(new)}
 
     def name(node_id: Any) -> str:
         return node_title(nodes.get(str(node_id)), str(node_id))
 
-    def flow_row(flow: Mapping[str, Any]) -> dict[str, str]:
-        return {
-            "source": name(flow["source"]),
-            "target": name(flow["target"]),
-            "ports": format_ports(flow),
-        }
-
+    flows = flow_changes(diff, old, new)
     return {
         "summary": dict(diff["summary"]),
         "changed": bool(diff["changed"]),
-        "flowsAdded": [flow_row(f) for f in diff["flows"]["added"]],
-        "flowsRemoved": [flow_row(f) for f in diff["flows"]["removed"]],
-        "flowsChanged": [
-            {
-                "source": name(c["source"]),
-                "target": name(c["target"]),
-                "change": str(c["change"]),
-                "before": format_ports(c["old"]),
-                "after": format_ports(c["new"]),
-            }
-            for c in diff["flows"]["changed"]
-        ],
+        "flowsAdded": [f for f in flows if f["change"] == "added"],
+        "flowsRemoved": [f for f in flows if f["change"] == "removed"],
+        "flowsChanged": [f for f in flows if f["change"] not in ("added", "removed")],
         "external": external_access(diff, old, new),
         "nodesAdded": [{"name": name(n["id"]), "kind": _kind(n)} for n in diff["nodes"]["added"]],
         "nodesRemoved": [
