@@ -343,8 +343,11 @@ def totals(document: Doc) -> dict[str, int]:
         value = summary.get(key)
         return value if isinstance(value, int) and not isinstance(value, bool) else default()
 
+    def pairs() -> int:
+        grouping = Grouping(document)
+        return sum(flow_pairs(f, grouping) for f in flows)
+
     workloads = [n for n in nodes if n.get("type") == "workload"]
-    grouping = Grouping(document)
     return {
         "workloads": count("workloads", lambda: len(workloads)),
         "pods": count("pods", lambda: sum(int(n.get("pods") or 0) for n in workloads)),
@@ -353,7 +356,7 @@ def totals(document: Doc) -> dict[str, int]:
         "policies": count("policies", lambda: len(document.get("policies") or ())),
         "groups": count("groups", lambda: len(document.get("groups") or ()) or len(nodes)),
         "flows": count("flows", lambda: len(flows)),
-        "pairs": count("pairs", lambda: sum(flow_pairs(f, grouping) for f in flows)),
+        "pairs": count("pairs", pairs),
         "problems": count("problems", lambda: len(document.get("problems") or ())),
     }
 
@@ -544,9 +547,11 @@ def _flows_by_pair(document: Doc) -> list[str]:
         return ["No allowed flows."]
     lines: list[str] = []
     for section in found["sections"]:
+        flows, more = section["flows"], section["more"]
         lines += ["", f"### {md(section['source'])} → {md(section['target'])} ({section['pairs']})"]
-        flows = section["flows"]
-        lines += [""] + [f"- {md(e['text'])}" for e in flows if e["whole"]]
+        sentences = [f"- {md(e['text'])}" for e in flows if e["whole"]]
+        if sentences:
+            lines += ["", *sentences]
         rows = [
             (
                 e["source"],
@@ -559,13 +564,13 @@ def _flows_by_pair(document: Doc) -> list[str]:
             if not e["whole"]
         ]
         if rows:
-            lines += md_table(("Source", "Target", "Pairs", "Ports", "Allowed by"), rows)
-        if section["more"]["flows"]:
-            lines += ["", _more(section["more"]["flows"], "flow", section["more"]["pairs"])]
+            lines += ["", *md_table(("Source", "Target", "Pairs", "Ports", "Allowed by"), rows)]
+        if more["flows"]:
+            lines += ["", _more(more["flows"], "flow", more["pairs"])]
     if found["more"]["sections"]:
-        more = _more(found["more"]["sections"], "namespace pair", found["more"]["pairs"])
-        lines += ["", f"{more}: see the namespace matrix."]
-    return [line for i, line in enumerate(lines[1:]) if line or lines[i] != ""]
+        rest = _more(found["more"]["sections"], "namespace pair", found["more"]["pairs"])
+        lines += ["", f"{rest}: see the namespace matrix."]
+    return lines[1:]
 
 
 def namespace_matrix(document: Doc) -> tuple[list[str], dict[tuple[str, str], tuple[int, int]]]:
