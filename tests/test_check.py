@@ -7,27 +7,48 @@ import json
 import re
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import attr
 import pytest
 import sarif_om
+from browserfixtures import article_document
+from flask.testing import FlaskClient
+from scalefixtures import (
+    PODS,
+    analyse_list,
+    as_list,
+    bare_pod,
+    bare_pods,
+    measured,
+    read_pairwise_flows,
+)
 from semantics_helpers import deployment, namespace, policy, run
+from webfixtures import upload
 
+from webapp.core import analyze
+from webapp.core.document import pair_flows
 from webapp.core.findings import CHECKS
+from webapp.inputs import read_paths
 from webapp.review import (
+    ROWS_SHOWN,
     artifact_uri,
     failing,
     findings_sarif,
+    findings_text,
+    flow_groups,
     namespace_matrix,
     review_markdown,
     rules_markdown,
 )
+from webapp.web.report import report_data
 
 ROOT = Path(__file__).resolve().parent.parent
 HIGH = "sample-manifests/02-db-egress-to-backend-with-app"  # egress cuts DNS: high
 MEDIUM = "sample-manifests/10-online-shop"  # medium and low findings, no high
+SAMPLES = sorted(p for p in (ROOT / "sample-manifests").iterdir() if p.is_dir())
 SARIF_LEVELS = {"none", "note", "warning", "error"}
 
 # Which sarif-om class each nested SARIF property holds (the part of the schema we emit).
@@ -320,3 +341,123 @@ def test_sarif_validates_against_the_sarif_2_1_0_json_schema(tmp_path: Path) -> 
     broken = json.loads(json.dumps(sarif))
     broken["runs"][0]["results"][0]["level"] = "fatal"
     assert not validator.is_valid(broken)  # the check can fail
+
+
+# --- the review report from groups --------------------------------------------------------
+
+EVERY_OTHER = (
+    "every workload in default may reach every other workload in default "
+    "(all traffic, open by default)"
+)
+
+
+def test_review_report_and_check_at_scale_work_from_groups(client: FlaskClient) -> None:
+    """2,000 bare pods, no policy: 4 million node pairs in 3 group flows. The report,
+    the page, SARIF and the text render quickly in little memory, say that every
+    workload may reach every other, and count every pair."""
+    analysis = analyse_list(*bare_pods())
+    with measured() as cost:
+        document = analysis.document
+        report = review_markdown(document)
+        page = report_data(document)
+        sarif = findings_sarif(document, "1.2.3")
+        text = findings_text(document)
+    cost.check()
+    assert not read_pairwise_flows(analysis)
+    pairs = PODS * (PODS - 1) + 2 * PODS  # among the pods, and each way with the outside
+    assert document["summary"]["pairs"] == pairs
+    assert f"- {EVERY_OTHER}" in report
+    assert f"### default → default ({PODS * (PODS - 1)})" in report
+    assert f"- Allowed node pairs: {pairs}, in 3 flows between 2 groups" in report
+    assert f"| default | {PODS * (PODS - 1)}/{PODS * (PODS - 1)} | {PODS}/{PODS} |" in report
+    first = page["flowGroups"]["sections"][0]["flows"][0]
+    assert first["text"] == EVERY_OTHER
+    assert page["flowGroups"]["pairs"] == pairs
+    results = sarif["runs"][0]["results"]
+    assert len(results) == len(document["findings"]) > PODS - 1
+    assert "Pod 'default/pod-1234' is isolated in neither direction" in text
+    created = upload(client, ("cluster.json", as_list(*bare_pods()))).get_json()
+    with measured() as cost:
+        html = client.get(f"/a/{created['id']}/report").get_data(as_text=True)
+    cost.check()
+    assert EVERY_OTHER in html
+
+
+def test_check_md_at_scale_as_a_command(tmp_path: Path) -> None:
+    (tmp_path / "cluster.json").write_bytes(as_list(*bare_pods()))
+    result = cli("check", str(tmp_path / "cluster.json"), "--format", "md", "--fail-on", "low")
+    assert result.returncode == 1, result.stderr  # 2,000 medium not-isolated findings
+    assert f"- {EVERY_OTHER}" in result.stdout
+
+
+def pair_matrix(document: dict[str, Any]) -> Counter[tuple[str, str]]:
+    """The oracle: allowed node pairs per namespace pair, counted pair by pair (small
+    documents only)."""
+    nodes = {n["id"]: n for n in document["nodes"]}
+
+    def ns(node_id: str) -> str:
+        node = nodes[node_id]
+        return "(external)" if node["type"] == "ipblock" else node["namespace"] or "(no namespace)"
+
+    return Counter((ns(f["source"]), ns(f["target"])) for f in pair_flows(document))
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: p.name)
+def test_report_numbers_equal_the_document_summary_and_every_pair(sample: Path) -> None:
+    document = analyze(read_paths([str(sample)])).document
+    summary = document["summary"]
+    report = review_markdown(document)
+    assert (
+        f"- Allowed node pairs: {summary['pairs']}, in {summary['flows']} flows between "
+        f"{summary['groups']} groups"
+    ) in report
+    assert f"- Workloads: {summary['workloads']} ({summary['pods']} pods)" in report
+    _, cells = namespace_matrix(document)
+    oracle = pair_matrix(document)
+    assert {k: v[0] for k, v in cells.items() if v[0]} == dict(oracle)
+    assert sum(a for a, _ in cells.values()) == summary["pairs"]
+    found = flow_groups(document)
+    assert found["pairs"] == summary["pairs"]
+    page = report_data(document)["summary"]
+    assert {k: page[k] for k in ("pairs", "flows", "groups", "workloads", "pods")} == {
+        k: summary[k] for k in ("pairs", "flows", "groups", "workloads", "pods")
+    }
+
+
+def test_report_of_a_version_1_document_counts_its_node_flows() -> None:
+    """Share links keep working across document versions: a version 1 document (flows
+    between nodes, no groups) reads as groups of one node."""
+    document = article_document()
+    _, cells = namespace_matrix(document)
+    assert {k: v[0] for k, v in cells.items() if v[0]} == dict(pair_matrix(document))
+    report = review_markdown(document)
+    assert f"- Allowed node pairs: {len(document['flows'])}, in {len(document['flows'])}" in report
+    assert "every workload in payments may reach every workload in kube-system" in report
+
+
+def test_flows_by_namespace_pair_lists_a_bounded_number_and_counts_the_rest() -> None:
+    """25 pods of `a` each allowed a port of `b/db` (25 groups, 25 flows), and one pod
+    that is not: the a -> b section lists 20 flows, says "+5 more", counts all 25 pairs."""
+    rules = [
+        {
+            "from": [{"namespaceSelector": {}, "podSelector": {"matchLabels": {"app": f"p{k}"}}}],
+            "ports": [{"port": 1000 + k}],
+        }
+        for k in range(25)
+    ]
+    document = analyse_list(
+        *(bare_pod(f"p{k}", "a") for k in range(25)),
+        bare_pod("other", "a"),
+        bare_pod("db", "b"),
+        policy("db-in", "b", policyTypes=["Ingress"], ingress=rules),
+    ).document
+    section = next(
+        s for s in flow_groups(document)["sections"] if (s["source"], s["target"]) == ("a", "b")
+    )
+    assert section["pairs"] == 25
+    assert len(section["flows"]) == ROWS_SHOWN == 20
+    assert section["more"] == {"flows": 5, "pairs": 5}
+    report = review_markdown(document)
+    assert "### a → b (25)" in report
+    assert "+5 more flows (5 node pairs)" in report
+    assert "| a/p0 | every workload in b | 1 | TCP 1000 |" in report

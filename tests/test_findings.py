@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
+from scalefixtures import PODS, analyse_list, bare_pod, bare_pods, measured, read_pairwise_flows
 from semantics_helpers import deployment, namespace, policy, run
 
 from webapp.core import Analysis, SourceText, analyze
@@ -664,3 +665,54 @@ def test_check_names_the_duplicated_policy_and_what_it_selects(
     for f in found:
         assert len(f["policies"]) == len(f["nodes"]) == 1
         assert f["message"].startswith(f"NetworkPolicy '{f['policies'][0]}' is also defined at")
+
+
+# --- findings read flows between groups ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("targets", "reach"),
+    [
+        pytest.param({"a"}, {"b", "c"}, id="other-members-reach-a-target-in-their-group"),
+        pytest.param({"a", "b"}, {"a", "b", "c"}, id="two-targets-of-a-group-reach-each-other"),
+        pytest.param(set(), set(), id="no-target-no-flow"),
+    ],
+)
+def test_ports_into_applies_a_group_flow_to_every_member_but_the_target_itself(
+    targets: set[str], reach: set[str]
+) -> None:
+    """CONTRACT §3: a flow from G to G covers pairs of distinct members, never a -> a."""
+    analysis = analyse_list(*(bare_pod(name, "default") for name in ("a", "b", "c")))
+    (group,) = {g for g in analysis.evaluation.grouped.group_of.values() if "ipblock" not in g}
+    ids = {e.name: e.id for e in analysis.evaluation.scene.endpoints if e.kind == "Pod"}
+    got = Upload(analysis.evaluation, analysis.evaluator).ports_into({ids[t] for t in targets})
+    names = {v: k for k, v in ids.items()}
+    assert {names[i] for i in got if i in names} == reach  # (and the external addresses)
+    assert all(p.is_all for p in got.values())
+    assert group.startswith("group:")
+
+
+def test_egress_blocks_dns_at_scale_reads_groups_not_pairs() -> None:
+    """2,000 egress-isolated pods allowed UDP 53 to DNS and everything to each other:
+    2,000 medium findings, computed from a few group flows (their 4 million node pairs
+    would take seconds and >500 MiB)."""
+    udp_only = policy(
+        "dns",
+        "default",
+        policyTypes=["Egress"],
+        egress=[
+            {"to": [DNS_PEER], "ports": [{"protocol": "UDP", "port": 53}]},
+            {"to": [{"podSelector": {}}]},
+        ],
+    )
+    dns = bare_pod("coredns", "kube-system", **{"k8s-app": "kube-dns"})
+    analysis = analyse_list(*bare_pods(), dns, udp_only)
+    with measured() as cost:
+        findings = analysis.findings
+    cost.check()
+    assert not read_pairwise_flows(analysis)
+    dns_findings = [f for f in findings if f["rule"] == "egress-blocks-dns"]
+    assert len(dns_findings) == PODS
+    assert {f["severity"] for f in dns_findings} == {"medium"}
+    sample = next(f for f in dns_findings if f["nodes"][0] == "default/Pod/pod-1234")
+    assert "cannot reach DNS ('coredns' in kube-system) on TCP 53" in sample["message"]

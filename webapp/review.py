@@ -15,7 +15,7 @@ import difflib
 import io
 import ipaddress
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -28,6 +28,7 @@ from webapp.exports import (
     format_ports,
     format_rule_ref,
     format_source,
+    is_default_allow,
     md,
     md_table,
     node_index,
@@ -132,29 +133,40 @@ def sarif_rules() -> list[dict[str, Any]]:
     ]
 
 
-def _anchor(f: Mapping[str, Any], document: Doc) -> Mapping[str, Any] | None:
-    """Where a result is shown: the finding's own source, else its first policy's or
+class _Anchors:
+    """Where results are shown: a finding's own source, else its first policy's or
     node's, else the upload's first policy or workload.
 
     GitHub code scanning rejects a whole SARIF file when one result has no
     location, and upload-wide notes (the CNI note) concern no single line.
+    The indexes are built once, not per finding: a finding per workload is common.
     """
-    if f.get("source") and f["source"].get("file"):
-        return dict(f["source"])
-    policies = {str(p.get("id")): p for p in document.get("policies") or ()}
-    nodes = node_index(document)
-    candidates = [policies.get(str(i)) for i in f.get("policies") or ()]
-    candidates += [nodes.get(str(i)) for i in f.get("nodes") or ()]
-    candidates += list(policies.values()) + list(nodes.values())
-    for item in candidates:
-        source = (item or {}).get("source") or {}
-        if source.get("file"):
-            return source
-    return None
+
+    def __init__(self, document: Doc) -> None:
+        self.policies = {str(p.get("id")): p for p in document.get("policies") or ()}
+        self.nodes = node_index(document)
+        items = [*self.policies.values(), *self.nodes.values()]
+        self.fallback = next((s for s in map(_source_of, items) if s.get("file")), None)
+
+    def of(self, f: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        if f.get("source") and f["source"].get("file"):
+            return dict(f["source"])
+        candidates = [self.policies.get(str(i)) for i in f.get("policies") or ()]
+        candidates += [self.nodes.get(str(i)) for i in f.get("nodes") or ()]
+        for item in candidates:
+            source = _source_of(item)
+            if source.get("file"):
+                return source
+        return self.fallback
+
+
+def _source_of(item: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    source: Mapping[str, Any] = (item or {}).get("source") or {}
+    return source
 
 
 def _sarif_result(
-    f: Mapping[str, Any], rule_index: Mapping[str, int], document: Doc
+    f: Mapping[str, Any], rule_index: Mapping[str, int], anchors: _Anchors
 ) -> dict[str, Any]:
     severity = str(f.get("severity"))
     rank = severity_rank(severity)
@@ -171,7 +183,7 @@ def _sarif_result(
     }
     if f.get("rule") in rule_index:
         result["ruleIndex"] = rule_index[str(f["rule"])]
-    source = _anchor(f, document)
+    source = anchors.of(f)
     if source:
         physical: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(source["file"])}}
         line = source.get("line")
@@ -186,6 +198,7 @@ def findings_sarif(document: Doc, tool_version: str = "") -> dict[str, Any]:
     from webapp import __version__
 
     rule_index = {c.id: i for i, c in enumerate(CHECKS)}
+    anchors = _Anchors(document)
     driver: dict[str, Any] = {
         "name": "netpol-viz",
         "version": tool_version or __version__,
@@ -198,7 +211,7 @@ def findings_sarif(document: Doc, tool_version: str = "") -> dict[str, Any]:
             {
                 "tool": {"driver": driver},
                 "results": [
-                    _sarif_result(f, rule_index, document) for f in document.get("findings") or ()
+                    _sarif_result(f, rule_index, anchors) for f in document.get("findings") or ()
                 ],
             }
         ],
@@ -214,12 +227,138 @@ def rules_markdown() -> str:
 
 
 # --- Markdown review report ---------------------------------------------------------
+#
+# The report reads flows between GROUPS (CONTRACT §3 version 2): a flow from G to H
+# stands for every pair (a in G, b in H), a != b. Counts per namespace are member
+# counts multiplied, so nothing here ever lists node pairs. Documents without groups
+# (version 1, `--pairs`) read as groups of one node each.
+
+NAMES_SHOWN = 5
+"""Namespaces or nodes named on one end of a flow before "(+N more)"."""
+ROWS_SHOWN = 20
+"""Flows listed under one namespace pair before "+N more"."""
+SECTIONS_SHOWN = 100
+"""Namespace pairs listed in "Flows by namespace pair" before "+N more"."""
 
 
 def _namespace_of(node: Mapping[str, Any] | None) -> str:
     if not node or node.get("type") == "ipblock":
         return EXTERNAL
     return str(node.get("namespace") or "(no namespace)")
+
+
+def _namespace_key(name: str) -> tuple[bool, str]:
+    """Namespaces sort by name, external addresses last."""
+    return (name == EXTERNAL, name)
+
+
+def bounded(items: Sequence[str], limit: int = NAMES_SHOWN) -> str:
+    """`a, b, c (+2 more)`: the first `limit` items, and how many are left out."""
+    shown = ", ".join(items[:limit])
+    return shown + (f" (+{len(items) - limit} more)" if len(items) > limit else "")
+
+
+class Grouping:
+    """A document of any version as nodes in groups, each group's members per namespace.
+
+    Version 2 documents list their groups; in version 1 and `--pairs` documents
+    flows name nodes, which read as groups of one.
+    """
+
+    def __init__(self, document: Doc) -> None:
+        self.nodes = node_index(document)
+        self.members: dict[str, list[str]] = {
+            str(g.get("id")): [str(n) for n in g.get("nodes") or ()]
+            for g in document.get("groups") or ()
+        }
+        self.sizes: Counter[str] = Counter(_namespace_of(n) for n in self.nodes.values())
+        """Nodes per namespace (external addresses as one)."""
+        self.namespaces = sorted(self.sizes, key=_namespace_key)
+        self._split: dict[str, dict[str, list[str]]] = {}
+
+    def members_of(self, end: str) -> list[str]:
+        return self.members.get(end) or [end]
+
+    def by_namespace(self, end: str) -> dict[str, list[str]]:
+        """The members of a flow's end, per namespace, in document order."""
+        split = self._split.get(end)
+        if split is None:
+            split = defaultdict(list)
+            for m in self.members_of(end):
+                split[_namespace_of(self.nodes.get(m))].append(m)
+            self._split[end] = split = dict(split)
+        return split
+
+    def is_whole(self, namespace: str, members: Sequence[str]) -> bool:
+        return len(members) == self.sizes[namespace]
+
+    def noun(self, members: Iterable[str]) -> str:
+        """What the members are: workloads, inferred nodes, or nodes when mixed."""
+        types = {str((self.nodes.get(m) or {}).get("type")) for m in members}
+        if types == {"workload"}:
+            return "workload"
+        return "inferred node" if types == {"inferred"} else "node"
+
+    def every(self, namespaces: Sequence[str], members: Sequence[str], other: bool) -> str:
+        """`every (other) workload in a, b`: an end that holds whole namespaces."""
+        each = "every other" if other else "every"
+        if namespaces == [EXTERNAL]:
+            return f"{each} external address"
+        inside = [ns for ns in namespaces if ns != EXTERNAL]
+        noun = self.noun(members)
+        if len(inside) == 1:
+            where = inside[0]
+        elif len(inside) > NAMES_SHOWN and len(inside) == len(self.namespaces) - (
+            EXTERNAL in self.sizes
+        ):
+            where = f"all {len(inside)} namespaces"
+        else:
+            where = f"namespaces {bounded(inside)}"
+        text = f"{each} {noun} in {where}"
+        return text + (f" and {each} external address" if EXTERNAL in namespaces else "")
+
+    def some(self, members: Sequence[str]) -> str:
+        """Some of a namespace's nodes, named (bounded)."""
+        return bounded([node_title(self.nodes.get(m), m) for m in members])
+
+
+def flow_pairs(flow: Mapping[str, Any], grouping: Grouping) -> int:
+    """The node pairs a flow stands for: its `pairs`, or 1 in a version 1 document."""
+    pairs = flow.get("pairs")
+    if isinstance(pairs, int):
+        return pairs
+    source, target = str(flow.get("source")), str(flow.get("target"))
+    size = len(grouping.members_of(source))
+    return size * (len(grouping.members_of(target)) - (source == target))
+
+
+def totals(document: Doc) -> dict[str, int]:
+    """The report's summary counts: the document's `summary`, or counted from its parts
+    when it has none (documents saved by older versions)."""
+    summary = document.get("summary") or {}
+    nodes = list(document.get("nodes") or ())
+    flows = list(document.get("flows") or ())
+
+    def count(key: str, default: Callable[[], int]) -> int:
+        value = summary.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) else default()
+
+    def pairs() -> int:
+        grouping = Grouping(document)
+        return sum(flow_pairs(f, grouping) for f in flows)
+
+    workloads = [n for n in nodes if n.get("type") == "workload"]
+    return {
+        "workloads": count("workloads", lambda: len(workloads)),
+        "pods": count("pods", lambda: sum(int(n.get("pods") or 0) for n in workloads)),
+        "inferred": count("inferred", lambda: sum(1 for n in nodes if n.get("type") == "inferred")),
+        "ipblocks": sum(1 for n in nodes if n.get("type") == "ipblock"),
+        "policies": count("policies", lambda: len(document.get("policies") or ())),
+        "groups": count("groups", lambda: len(document.get("groups") or ()) or len(nodes)),
+        "flows": count("flows", lambda: len(flows)),
+        "pairs": count("pairs", pairs),
+        "problems": count("problems", lambda: len(document.get("problems") or ())),
+    }
 
 
 def share(part: int, whole: int) -> dict[str, Any]:
@@ -283,6 +422,11 @@ def _coverage_section(document: Doc) -> list[str]:
     return lines + md_table(("Namespace", "Workloads", "Isolated ingress", "Isolated egress"), rows)
 
 
+def finding_nodes(f: Mapping[str, Any], nodes: Mapping[str, Mapping[str, Any]]) -> str:
+    """The nodes a finding concerns, by name (bounded: a finding may name a whole namespace)."""
+    return bounded([node_title(nodes.get(str(n)), str(n)) for n in f.get("nodes") or ()])
+
+
 def _findings_section(document: Doc) -> list[str]:
     nodes = node_index(document)
     rows = [
@@ -291,7 +435,7 @@ def _findings_section(document: Doc) -> list[str]:
             f.get("rule", ""),
             f.get("message", ""),
             format_source(f.get("source")),
-            "; ".join(node_title(nodes.get(str(n)), str(n)) for n in f.get("nodes") or ()),
+            finding_nodes(f, nodes),
         )
         for f in document.get("findings") or ()
     ]
@@ -302,47 +446,130 @@ def _findings_section(document: Doc) -> list[str]:
     return [f"{len(rows)} findings: {counts}.", "", *md_table(header, rows)]
 
 
-def flow_groups(document: Doc) -> list[dict[str, Any]]:
-    """Flows grouped by (source namespace, target namespace), groups sorted by that pair."""
-    nodes = node_index(document)
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+def _reach(flow: Mapping[str, Any], grouping: Grouping) -> Iterator[dict[str, Any]]:
+    """A flow in words, between namespaces: one entry when each end holds whole
+    namespaces ("every workload in a, b may reach every workload in c"), else one per
+    (source namespace, target namespace) it connects, its ends named."""
+    source, target = str(flow.get("source")), str(flow.get("target"))
+    same = source == target
+    ends = grouping.by_namespace(source), grouping.by_namespace(target)
+    refs = [format_rule_ref(r) for r in (flow.get("egress") or []) + (flow.get("ingress") or [])]
+    how = "open by default" if is_default_allow(flow) else "allowed by " + "; ".join(refs)
+    ports = "all traffic" if flow.get("allTraffic") else format_ports(flow)
+
+    def entry(
+        namespaces: tuple[list[str], list[str]], texts: tuple[str, str], pairs: int, whole: bool
+    ) -> dict[str, Any]:
+        return {
+            "sourceNamespaces": namespaces[0],
+            "targetNamespaces": namespaces[1],
+            "source": texts[0],
+            "target": texts[1],
+            "pairs": pairs,
+            "ports": format_ports(flow),
+            "allowedBy": refs,
+            "whole": whole,
+            "text": f"{texts[0]} may reach {texts[1]} ({ports}, {how})",
+        }
+
+    if all(grouping.is_whole(ns, m) for end in ends for ns, m in end.items()):
+        names = [sorted(end, key=_namespace_key) for end in ends]
+        members = [grouping.members_of(source), grouping.members_of(target)]
+        texts = (
+            grouping.every(names[0], members[0], other=False),
+            grouping.every(names[1], members[1], other=same),
+        )
+        yield entry((names[0], names[1]), texts, flow_pairs(flow, grouping), True)
+        return
+    for s, sources in ends[0].items():
+        for t, targets in ends[1].items():
+            pairs = len(sources) * (len(targets) - (same and s == t))
+            if not pairs:
+                continue
+            words = [
+                grouping.every([ns], part, other)
+                if grouping.is_whole(ns, part)
+                else "each other"
+                if other
+                else grouping.some(part)
+                for ns, part, other in ((s, sources, False), (t, targets, same and s == t))
+            ]
+            yield entry(([s], [t]), (words[0], words[1]), pairs, False)
+
+
+def flow_groups(document: Doc) -> dict[str, Any]:
+    """Allowed traffic by namespace pair, from the group flows (no node pairs).
+
+    `sections`, sorted by namespaces, each `source` and `target` (namespace
+    names, comma-separated), `pairs` (every node pair allowed between them),
+    `flows` (at most ROWS_SHOWN entries, broadest first: `source`, `target`,
+    `pairs`, `ports`, `allowedBy`, `whole`, and `text`, the entry as a
+    sentence) and `more` ({"flows", "pairs"} left out). At most
+    SECTIONS_SHOWN sections; `more` says how many others and their pairs.
+    """
+    grouping = Grouping(document)
+    found: dict[tuple[tuple[str, ...], tuple[str, ...]], list[dict[str, Any]]] = defaultdict(list)
     for flow in document.get("flows") or ():
-        source, target = nodes.get(str(flow.get("source"))), nodes.get(str(flow.get("target")))
-        refs = [
-            format_rule_ref(r) for r in (flow.get("egress") or []) + (flow.get("ingress") or [])
-        ]
-        groups[(_namespace_of(source), _namespace_of(target))].append(
+        for e in _reach(flow, grouping):
+            found[(tuple(e["sourceNamespaces"]), tuple(e["targetNamespaces"]))].append(e)
+
+    def order(key: tuple[tuple[str, ...], tuple[str, ...]]) -> tuple[Any, ...]:
+        return tuple(_namespace_key(n) for n in key[0]), tuple(_namespace_key(n) for n in key[1])
+
+    sections = []
+    for key in sorted(found, key=order):
+        entries = sorted(found[key], key=lambda e: (-e["pairs"], e["source"], e["target"]))
+        rest = entries[ROWS_SHOWN:]
+        sections.append(
             {
-                "source": node_title(source, str(flow.get("source"))),
-                "target": node_title(target, str(flow.get("target"))),
-                "ports": format_ports(flow),
-                "allowedBy": refs,
+                "source": ", ".join(key[0]),
+                "target": ", ".join(key[1]),
+                "pairs": sum(e["pairs"] for e in entries),
+                "flows": entries[:ROWS_SHOWN],
+                "more": {"flows": len(rest), "pairs": sum(e["pairs"] for e in rest)},
             }
         )
-    return [
-        {"source": pair[0], "target": pair[1], "flows": flows}
-        for pair, flows in sorted(groups.items())
-    ]
+    hidden = sections[SECTIONS_SHOWN:]
+    return {
+        "sections": sections[:SECTIONS_SHOWN],
+        "pairs": sum(s["pairs"] for s in sections),
+        "more": {"sections": len(hidden), "pairs": sum(s["pairs"] for s in hidden)},
+    }
+
+
+def _more(count: int, what: str, pairs: int) -> str:
+    return f"+{count} more {what}{'s' if count != 1 else ''} ({pairs} node pairs)"
 
 
 def _flows_by_pair(document: Doc) -> list[str]:
-    groups = flow_groups(document)
-    if not groups:
+    found = flow_groups(document)
+    if not found["sections"]:
         return ["No allowed flows."]
     lines: list[str] = []
-    for group in groups:
-        flows = group["flows"]
-        lines += ["", f"### {md(group['source'])} → {md(group['target'])} ({len(flows)})", ""]
+    for section in found["sections"]:
+        flows, more = section["flows"], section["more"]
+        lines += ["", f"### {md(section['source'])} → {md(section['target'])} ({section['pairs']})"]
+        sentences = [f"- {md(e['text'])}" for e in flows if e["whole"]]
+        if sentences:
+            lines += ["", *sentences]
         rows = [
             (
-                f["source"],
-                f["target"],
-                f["ports"],
-                "; ".join(f["allowedBy"]) or "no policy isolates either side",
+                e["source"],
+                e["target"],
+                e["pairs"],
+                e["ports"],
+                "; ".join(e["allowedBy"]) or "no policy isolates either side",
             )
-            for f in flows
+            for e in flows
+            if not e["whole"]
         ]
-        lines += md_table(("Source", "Target", "Ports", "Allowed by"), rows)
+        if rows:
+            lines += ["", *md_table(("Source", "Target", "Pairs", "Ports", "Allowed by"), rows)]
+        if more["flows"]:
+            lines += ["", _more(more["flows"], "flow", more["pairs"])]
+    if found["more"]["sections"]:
+        rest = _more(found["more"]["sections"], "namespace pair", found["more"]["pairs"])
+        lines += ["", f"{rest}: see the namespace matrix."]
     return lines[1:]
 
 
@@ -350,25 +577,22 @@ def namespace_matrix(document: Doc) -> tuple[list[str], dict[tuple[str, str], tu
     """Namespaces (external last) and, per (source, target) namespace, (allowed, possible) pairs.
 
     Possible pairs are every ordered pair of distinct nodes, less external
-    to external (never a flow).
+    to external (never a flow). Allowed pairs are the group flows' members
+    multiplied, per namespace.
     """
-    nodes = list(document.get("nodes") or ())
-    members: dict[str, int] = Counter(_namespace_of(n) for n in nodes)
-    names = sorted(members, key=lambda ns: (ns == EXTERNAL, ns))
-    index = node_index(document)
+    grouping = Grouping(document)
+    sizes, names = grouping.sizes, grouping.namespaces
     allowed: Counter[tuple[str, str]] = Counter()
     for f in document.get("flows") or ():
-        pair = (
-            _namespace_of(index.get(str(f.get("source")))),
-            _namespace_of(index.get(str(f.get("target")))),
-        )
-        allowed[pair] += 1
+        source, target = str(f.get("source")), str(f.get("target"))
+        for s, sources in grouping.by_namespace(source).items():
+            for t, targets in grouping.by_namespace(target).items():
+                allowed[(s, t)] += len(sources) * (len(targets) - (source == target and s == t))
     cells = {}
     for s in names:
         for t in names:
-            possible = (
-                0 if s == t == EXTERNAL else members[s] * members[t] - (members[s] if s == t else 0)
-            )
+            self_pairs = sizes[s] if s == t else 0
+            possible = 0 if s == t == EXTERNAL else sizes[s] * sizes[t] - self_pairs
             cells[(s, t)] = (allowed[(s, t)], possible)
     return names, cells
 
@@ -393,9 +617,7 @@ def _matrix_section(document: Doc) -> list[str]:
 
 def review_markdown(document: Doc) -> str:
     """The review report: summary, isolation coverage, findings, flows, namespace matrix."""
-    summary = document.get("summary") or {}
-    nodes = list(document.get("nodes") or ())
-    workloads = [n for n in nodes if n.get("type") == "workload"]
+    t = totals(document)
     findings = list(document.get("findings") or ())
     problems = list(document.get("problems") or ())
     lines = [
@@ -403,11 +625,11 @@ def review_markdown(document: Doc) -> str:
         "",
         "## Summary",
         "",
-        f"- Workloads: {len(workloads)} ({summary.get('pods', 0)} pods); inferred nodes: "
-        f"{sum(1 for n in nodes if n.get('type') == 'inferred')}; external address blocks: "
-        f"{sum(1 for n in nodes if n.get('type') == 'ipblock')}",
-        f"- Policies: {len(document.get('policies') or ())}",
-        f"- Allowed flows: {len(document.get('flows') or ())}",
+        f"- Workloads: {t['workloads']} ({t['pods']} pods); inferred nodes: "
+        f"{t['inferred']}; external address blocks: {t['ipblocks']}",
+        f"- Policies: {t['policies']}",
+        f"- Allowed node pairs: {t['pairs']}, in {t['flows']} flows between "
+        f"{t['groups']} groups of nodes that every policy treats alike",
         f"- Findings: {_counts_text(severity_counts(findings))}",
         f"- Problems with the input: {len(problems)}",
     ]

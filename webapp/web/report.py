@@ -16,10 +16,12 @@ from webapp.exports import format_source, node_index, node_title
 from webapp.review import (
     coverage,
     external_access,
+    finding_nodes,
     flow_changes,
     flow_groups,
     namespace_matrix,
     severity_counts,
+    totals,
 )
 
 Doc = Mapping[str, Any]
@@ -34,7 +36,7 @@ def _finding_rows(document: Doc) -> list[dict[str, Any]]:
             "rule": str(f.get("rule", "")),
             "message": str(f.get("message", "")),
             "where": format_source(f.get("source")),
-            "nodes": [node_title(nodes.get(str(n)), str(n)) for n in f.get("nodes") or ()],
+            "nodes": finding_nodes(f, nodes),
             "policies": [str(p) for p in f.get("policies") or ()],
         }
         for f in document.get("findings") or ()
@@ -64,24 +66,9 @@ def matrix(document: Doc) -> dict[str, Any]:
 
 def report_data(document: Doc) -> dict[str, Any]:
     """Everything the report page shows, in its section order."""
-    nodes = list(document.get("nodes") or ())
-    workloads = [n for n in nodes if n.get("type") == "workload"]
-    findings = list(document.get("findings") or ())
-    summary = document.get("summary") or {}
-    pods = summary.get("pods")
-    if not isinstance(pods, int):
-        pods = sum(int(n.get("pods") or 0) for n in workloads)
     return {
-        "summary": {
-            "workloads": len(workloads),
-            "pods": pods,
-            "inferred": sum(1 for n in nodes if n.get("type") == "inferred"),
-            "ipblocks": sum(1 for n in nodes if n.get("type") == "ipblock"),
-            "policies": len(document.get("policies") or ()),
-            "flows": len(document.get("flows") or ()),
-            "problems": len(document.get("problems") or ()),
-        },
-        "severities": severity_counts(findings),
+        "summary": totals(document),
+        "severities": severity_counts(document.get("findings") or ()),
         "coverage": coverage(document),
         "findings": _finding_rows(document),
         "flowGroups": flow_groups(document),

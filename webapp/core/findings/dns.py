@@ -8,7 +8,7 @@ egress-isolated pod may connect only where its rules allow, and cluster DNS
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 from webapp.core.findings.registry import Hit, Level, Result, check
 from webapp.core.findings.upload import Upload
@@ -47,7 +47,7 @@ def egress_blocks_dns(u: Upload) -> Iterator[Result]:
         if not policies or _is_dns(e):
             continue
         if dns:
-            allowed = _union(reach.get((e.id, d.id), NO_PORTS) for d in dns)
+            allowed = reach.get(e.id, NO_PORTS)
             target = f"DNS ({names(d.name for d in dns)} in {DNS_NAMESPACE})"
         else:
             allowed = _dns_ports_without_pods(u, policies)
@@ -85,13 +85,6 @@ def _is_dns(e: Endpoint) -> bool:
         and e.namespace == DNS_NAMESPACE
         and dict(e.labels).get(DNS_LABEL[0]) == DNS_LABEL[1]
     )
-
-
-def _union(ports: Iterable[PortSet]) -> PortSet:
-    out = NO_PORTS
-    for p in ports:
-        out = out | p
-    return out
 
 
 def _dns_ports_without_pods(u: Upload, policies: Sequence[Policy]) -> PortSet:

@@ -58,13 +58,29 @@ class Upload:
             if selector.matches(dict(w.labels))
         ]
 
-    def ports_into(self, targets: set[str]) -> dict[tuple[str, str], PortSet]:
-        """(source, target) -> the ports allowed, for every flow into one of `targets`.
+    def ports_into(self, targets: set[str]) -> dict[str, PortSet]:
+        """Endpoint id -> the ports it may use to reach some other endpoint in `targets`
+        (the union over those targets); endpoints with no such flow are left out.
 
-        The one place the checks read flows between endpoints.
+        The one place the checks read flows. It reads the flows between groups
+        (CONTRACT §3: a flow from G to H holds, with its ports, for every a in G
+        and b in H, a != b), so the work grows with groups and members, never
+        with pairs of endpoints.
         """
-        return {
-            (f.source, f.target): f.verdict.ports
-            for f in self.evaluation.flows
-            if f.target in targets
-        }
+        grouped = self.evaluation.grouped
+        into: dict[str, list[str]] = {}  # group id -> its members in `targets`
+        for t in targets:
+            into.setdefault(grouped.group_of[t], []).append(t)
+        members = {g.id: g.members for g in grouped.groups}
+        out: dict[str, PortSet] = {}
+        for f in grouped.flows:
+            reached = into.get(f.target)
+            if not reached:
+                continue
+            for source in members[f.source]:
+                # A pod's traffic to itself is never a flow: it needs another target.
+                if reached == [source]:
+                    continue
+                known = out.get(source)
+                out[source] = f.verdict.ports if known is None else known | f.verdict.ports
+        return out
