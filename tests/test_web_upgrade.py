@@ -23,7 +23,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from webfixtures import ARTICLE, make_app, upload
 
-import webapp
 from webapp.core import analyze
 from webapp.core.document import VERSION
 from webapp.core.raw import SourceText
@@ -287,24 +286,6 @@ def test_a_version_1_row_without_a_usable_input_is_migrated_as_it_stands(
     assert stored_document(app.config["DATABASE"], analysis_id) == document
     for path in (f"/a/{analysis_id}", f"/a/{analysis_id}/report"):
         assert client.get(path).status_code == 200, path
-
-
-def test_an_upgrade_writes_only_a_live_row_that_still_holds_the_old_document(
-    tmp_path: Path,
-) -> None:
-    storage = Storage(tmp_path / "db.sqlite3")
-    saved = storage.save('{"version": 1}', "[]", "0.9.0")
-    assert storage.upgrade(saved.id, '{"version": 1}', '{"version": 2}', webapp.__version__)
-    # A second server that read the old document too finds it upgraded already.
-    assert not storage.upgrade(saved.id, '{"version": 1}', '{"version": 2, "x": 1}', "0")
-    stored = storage.load(saved.id)
-    assert stored is not None
-    assert (stored.document, stored.netpol_viz_version) == ('{"version": 2}', webapp.__version__)
-    # A row deleted meanwhile stays deleted.
-    gone = storage.save('{"version": 1}', "[]", "0.9.0")
-    storage.delete(gone.id, gone.delete_token)
-    assert not storage.upgrade(gone.id, '{"version": 1}', '{"version": 2}', "0")
-    assert storage.load(gone.id) is None
 
 
 @pytest.mark.parametrize(
