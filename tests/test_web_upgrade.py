@@ -239,7 +239,7 @@ def test_warm_analyses_are_bounded(
     monkeypatch.setattr(reanalysis, "analyze_stored", analyze_stored)
     cache = Warm(entries, max_bytes)
     for key in ("a", "b", "a", "c"):
-        cache.get(key, lambda: "[]")
+        cache.analysis(key, lambda: "[]")
     assert [key for key in "abc" if cache.peek(key) is not None] == kept
     assert cache.analyses == len(built) == 3 + (kept == [])
 
@@ -337,3 +337,29 @@ def test_2000_bare_pods_are_served_and_asked_from_groups(tmp_path: Path) -> None
     # 4 million pairs would be gigabytes and minutes; from groups it is a re-analysis.
     assert peak < 200 * 2**20, peak
     assert elapsed < 60, elapsed
+
+
+def test_the_report_is_built_once_per_analysis_and_forgotten_on_delete(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from webapp.web import report
+
+    built: list[str] = []
+    real = report.report_data
+
+    def counted(document: Any) -> Any:
+        built.append(document["version"])
+        return real(document)
+
+    monkeypatch.setattr(report, "report_data", counted)
+    created = upload(client, ("article.yaml", ARTICLE)).get_json()
+    pages = [client.get(f"/a/{created['id']}/report") for _ in range(3)]
+    assert [p.status_code for p in pages] == [200] * 3
+    assert len({p.get_data() for p in pages}) == 1
+    assert built == [VERSION]
+    response = client.delete(
+        f"/api/v1/analyses/{created['id']}", headers={"X-Delete-Token": created["deleteToken"]}
+    )
+    assert response.status_code == 204
+    assert client.get(f"/a/{created['id']}/report").status_code == 404
+    assert built == [VERSION]

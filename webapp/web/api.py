@@ -197,7 +197,7 @@ def query(analysis_id: str) -> Response:
     try:
         if analysis is None:  # a re-analysis costs CPU: it needs a slot, a warm answer does not
             with analysis_slot():
-                analysis = warm().get(analysis_id, stored_input)
+                analysis = warm().analysis(analysis_id, stored_input)
     except UnusableInput as error:
         unusable = runner.Unusable.of(error)
         raise BadRequest(unusable.message, unusable.problems) from None

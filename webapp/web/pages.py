@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,10 +18,10 @@ from typing import Any
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from werkzeug import Response
 
-from webapp.web.api import load_or_404, load_pair, share_url
+from webapp.web.api import load_or_404, load_pair, share_url, warm
 from webapp.web.errors import NotFound, NothingUsable, WebError
 from webapp.web.samples import find_sample, list_samples, sample_sources
-from webapp.web.storage import ID_PATTERN
+from webapp.web.storage import ID_PATTERN, StoredAnalysis
 from webapp.web.uploads import (
     Analysed,
     analyse,
@@ -101,12 +101,20 @@ def sample(slug: str) -> Response:
     return redirect(url_for("pages.analysis", analysis_id=analysis_id), 303)
 
 
+def derived(stored: StoredAnalysis, name: str, build: Callable[[], Any]) -> Any:
+    """What a page derives from a stored document, kept warm: a stored document never
+    changes (once upgraded), so the second view of a large analysis is not rebuilt.
+    Its size is taken to be the document's, a generous guess for a page's data."""
+    return warm().get(stored.id, name, lambda: (build(), len(stored.document)))
+
+
 @bp.get("/a/<analysis_id>")
 def analysis(analysis_id: str) -> str:
     stored = load_or_404(analysis_id)
     from webapp.render import view_data  # lazily: the API must not depend on the diagram code
 
     document = json.loads(stored.document)
+    view = derived(stored, "view", lambda: view_data(document))
     urls = {
         "share": share_url(analysis_id),
         "delete": url_for("api.delete", analysis_id=analysis_id),
@@ -122,7 +130,7 @@ def analysis(analysis_id: str) -> str:
         "analysis.html",
         analysis_id=analysis_id,
         document=document,
-        view=view_data(document),
+        view=view,
         urls=urls,
         meta={
             "createdAt": stored.created_at.isoformat(timespec="seconds"),
@@ -137,10 +145,10 @@ def report(analysis_id: str) -> str:
     from webapp.web.report import report_data
 
     stored = load_or_404(analysis_id)
-    document = json.loads(stored.document)
+    data = derived(stored, "report", lambda: report_data(json.loads(stored.document)))
     return render_template(
         "report.html",
-        report=report_data(document),
+        report=data,
         urls={
             "analysis": url_for("pages.analysis", analysis_id=analysis_id),
             "reviewMd": url_for("api.export", analysis_id=analysis_id, fmt="review.md"),

@@ -75,80 +75,96 @@ def document_version(document: str) -> int | None:
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
-    analysis: Analysis
+    value: Any
     size: int
 
 
+ANALYSIS = "analysis"
+
+
 class Warm:
-    """The re-analyses of stored inputs in this process, at most `entries` of them and about
-    `max_bytes` in all, least recently used out first."""
+    """What this process derived from stored analyses, by share id and name (the
+    re-analysis of the input, the report's data): at most `entries` values and about
+    `max_bytes` in all, least recently used out first. Each is built once at a time."""
 
     def __init__(self, entries: int, max_bytes: int) -> None:
         self.entries = entries
         self.max_bytes = max_bytes
-        self._cache: OrderedDict[str, _Entry] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
-        self._building: dict[str, threading.Lock] = {}
+        self._building: dict[tuple[str, str], threading.Lock] = {}
         self.analyses = 0
         """How many re-analyses this process ran (a test counts them)."""
 
-    def get(self, key: str, stored_input: Callable[[], str]) -> Analysis:
+    def analysis(self, key: str, stored_input: Callable[[], str]) -> Analysis:
         """The analysis of `key`'s stored input (`stored_input()` is called only to build
         it); raises UnusableInput when that input can no longer be analysed."""
+
+        def build() -> tuple[Analysis, int]:
+            text = stored_input()
+            started = time.monotonic()
+            analysis = analyze_stored(json.loads(text))
+            with self._lock:
+                self.analyses += 1
+            log.info(
+                "analysis %s… re-analysed from its stored input in %.2f s",
+                key[:8],
+                time.monotonic() - started,
+            )
+            return analysis, len(text) * BYTES_PER_INPUT_BYTE
+
+        return cast(Analysis, self.get(key, ANALYSIS, build))
+
+    def get(self, key: str, name: str, build: Callable[[], tuple[Any, int]]) -> Any:
+        """The value `name` of share id `key`; `build()` gives it and its rough size in
+        bytes when it is not warm (concurrent callers wait for the one build)."""
+        slot = (key, name)
         with self._lock:
-            entry = self._hit(key)
+            entry = self._hit(slot)
             if entry is not None:
-                return entry.analysis
-            building = self._building.setdefault(key, threading.Lock())
-        with building:  # one re-analysis per key; the others wait for it
+                return entry.value
+            building = self._building.setdefault(slot, threading.Lock())
+        with building:
             try:
                 with self._lock:
-                    entry = self._hit(key)
+                    entry = self._hit(slot)
                 if entry is not None:
-                    return entry.analysis
-                text = stored_input()
-                started = time.monotonic()
-                analysis = analyze_stored(json.loads(text))
-                log.info(
-                    "analysis %s… re-analysed from its stored input in %.2f s",
-                    key[:8],
-                    time.monotonic() - started,
-                )
-                self._keep(key, _Entry(analysis, len(text) * BYTES_PER_INPUT_BYTE))
-                return analysis
+                    return entry.value
+                value, size = build()
+                self._keep(slot, _Entry(value, size))
+                return value
             finally:
                 with self._lock:
-                    self._building.pop(key, None)
+                    self._building.pop(slot, None)
 
-    def peek(self, key: str) -> Analysis | None:
-        """The analysis of `key` if it is warm (a hit), else None."""
+    def peek(self, key: str, name: str = ANALYSIS) -> Any:
+        """The value `name` of `key` if it is warm (a hit), else None."""
         with self._lock:
-            entry = self._hit(key)
-        return entry.analysis if entry else None
+            entry = self._hit((key, name))
+        return entry.value if entry else None
 
     def discard(self, key: str) -> None:
+        """Forget everything derived from share id `key` (it was deleted)."""
         with self._lock:
-            entry = self._cache.pop(key, None)
-            if entry is not None:
-                self._bytes -= entry.size
+            for slot in [slot for slot in self._cache if slot[0] == key]:
+                self._bytes -= self._cache.pop(slot).size
 
-    def _hit(self, key: str) -> _Entry | None:
-        entry = self._cache.get(key)
+    def _hit(self, slot: tuple[str, str]) -> _Entry | None:
+        entry = self._cache.get(slot)
         if entry is not None:
-            self._cache.move_to_end(key)
+            self._cache.move_to_end(slot)
         return entry
 
-    def _keep(self, key: str, entry: _Entry) -> None:
+    def _keep(self, slot: tuple[str, str], entry: _Entry) -> None:
         with self._lock:
-            self.analyses += 1
             if entry.size > self.max_bytes or self.entries < 1:
                 return  # answered, but too large to keep
-            old = self._cache.pop(key, None)
+            old = self._cache.pop(slot, None)
             self._bytes += entry.size - (old.size if old else 0)
-            self._cache[key] = entry
+            self._cache[slot] = entry
             while len(self._cache) > self.entries or self._bytes > self.max_bytes:
-                _key, evicted = self._cache.popitem(last=False)
+                _slot, evicted = self._cache.popitem(last=False)
                 self._bytes -= evicted.size
 
 
@@ -194,7 +210,7 @@ def upgraded(stored: StoredAnalysis, storage: Storage, warm: Warm, version: str)
     try:
         if not stored.input:
             raise UnusableInput("stored without its input")
-        analysis = warm.get(stored.id, lambda: stored.input)
+        analysis = warm.analysis(stored.id, lambda: stored.input)
         document = with_rule_texts(analysis.document, old)
     except (UnusableInput, ValueError) as error:
         log.info("analysis %s… migrated as it stands: %s", stored.id[:8], error)
