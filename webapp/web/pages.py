@@ -104,8 +104,13 @@ def sample(slug: str) -> Response:
 def derived(stored: StoredAnalysis, name: str, build: Callable[[], Any]) -> Any:
     """What a page derives from a stored document, kept warm: a stored document never
     changes (once upgraded), so the second view of a large analysis is not rebuilt.
-    Its size is taken to be the document's, a generous guess for a page's data."""
-    return warm().get(stored.id, name, lambda: (build(), len(stored.document)))
+    The size of data is taken to be the document's, a generous guess."""
+
+    def sized() -> tuple[Any, int]:
+        value = build()
+        return value, len(value) if isinstance(value, str) else len(stored.document)
+
+    return warm().get(stored.id, name, sized)
 
 
 @bp.get("/a/<analysis_id>")
@@ -145,19 +150,24 @@ def report(analysis_id: str) -> str:
     from webapp.web.report import report_data
 
     stored = load_or_404(analysis_id)
-    data = derived(stored, "report", lambda: report_data(json.loads(stored.document)))
-    return render_template(
-        "report.html",
-        report=data,
-        urls={
-            "analysis": url_for("pages.analysis", analysis_id=analysis_id),
-            "reviewMd": url_for("api.export", analysis_id=analysis_id, fmt="review.md"),
-        },
-        meta={
-            "createdAt": stored.created_at.isoformat(timespec="seconds"),
-            "version": stored.netpol_viz_version,
-        },
-    )
+
+    def page() -> str:
+        # The whole page is kept: everything on it is fixed for the stored analysis, and
+        # rendering a large report costs more than computing its data.
+        return render_template(
+            "report.html",
+            report=report_data(json.loads(stored.document)),
+            urls={
+                "analysis": url_for("pages.analysis", analysis_id=analysis_id),
+                "reviewMd": url_for("api.export", analysis_id=analysis_id, fmt="review.md"),
+            },
+            meta={
+                "createdAt": stored.created_at.isoformat(timespec="seconds"),
+                "version": stored.netpol_viz_version,
+            },
+        )
+
+    return str(derived(stored, "report", page))
 
 
 # --- diff -------------------------------------------------------------------------------
