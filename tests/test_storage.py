@@ -262,3 +262,24 @@ def test_a_share_id_never_starts_with_a_dash(monkeypatch: pytest.MonkeyPatch) ->
     drawn = iter(["-starts-with-a-dash", "fine-id"])
     monkeypatch.setattr(storage_module.secrets, "token_urlsafe", lambda _n: next(drawn))
     assert storage_module.new_id() == "fine-id"
+
+
+def test_an_upgrade_writes_only_a_live_row_that_still_holds_the_old_document(
+    storage: Storage,
+) -> None:
+    saved = storage.save('{"version": 1}', INPUT, "0.9.0")
+    assert storage.upgrade(saved.id, '{"version": 1}', '{"version": 2}', "1.2.3")
+    # A second server that read the old document too finds it upgraded already.
+    assert not storage.upgrade(saved.id, '{"version": 1}', '{"version": 2, "x": 1}', "0")
+    stored = storage.load(saved.id)
+    assert stored is not None
+    assert (stored.document, stored.input, stored.netpol_viz_version) == (
+        '{"version": 2}',
+        INPUT,
+        "1.2.3",
+    )
+    # A row deleted meanwhile stays deleted.
+    gone = storage.save('{"version": 1}', INPUT, "0.9.0")
+    storage.delete(gone.id, gone.delete_token)
+    assert not storage.upgrade(gone.id, '{"version": 1}', '{"version": 2}', "0")
+    assert storage.load(gone.id) is None

@@ -53,7 +53,7 @@ def test_create_answers_201_with_id_url_token_and_the_contract_document(
     assert response.headers["Location"] == f"/api/v1/analyses/{body['id']}"
     document = body["analysis"]
     assert set(document) >= CONTRACT_KEYS
-    assert document["version"] == 1
+    assert document["version"] == 2
     assert {p["id"] for p in document["policies"]} == {"default/db-backend"}
     assert {n["name"] for n in document["nodes"] if n["type"] == "workload"} >= {"mysql", "backend"}
 
@@ -119,8 +119,8 @@ def test_stored_document_is_served_as_created(client: FlaskClient, created: dict
 
 
 def test_read_serves_the_stored_document_without_recomputing(app: Flask) -> None:
-    document = {"version": 1, "nodes": [], "flows": [], "policies": [], "findings": [],
-                "problems": [], "marker": "stored, not recomputed"}
+    document = {"version": 2, "nodes": [], "groups": [], "flows": [], "policies": [],
+                "findings": [], "problems": [], "marker": "stored, not recomputed"}
     saved = app.extensions["netpol_storage"].save(json.dumps(document), "[]", "0.0.1")
     response = app.test_client().get(f"/api/v1/analyses/{saved.id}")
     assert response.get_json() == document

@@ -8,7 +8,6 @@ from __future__ import annotations
 import copy
 import io
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,6 @@ from webapp.core.model import Protocol
 from webapp.core.raw import SourceText
 from webapp.render import DIFF_COLORS, diff_view_data, view_data
 from webapp.review import explanation_json, resolve_node, review_markdown
-from webapp.web import analysis as runner
 from webapp.web.errors import NOT_FOUND
 from webapp.web.security import CONTENT_SECURITY_POLICY
 
@@ -274,42 +272,6 @@ def test_query_of_an_analysis_stored_without_input_is_400(app: Flask, client: Fl
     response = query(client, analysis_id, **{"from": "a", "to": "b"})
     assert response.status_code == 400
     assert "without its input" in response.get_json()["error"]
-
-
-def burn_query(path: str, *_args: Any) -> runner.Answer:
-    """A pathological re-analysis: leaves its pid where the test can see it, burns CPU."""
-    Path(path).write_text(str(os.getpid()))
-    while True:
-        pass
-
-
-def test_a_query_over_its_cpu_budget_is_killed_and_answered_413(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # A CPU-time budget: the outcome is the same on a quiet and on a busy machine
-    # (a wall-clock limit refused or not depending on the load).
-    app = make_app(tmp_path, {"ANALYSIS_CPU_LIMIT": 1, "ANALYSIS_WALL_LIMIT": 300})
-    pid_file = tmp_path / "pid"
-    analysis_id = store(app, article_document(), stored_input=str(pid_file))
-    monkeypatch.setattr(runner, "explain_stored", burn_query)
-    response = query(app.test_client(), analysis_id, **{"from": "a", "to": "b"})
-    assert response.status_code == 413
-    assert "needed more than 1 s of CPU time" in response.get_json()["error"]
-    with pytest.raises(ProcessLookupError):
-        os.kill(int(pid_file.read_text()), 0)
-
-
-def test_a_failing_query_is_a_500_that_shows_no_internals(
-    client: FlaskClient, created: dict, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def fail(*_args: object) -> None:
-        raise runner.AnalysisFailed("Traceback (most recent call last): secret")
-
-    monkeypatch.setattr(runner, "call", fail)
-    response = query(client, created["id"], **{"from": BACKEND, "to": MYSQL})
-    assert response.status_code == 500
-    body = response.get_data(as_text=True)
-    assert "secret" not in body and "Traceback" not in body
 
 
 # --- diff: GET /api/v1/diff/<old>/<new> ---------------------------------------------------

@@ -17,6 +17,9 @@
   analysis that hangs, answered with 503.
 - MAX_CONCURRENT_ANALYSES: analyses (and re-evaluations, diffs, exports) at
   once in this process; default: the CPUs it may use. One more gets 503.
+- ANALYSIS_CACHE_ENTRIES (16), ANALYSIS_CACHE_BYTES (256 MiB): how many re-analysed
+  stored inputs each process keeps warm for why / why not questions, and about how
+  much memory they may hold (webapp.web.reanalysis).
 - SAMPLES_DIR: the sample scenarios (default: the packaged sample-manifests).
 - INSTANCE_PATH (only in the mapping given): the instance folder.
 
@@ -37,7 +40,7 @@ from typing import Any
 from flask import Flask
 
 import webapp
-from webapp.web import analysis, errors, security
+from webapp.web import analysis, errors, reanalysis, security
 from webapp.web.storage import Storage, describe
 
 log = logging.getLogger(__name__)
@@ -54,6 +57,8 @@ DEFAULTS: dict[str, Any] = {
     "ANALYSIS_CPU_LIMIT": 20,
     "ANALYSIS_WALL_LIMIT": 120,
     "MAX_CONCURRENT_ANALYSES": None,
+    "ANALYSIS_CACHE_ENTRIES": 16,
+    "ANALYSIS_CACHE_BYTES": 256 * MIB,
     "SAMPLES_DIR": None,
     "JSON_SORT_KEYS": False,
 }
@@ -154,6 +159,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["netpol_storage"] = Storage(app.config["DATABASE"])
     slots = app.config["MAX_CONCURRENT_ANALYSES"] or analysis.usable_cpus()
     app.extensions["netpol_analysis_slots"] = analysis.Slots(int(slots))
+    app.extensions["netpol_warm"] = reanalysis.Warm(
+        int(app.config["ANALYSIS_CACHE_ENTRIES"]), int(app.config["ANALYSIS_CACHE_BYTES"])
+    )
 
     from webapp.web import api, pages
 

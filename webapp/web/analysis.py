@@ -79,7 +79,7 @@ class Unusable(Exception):
     def of(cls, error: UnusableInput) -> Unusable:
         from webapp.core.document import problem_json
 
-        problems = [problem_json(p) for p in getattr(error, "problems", ())]
+        problems = [dict(problem_json(p)) for p in getattr(error, "problems", ())]
         return cls(error.message, error.too_large, problems)
 
 
@@ -196,43 +196,6 @@ def analyze_to_json(sources: Sequence[SourceText], limits: Limits) -> Result:
 
 
 Work = Callable[[Sequence[SourceText], Limits], Result]
-
-
-@dataclass(frozen=True)
-class Answer:
-    """A why / why not answer as JSON text, or which end of the question names no node."""
-
-    json: str | None = None
-    unknown: str | None = None
-    """"from" or "to" when that end names no node (or several)."""
-    message: str = ""
-    candidates: tuple[str, ...] = ()
-
-
-def explain_stored(
-    stored_input: str, source: str, target: str, protocol: str | None, port: int | None
-) -> Answer:
-    """Re-evaluate a stored input and explain traffic from `source` to `target` (as the CLI's
-    `query` names them); the answer is the JSON of `netpol-viz query --format json`.
-    """
-    from webapp.core import analyze_stored
-    from webapp.core.explain import explain
-    from webapp.core.model import Protocol
-    from webapp.review import UnknownNode, explanation_json, resolve_node
-
-    try:
-        analysis = analyze_stored(json.loads(stored_input))
-    except UnusableInput as error:
-        raise Unusable.of(error) from None
-    ids = []
-    for end, text in (("from", source), ("to", target)):
-        try:
-            ids.append(resolve_node(analysis, text))
-        except UnknownNode as error:
-            return Answer(unknown=end, message=str(error), candidates=error.candidates)
-    proto = Protocol(protocol) if protocol else None
-    explanation = explain(analysis.evaluator, ids[0], ids[1], proto, port)
-    return Answer(json=to_json(explanation_json(explanation, analysis)))
 
 
 class _OverCpu(BaseException):

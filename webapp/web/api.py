@@ -2,12 +2,13 @@
 node can or cannot reach another; compare two analyses.
 
 There is deliberately no route that lists analyses: a share id is the only
-way to reach one. Documents are served as the JSON text that was stored.
-A why / why not question re-evaluates the stored input in a child process
-with the upload's CPU budget (`analysis.call`), so a pathological input
-stalls no server thread. Uploads, questions, diffs and exports each hold one
-of the process's analysis slots (`uploads.analysis_slot`): at capacity they
-are answered 503 with Retry-After at once, an upload before its body is read.
+way to reach one. Documents are served as the JSON text that was stored,
+upgraded once to version 2 when they were stored before it
+(webapp.web.reanalysis). A why / why not question is answered from the
+re-analysis of the stored input, kept warm per process (`reanalysis.Warm`).
+Uploads, re-analyses, diffs and exports each hold one of the process's
+analysis slots (`uploads.analysis_slot`): at capacity they are answered 503
+with Retry-After at once, an upload before its body is read.
 """
 
 from __future__ import annotations
@@ -19,22 +20,15 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request, url_for
 
+import webapp
 from webapp import outputs
+from webapp.core import UnusableInput
+from webapp.core.document import VERSION
 from webapp.web import analysis as runner
-from webapp.web.errors import BadRequest, Forbidden, NotFound, WebError
-from webapp.web.security import loggable
+from webapp.web import reanalysis
+from webapp.web.errors import BadRequest, Forbidden, NotFound
 from webapp.web.storage import Deletion, StoredAnalysis
-from webapp.web.uploads import (
-    ClientGone,
-    analysis_slot,
-    budget,
-    client_socket,
-    over_cpu,
-    overdue,
-    publish,
-    sources_from_request,
-    storage,
-)
+from webapp.web.uploads import analysis_slot, publish, sources_from_request, storage
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +45,18 @@ def share_url(analysis_id: str) -> str:
     return url_for("pages.analysis", analysis_id=analysis_id)
 
 
+def warm() -> reanalysis.Warm:
+    return current_app.extensions["netpol_warm"]  # type: ignore[no-any-return]
+
+
 def load_or_404(analysis_id: str) -> StoredAnalysis:
+    """The stored analysis, its document in version 2 (upgraded once if stored before)."""
     stored = storage().load(analysis_id)
     if stored is None:
         raise NotFound()
+    if reanalysis.document_version(stored.document) != VERSION:
+        with analysis_slot():
+            stored = reanalysis.upgraded(stored, storage(), warm(), webapp.__version__)
     return stored
 
 
@@ -89,6 +91,7 @@ def delete(analysis_id: str) -> Response:
         raise NotFound()
     if outcome is Deletion.WRONG_TOKEN:
         raise Forbidden("The delete token is missing or wrong.")
+    warm().discard(analysis_id)
     return Response(status=204)
 
 
@@ -168,36 +171,31 @@ def _query_protocol() -> str | None:
 @bp.get("/analyses/<analysis_id>/query")
 def query(analysis_id: str) -> Response:
     """Why can (or can't) `from` reach `to`: the JSON of `netpol-viz query --format json`."""
-    stored = load_or_404(analysis_id)
+    if not storage().exists(analysis_id):
+        raise NotFound()
     source, target = _query_end("from"), _query_end("to")
     port, protocol = _query_port(), _query_protocol()
-    if not stored.input:
-        raise BadRequest(
-            "This analysis was stored without its input, so it cannot be asked why: "
-            "upload the manifests again."
-        )
-    arguments = (stored.input, source, target, protocol, port)
-    try:
-        with analysis_slot():
-            answer: runner.Answer = runner.call(
-                runner.explain_stored, arguments, budget(), client_socket()
+
+    def stored_input() -> str:
+        stored = storage().load(analysis_id)
+        if stored is None:
+            raise NotFound()
+        if not stored.input:
+            raise BadRequest(
+                "This analysis was stored without its input, so it cannot be asked why: "
+                "upload the manifests again."
             )
-    except runner.Unusable as error:
-        raise BadRequest(error.message, error.problems) from None
-    except runner.OverCpu as error:
-        log.warning("query on %s… over %d s of CPU", analysis_id[:8], error.seconds)
-        raise over_cpu(error) from None
-    except runner.AnalysisTimeout as error:
-        log.warning("query on %s… not done in %g s", analysis_id[:8], error.seconds)
-        raise overdue(error) from None
-    except runner.ClientGone:
-        raise ClientGone() from None
-    except runner.AnalysisFailed as error:
-        trace = "\n".join(loggable(line, 1000) for line in str(error).splitlines())
-        log.error("query on %s… failed:\n%s", analysis_id[:8], trace)
-        raise WebError(
-            "Internal error: the question could not be answered. It has been logged."
-        ) from None
+        return stored.input
+
+    analysis = warm().peek(analysis_id)
+    try:
+        if analysis is None:  # a re-analysis costs CPU: it needs a slot, a warm answer does not
+            with analysis_slot():
+                analysis = warm().analysis(analysis_id, stored_input)
+    except UnusableInput as error:
+        unusable = runner.Unusable.of(error)
+        raise BadRequest(unusable.message, unusable.problems) from None
+    answer = reanalysis.explain_pair(analysis, source, target, protocol, port)
     if answer.json is None:
         raise BadRequest(
             f"{answer.unknown}: {answer.message}",

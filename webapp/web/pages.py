@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,10 +19,10 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from werkzeug import Response
 
 from webapp import outputs
-from webapp.web.api import load_or_404, load_pair, share_url
+from webapp.web.api import load_or_404, load_pair, share_url, warm
 from webapp.web.errors import NotFound, NothingUsable, WebError
 from webapp.web.samples import find_sample, list_samples, sample_sources
-from webapp.web.storage import ID_PATTERN
+from webapp.web.storage import ID_PATTERN, StoredAnalysis
 from webapp.web.uploads import (
     Analysed,
     analyse,
@@ -102,12 +102,25 @@ def sample(slug: str) -> Response:
     return redirect(url_for("pages.analysis", analysis_id=analysis_id), 303)
 
 
+def derived(stored: StoredAnalysis, name: str, build: Callable[[], Any]) -> Any:
+    """What a page derives from a stored document, kept warm: a stored document never
+    changes (once upgraded), so the second view of a large analysis is not rebuilt.
+    The size of data is taken to be the document's, a generous guess."""
+
+    def sized() -> tuple[Any, int]:
+        value = build()
+        return value, len(value) if isinstance(value, str) else len(stored.document)
+
+    return warm().get(stored.id, name, sized)
+
+
 @bp.get("/a/<analysis_id>")
 def analysis(analysis_id: str) -> str:
     stored = load_or_404(analysis_id)
     from webapp.render import view_data  # lazily: the API must not depend on the diagram code
 
     document = json.loads(stored.document)
+    view = derived(stored, "view", lambda: view_data(document))
     urls = {
         "share": share_url(analysis_id),
         "delete": url_for("api.delete", analysis_id=analysis_id),
@@ -123,7 +136,7 @@ def analysis(analysis_id: str) -> str:
         "analysis.html",
         analysis_id=analysis_id,
         document=document,
-        view=view_data(document),
+        view=view,
         urls=urls,
         meta={
             "createdAt": stored.created_at.isoformat(timespec="seconds"),
@@ -138,19 +151,24 @@ def report(analysis_id: str) -> str:
     from webapp.web.report import report_data
 
     stored = load_or_404(analysis_id)
-    document = json.loads(stored.document)
-    return render_template(
-        "report.html",
-        report=report_data(document),
-        urls={
-            "analysis": url_for("pages.analysis", analysis_id=analysis_id),
-            "reviewMd": url_for("api.export", analysis_id=analysis_id, fmt="review.md"),
-        },
-        meta={
-            "createdAt": stored.created_at.isoformat(timespec="seconds"),
-            "version": stored.netpol_viz_version,
-        },
-    )
+
+    def page() -> str:
+        # The whole page is kept: everything on it is fixed for the stored analysis, and
+        # rendering a large report costs more than computing its data.
+        return render_template(
+            "report.html",
+            report=report_data(json.loads(stored.document)),
+            urls={
+                "analysis": url_for("pages.analysis", analysis_id=analysis_id),
+                "reviewMd": url_for("api.export", analysis_id=analysis_id, fmt="review.md"),
+            },
+            meta={
+                "createdAt": stored.created_at.isoformat(timespec="seconds"),
+                "version": stored.netpol_viz_version,
+            },
+        )
+
+    return str(derived(stored, "report", page))
 
 
 # --- diff -------------------------------------------------------------------------------

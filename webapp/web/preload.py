@@ -3,8 +3,6 @@
 The core imports its parts lazily inside `analyze`; one tiny analysis here
 pulls in whatever it needs, and every child forked afterwards has it
 already (a child costs milliseconds instead of the core's import time).
-The modules of the why / why not answers (`analysis.explain_stored`) are
-imported here for the same reason.
 """
 
 from __future__ import annotations

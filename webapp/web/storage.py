@@ -3,10 +3,12 @@
 A share link must show the same analysis forever, across restarts and app
 instances, so the analysis document and the sanitized input are stored as
 produced, with the netpol-viz version that produced them, and never
-recomputed on read. Ids are `secrets.token_urlsafe(24)` (192 random bits);
-the delete token is another secret of which only the SHA-256 is kept.
-Deleting wipes the stored content and keeps a tombstone, so a deleted id
-answers exactly like one that never existed.
+recomputed on read, except once when the document's version is older than
+the one this code speaks (`upgrade`, see webapp.web.reanalysis). Ids are
+`secrets.token_urlsafe(24)` (192 random bits); the delete token is another
+secret of which only the SHA-256 is kept. Deleting wipes the stored content
+and keeps a tombstone, so a deleted id answers exactly like one that never
+existed.
 
 A database that cannot be reached (down, refusing connections, a SQLite
 file that cannot be opened, locked past the timeout) raises `Unreachable`,
@@ -244,6 +246,26 @@ class Storage:
             document=row.document,
             input=row.input or "",
         )
+
+    def upgrade(self, analysis_id: str, old_document: str, document: str, version: str) -> bool:
+        """Replace the stored document `old_document` by `document` (produced by `version`).
+
+        A compare-and-swap: only a live row that still holds `old_document` is
+        written, so two servers upgrading one row at once write it once (both
+        compute the same document from the same input), and a row deleted
+        meanwhile stays deleted. Returns whether this call wrote it.
+        """
+        with self._connect(write=True) as connection:
+            written = connection.execute(
+                update(analyses)
+                .where(
+                    analyses.c.id == analysis_id,
+                    analyses.c.deleted.is_(False),
+                    analyses.c.document == old_document,
+                )
+                .values(document=document, netpol_viz_version=version)
+            )
+        return bool(written.rowcount == 1)
 
     def exists(self, analysis_id: str) -> bool:
         """Whether `load` would find the analysis, without reading its content."""
