@@ -27,7 +27,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -61,25 +60,38 @@ class Child:
     stderr: str
 
 
-def run_child(argv: list[str], env: dict[str, str] | None = None) -> Child:
-    """Run argv; wall seconds and the peak RSS of this one child.
+# Each measured program starts from this small launcher, not from the bench itself:
+# Linux counts in a child's ru_maxrss the memory of the process that forked it
+# (the copied address space, until exec), so a child of a bench that has read a
+# large document back would report at least that. The launcher is a fresh
+# interpreter of about 10 MiB, the floor of every peak figure.
+LAUNCHER = """\
+import json, os, subprocess, sys, time
+start = time.perf_counter()
+proc = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(proc.pid, 0)
+seconds = time.perf_counter() - start
+with open(sys.argv[1], "w") as fh:
+    json.dump({"status": os.waitstatus_to_exitcode(status), "seconds": seconds,
+               "maxrss": usage.ru_maxrss}, fh)
+"""
 
-    os.wait4 gives the rusage of this child alone, so files measured one after
-    another do not inherit the largest peak so far, as
-    getrusage(RUSAGE_CHILDREN) would.
-    """
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - start
-        out.seek(0)
-        err.seek(0)
+
+def run_child(argv: list[str], env: dict[str, str] | None = None) -> Child:
+    """Run argv; its wall seconds and its own peak RSS (os.wait4 in the launcher)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report, out, err = (Path(tmp) / name for name in ("report", "out", "err"))
+        with out.open("wb") as stdout, err.open("wb") as stderr:
+            launcher = subprocess.run([sys.executable, "-c", LAUNCHER, str(report), *argv],
+                                      stdout=stdout, stderr=stderr, env=env, check=False)
+        stderr_text = err.read_text(encoding="utf-8", errors="replace")
+        if launcher.returncode != 0 or not report.is_file():
+            return Child(launcher.returncode or 1, 0.0, 0.0, "", stderr_text)
+        figures = json.loads(report.read_text(encoding="utf-8"))
         # ru_maxrss is KiB on Linux (bytes on macOS).
         scale = 1 if sys.platform == "darwin" else 1024
-        return Child(os.waitstatus_to_exitcode(status), seconds, usage.ru_maxrss * scale / MIB,
-                     out.read().decode("utf-8", "replace"),
-                     err.read().decode("utf-8", "replace"))
+        return Child(figures["status"], figures["seconds"], figures["maxrss"] * scale / MIB,
+                     out.read_text(encoding="utf-8", errors="replace"), stderr_text)
 
 
 @dataclass

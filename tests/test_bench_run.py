@@ -127,3 +127,15 @@ def test_ratio_verdict(analyze: float, floor: float, limit: float, passed: bool)
         peak_mib=1.0, document_mib=1.0, nodes=1, groups=1, flows=0, pairs=0,
     )
     assert run.ratio_figure("x", m, limit).passed is passed
+
+
+def test_peak_memory_is_the_childs_own_not_the_benchs() -> None:
+    # Linux counts the forking process's memory in a child's ru_maxrss; a bench that
+    # has read a large document back must still report a small child as small.
+    run = load_run()
+    ballast = bytearray(400 * 2**20)
+    ballast[:: 4096] = b"x" * len(ballast[:: 4096])  # touch every page: resident
+    child = run.run_child([sys.executable, "-c", "pass"])
+    del ballast
+    assert child.status == 0
+    assert 1 < child.peak_mib < 100, child
