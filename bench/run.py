@@ -10,9 +10,9 @@ figure is a bare time: for each file, in one run and interleaved with its
 analysis, a child process times PyYAML's CSafeLoader alone parsing the YAML
 form of that file (`list(yaml.load_all(text, Loader=CSafeLoader))`), the
 floor any Python analysis of it stands on; then
-`netpol-viz analyze FILE --format json --output OUT` runs as a child process,
+`python -m webapp analyze FILE --format json --output OUT` (this checkout) runs as a child,
 timed end to end (interpreter start included) with its own peak resident
-memory (os.wait4). Each line prints the figure, its target and PASS or FAIL.
+memory (os.wait4, from a small launcher). Each figure prints with its target and PASS or FAIL.
 
 At --quick or any --scale below 1 the targets are printed for the shape only:
 small files are dominated by the interpreter's start, so FAIL there means
