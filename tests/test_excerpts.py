@@ -74,9 +74,11 @@ CASES = [
         id="last-rule-of-file-with-trailing-blank-lines",
     ),
     pytest.param(
-        POLICY_HEAD + "  ingress:\n  - ports:\n    - port: 80\n---\n" + POLICY_HEAD.replace(
-            "name: p,", "name: q,"
-        ).replace("podSelector: {}", "podSelector: {matchLabels: {a: b}}"),
+        POLICY_HEAD
+        + "  ingress:\n  - ports:\n    - port: 80\n---\n"
+        + POLICY_HEAD.replace("name: p,", "name: q,").replace(
+            "podSelector: {}", "podSelector: {matchLabels: {a: b}}"
+        ),
         [(7, 8, "  - ports:\n    - port: 80")],
         id="last-rule-of-a-document-before-the-next",
     ),
@@ -102,8 +104,13 @@ def test_rule_excerpt_of_json_input_is_the_rule_object() -> None:
     text = json.dumps({"apiVersion": "v1", "kind": "List", "items": [policy]}, indent=4)
     lines = text.split("\n")
     rules = _rules(text + "\n", "p.json")
-    first = next(i for i, line in enumerate(lines) if '"ports": [' in line) - 1  # the `{` of rule 0, 0-based
-    assert [(r["line"], r["endLine"]) for r in rules] == [(first + 1, first + 7), (first + 8, first + 14)]
+    first = (
+        next(i for i, line in enumerate(lines) if '"ports": [' in line) - 1
+    )  # the `{` of rule 0, 0-based
+    assert [(r["line"], r["endLine"]) for r in rules] == [
+        (first + 1, first + 7),
+        (first + 8, first + 14),
+    ]
     assert rules[0]["text"] == "\n".join(lines[first : first + 7])
     assert rules[0]["text"].strip().startswith("{") and rules[0]["text"].strip().endswith("},")
     assert '"podSelector": {}' in rules[1]["text"]
