@@ -1069,9 +1069,10 @@ def _read_json_list(text: str, chunk: _Chunk, limits: Limits) -> _Outcome | None
     start = chunk.content
     if start < 0 or text[start] != "{":
         return None
-    decoder = json.JSONDecoder(
+    # scan_once(text, offset) -> (value, end): the json module's own scanner, driven per item.
+    decoder: _Scan = json.JSONDecoder(
         object_pairs_hook=_json_object, parse_constant=_no_constant, parse_float=_json_float
-    )
+    ).scan_once  # type: ignore[attr-defined]
     first = chunk.line + text.count("\n", chunk.start, start)
     try:
         root, end = _scan_object(text, start, decoder, first, limits)
@@ -1082,6 +1083,7 @@ def _read_json_list(text: str, chunk: _Chunk, limits: Limits) -> _Outcome | None
     return _Outcome(root)
 
 
+_Scan = Callable[[str, int], tuple[Any, int]]
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 
 
@@ -1093,7 +1095,7 @@ def _skip_to(text: str, at: int, expected: str) -> tuple[str, int]:
 
 
 def _scan_object(
-    text: str, start: int, decoder: json.JSONDecoder, first: int, limits: Limits
+    text: str, start: int, decoder: _Scan, first: int, limits: Limits
 ) -> tuple[PosDict, int]:
     """The top-level object: its `items` item by item (for their offsets), the rest at once."""
     pairs: list[tuple[str, Any]] = []
@@ -1102,7 +1104,7 @@ def _scan_object(
     line, counted = first, start
     mark, at = _skip_to(text, at, '"}')
     while mark == '"':
-        key, at = decoder.scan_once(text, at - 1)
+        key, at = decoder(text, at - 1)
         _, at = _skip_to(text, at, ":")
         value_at = _WHITESPACE.match(text, at).end()  # type: ignore[union-attr]
         if key == "items" and text.startswith("[", value_at):
@@ -1110,7 +1112,7 @@ def _scan_object(
             counted = value_at
             value, at = _scan_items(text, value_at, decoder, line, limits)
         else:
-            raw, at = decoder.scan_once(text, value_at)
+            raw, at = decoder(text, value_at)
             line += text.count("\n", counted, value_at)
             counted = value_at
             value = _from_json(raw, line, line, limits.max_depth - 1)
@@ -1127,7 +1129,7 @@ def _scan_object(
 
 
 def _scan_items(
-    text: str, start: int, decoder: json.JSONDecoder, line: int, limits: Limits
+    text: str, start: int, decoder: _Scan, line: int, limits: Limits
 ) -> tuple[PosList, int]:
     """The `items` array, each item with the lines it spans (policies: every field's line)."""
     items = PosList(line)
@@ -1140,7 +1142,7 @@ def _scan_items(
         return items, at
     while True:
         item_at = _WHITESPACE.match(text, at).end()  # type: ignore[union-attr]
-        raw, at = decoder.scan_once(text, item_at)
+        raw, at = decoder(text, item_at)
         line += text.count("\n", counted, item_at)
         counted = item_at
         end = line + text.count("\n", item_at, at)
