@@ -1160,3 +1160,41 @@ def test_rendered_manifest_with_template_text_in_strings_is_read() -> None:
     [obj], problems = load(text)
     assert problems == []
     assert obj.body["data"]["quoted"] == "{{ .Values.kept }}"
+
+
+def test_json_list_is_parsed_by_the_json_module_and_only_policies_by_yaml(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import json as json_module
+
+    import webapp.core.loader as loader_module
+
+    parsed: list[str] = []
+    real = loader_module._Parser
+
+    def counting(text: str) -> Any:
+        parsed.append(text)
+        return real(text)
+
+    monkeypatch.setattr(loader_module, "_Parser", counting)
+    pods = [
+        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"p{i}", "labels": {"a": "b"}}}
+        for i in range(2_000)
+    ]
+    policy = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "np", "namespace": "default"},
+        "spec": {"podSelector": {}, "ingress": [{}]},
+    }
+    text = json_module.dumps(
+        {"apiVersion": "v1", "kind": "List", "items": [*pods, policy]}, indent=4
+    )
+    objects, problems = load(text + "\n", name="all.json")
+    assert problems == []
+    assert [o.kind for o in objects] == ["Pod"] * 2_000 + ["NetworkPolicy"]
+    assert objects[1_999].body["metadata"]["name"] == "p1999"
+    # libyaml read the policy alone, none of the pods.
+    assert len(parsed) == 1 and '"NetworkPolicy"' in parsed[0] and '"Pod"' not in parsed[0]
+    # Lines 1-4: `{`, apiVersion, kind, `"items": [`; then ten lines per pod.
+    assert (objects[0].line, objects[1].line) == (5, 5 + 10)
