@@ -849,11 +849,27 @@ def test_unknown_kinds_are_passed_on() -> None:
 # --- JSON -----------------------------------------------------------------------------
 
 
-def test_json_goes_through_yaml_with_lines() -> None:
+def test_json_is_read_by_the_json_parser_with_the_lines_of_top_level_fields() -> None:
+    # Fields below the top level of a JSON object other than a policy get the
+    # line of their top-level field (the json module keeps no positions).
     text = '{\n  "apiVersion": "v1",\n  "kind": "Pod",\n  "metadata": {\n    "name": "j"\n  }\n}\n'
     [obj], problems = load(text, name="pod.json")
     assert problems == []
-    assert (obj.line, obj.body["metadata"].line_of("name"), obj.body.end_line) == (1, 5, 7)
+    assert (obj.line, obj.body["metadata"].line_of("name"), obj.body.end_line) == (1, 4, 7)
+    assert obj.body.line_of("kind") == 3
+
+
+def test_json_policy_keeps_the_line_of_every_field() -> None:
+    text = (
+        '{"kind": "List", "apiVersion": "v1", "items": [\n {"kind": "Pod", "apiVersion": "v1",'
+        ' "metadata": {"name": "a"}},\n {\n  "apiVersion": "networking.k8s.io/v1",\n'
+        '  "kind": "NetworkPolicy",\n  "metadata": {\n   "name": "p"\n  },\n'
+        '  "spec": {"podSelector": {}}\n }\n]}\n'
+    )
+    (pod, policy), problems = load(text, name="list.json")
+    assert problems == []
+    assert (pod.line, policy.line, policy.path) == (2, 3, "items[1]")
+    assert (policy.body["metadata"].line_of("name"), policy.body.end_line) == (7, 10)
 
 
 def test_json_that_yaml_refuses_is_read_as_json() -> None:
@@ -865,7 +881,8 @@ def test_json_that_yaml_refuses_is_read_as_json() -> None:
     [obj], problems = load(text, name="pod.json")
     assert problems == []
     assert obj.body["metadata"] == {"name": "t", "x": 1.1}
-    assert (obj.line, obj.body["metadata"].line, obj.body["metadata"].line_of("name")) == (2, 2, 2)
+    # Read by the json module: the metadata's own line, not the document's.
+    assert (obj.line, obj.body["metadata"].line, obj.body["metadata"].line_of("name")) == (2, 5, 5)
 
 
 def test_json_fallback_still_refuses_duplicate_keys() -> None:
@@ -1143,3 +1160,41 @@ def test_rendered_manifest_with_template_text_in_strings_is_read() -> None:
     [obj], problems = load(text)
     assert problems == []
     assert obj.body["data"]["quoted"] == "{{ .Values.kept }}"
+
+
+def test_json_list_is_parsed_by_the_json_module_and_only_policies_by_yaml(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import json as json_module
+
+    import webapp.core.loader as loader_module
+
+    parsed: list[str] = []
+    real = loader_module._Parser
+
+    def counting(text: str) -> Any:
+        parsed.append(text)
+        return real(text)
+
+    monkeypatch.setattr(loader_module, "_Parser", counting)
+    pods = [
+        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"p{i}", "labels": {"a": "b"}}}
+        for i in range(2_000)
+    ]
+    policy = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "np", "namespace": "default"},
+        "spec": {"podSelector": {}, "ingress": [{}]},
+    }
+    text = json_module.dumps(
+        {"apiVersion": "v1", "kind": "List", "items": [*pods, policy]}, indent=4
+    )
+    objects, problems = load(text + "\n", name="all.json")
+    assert problems == []
+    assert [o.kind for o in objects] == ["Pod"] * 2_000 + ["NetworkPolicy"]
+    assert objects[1_999].body["metadata"]["name"] == "p1999"
+    # libyaml read the policy alone, none of the pods.
+    assert len(parsed) == 1 and '"NetworkPolicy"' in parsed[0] and '"Pod"' not in parsed[0]
+    # Lines 1-4: `{`, apiVersion, kind, `"items": [`; then ten lines per pod.
+    assert (objects[0].line, objects[1].line) == (5, 5 + 10)

@@ -33,8 +33,6 @@ from webapp.core.selectors import Operator, Requirement, Selector
 # --- Builders ----------------------------------------------------------------------
 
 
-
-
 def inventory(*objects: dict[str, Any], file: str = "up.yaml") -> Inventory:
     return build_inventory([raw(o, file=file, document=i) for i, o in enumerate(objects)])
 
@@ -340,7 +338,7 @@ def test_sources_point_at_the_object_and_each_rule() -> None:
     assert result.source == Source("np.yaml", 2, upload.line)
     items = upload.body["spec"]["ingress"]
     assert [r.source for r in result.ingress] == [
-        Source("np.yaml", 2, items.line_of(i)) for i in (0, 1)
+        Source("np.yaml", 2, items.line_of(i), items[i].end_line) for i in (0, 1)
     ]
 
 

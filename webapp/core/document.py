@@ -309,27 +309,16 @@ def _policy(p: Policy, ev: Evaluation, excerpts: dict[str, list[str]]) -> Policy
     }
 
 
+_EXCERPT_LINES = 60  # enough for any rule a reader wants to see in the panel
+
+
 def _excerpt(lines_by_file: dict[str, list[str]], source: Source) -> list[str]:
-    """The lines of one sequence item: from its dash to the last line indented deeper."""
+    """The lines of one rule, from its first line to the last one the loader recorded."""
     lines = lines_by_file.get(source.file)
     if not lines or not source.line or source.line > len(lines):
         return []
-    first = lines[source.line - 1]
-    indent = len(first) - len(first.lstrip(" "))
-    out = [first]
-    for line in lines[source.line :]:
-        stripped = line.strip()
-        depth = len(line) - len(line.lstrip(" "))
-        if stripped and depth <= indent:
-            if stripped[0] in "}]" and depth == indent:
-                out.append(line)
-            break
-        out.append(line)
-        if len(out) >= 60:
-            break
-    while out and (not out[-1].strip() or out[-1].strip().startswith("#")):
-        out.pop()
-    return out
+    end = min(source.end_line or source.line, source.line + _EXCERPT_LINES - 1)
+    return lines[source.line - 1 : max(end, source.line)]
 
 
 def build_document(

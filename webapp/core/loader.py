@@ -921,6 +921,14 @@ class _FileReader:
         self.outcomes: dict[int, _Outcome] = {}
 
     def read(self) -> dict[int, _Outcome]:
+        if len(self.chunks) == 1 and self.chunks[0].index is not None:
+            fast = _read_json_list(self.text, self.chunks[0], self.limits)
+            if fast is not None:
+                self.outcomes[0] = fast
+                return self.outcomes
+        return self._read_windows()
+
+    def _read_windows(self) -> dict[int, _Outcome]:
         work = list(reversed(self._windows()))
         while work:
             first, stop = work.pop()
@@ -1042,6 +1050,122 @@ class _FileReader:
             return _Outcome(_from_json(value, first, last, self.limits.max_depth))
         except _TooDeep:
             return _Outcome(None, too_deep)
+
+
+class _NotPlain(Exception):
+    """JSON the fast path does not read; the YAML path reads it and names any problem."""
+
+
+def _read_json_list(text: str, chunk: _Chunk, limits: Limits) -> _Outcome | None:
+    """A whole-file JSON object (`kubectl get -o json`) read with the json module.
+
+    Only a document that decodes cleanly is read here; anything else (a
+    duplicate key, NaN, too deep, not an object) returns None, and the YAML
+    path reads it as before, so problems are the same either way. Every item
+    of `items` gets the lines where it starts and ends; NetworkPolicies,
+    whose rules are shown by file:line, are read again alone by the YAML
+    path for the line of every field.
+    """
+    start = chunk.content
+    if start < 0 or text[start] != "{":
+        return None
+    # scan_once(text, offset) -> (value, end): the json module's own scanner, driven per item.
+    decoder: _Scan = json.JSONDecoder(
+        object_pairs_hook=_json_object, parse_constant=_no_constant, parse_float=_json_float
+    ).scan_once  # type: ignore[attr-defined]
+    first = chunk.line + text.count("\n", chunk.start, start)
+    try:
+        root, end = _scan_object(text, start, decoder, first, limits)
+    except (_NotPlain, _DuplicateJsonKey, _TooDeep, RecursionError, ValueError):
+        return None
+    if text[end : chunk.body_end].strip() or root.get("kind") == "NetworkPolicy":
+        return None  # a lone policy is small: the YAML path gives every field its line
+    return _Outcome(root)
+
+
+_Scan = Callable[[str, int], tuple[Any, int]]
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _skip_to(text: str, at: int, expected: str) -> tuple[str, int]:
+    at = _WHITESPACE.match(text, at).end()  # type: ignore[union-attr]
+    if at >= len(text) or text[at] not in expected:
+        raise _NotPlain
+    return text[at], at + 1
+
+
+def _scan_object(
+    text: str, start: int, decoder: _Scan, first: int, limits: Limits
+) -> tuple[PosDict, int]:
+    """The top-level object: its `items` item by item (for their offsets), the rest at once."""
+    pairs: list[tuple[str, Any]] = []
+    key_lines: dict[str, int] = {}
+    at = start + 1
+    line, counted = first, start
+    mark, at = _skip_to(text, at, '"}')
+    while mark == '"':
+        key, at = decoder(text, at - 1)
+        _, at = _skip_to(text, at, ":")
+        value_at = _WHITESPACE.match(text, at).end()  # type: ignore[union-attr]
+        if key == "items" and text.startswith("[", value_at):
+            line += text.count("\n", counted, value_at)
+            counted = value_at
+            value, at = _scan_items(text, value_at, decoder, line, limits)
+        else:
+            raw, at = decoder(text, value_at)
+            line += text.count("\n", counted, value_at)
+            counted = value_at
+            value = _from_json(raw, line, line, limits.max_depth - 1)
+        pairs.append((key, value))
+        key_lines[key] = line
+        mark, at = _skip_to(text, at, ",}")
+        if mark == ",":
+            mark, at = _skip_to(text, at, '"')
+    end_line = first + text.count("\n", start, at)
+    root = PosDict(first, end_line)
+    root.update(_json_object(pairs))
+    root.key_lines.update(key_lines)
+    return root, at
+
+
+def _scan_items(
+    text: str, start: int, decoder: _Scan, line: int, limits: Limits
+) -> tuple[PosList, int]:
+    """The `items` array, each item with the lines it spans (policies: every field's line)."""
+    items = PosList(line)
+    counted = start
+    at = start + 1
+    mark = text[_WHITESPACE.match(text, at).end()]  # type: ignore[union-attr]
+    if mark == "]":
+        _, at = _skip_to(text, at, "]")
+        items.end_line = line + text.count("\n", start, at)
+        return items, at
+    while True:
+        item_at = _WHITESPACE.match(text, at).end()  # type: ignore[union-attr]
+        raw, at = decoder(text, item_at)
+        line += text.count("\n", counted, item_at)
+        counted = item_at
+        end = line + text.count("\n", item_at, at)
+        if isinstance(raw, dict) and raw.get("kind") == "NetworkPolicy":
+            item = _policy_with_lines(text[item_at:at], line, limits)
+        else:
+            item = _from_json(raw, line, end, limits.max_depth - 2)
+        items.append(item)
+        items.item_lines.append(line)
+        mark, at = _skip_to(text, at, ",]")
+        if mark == "]":
+            items.end_line = line + text.count("\n", counted, at)
+            return items, at
+
+
+def _policy_with_lines(text: str, line: int, limits: Limits) -> Any:
+    """One policy item read by the YAML path, for the line of each of its fields."""
+    chunk = _Chunk(0, len(text), line, 0, 0, len(text))
+    reader = _FileReader(text, [chunk], Limits(limits.max_bytes, 1, limits.max_depth - 2))
+    outcome = reader._read_windows().get(0)
+    if outcome is None or outcome.value is None:
+        raise _NotPlain  # the YAML path will name what is wrong
+    return outcome.value
 
 
 def _helm(text: str, chunk: _Chunk, refusal: _Refused) -> _Refused:

@@ -60,11 +60,15 @@ def labels_of(mapping: dict[str, str]) -> Labels:
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """Where something was written: file as uploaded, 0-based document, 1-based line."""
+    """Where something was written: file as uploaded, 0-based document, 1-based line.
+
+    `end_line` is its last line with content, where the loader knows it (rules).
+    """
 
     file: str
     document: int | None = None
     line: int | None = None
+    end_line: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -784,8 +784,13 @@ def _read_rule(
         index=index,
         peers=found or (AnyPeer(),),
         ports=ports,
-        source=Source(report.raw.file, report.raw.document, at.line),
+        source=Source(report.raw.file, report.raw.document, at.line, _end_line(value, at)),
     )
+
+
+def _end_line(value: object, at: _At) -> int:
+    """The last line of a rule as the loader recorded it (a scalar rule is one line)."""
+    return value.end_line if isinstance(value, PosDict | PosList) else at.line
 
 
 def _read_policy_types(spec: Mapping[str, Any], at: _At, report: _Report) -> frozenset[Direction]:
