@@ -230,3 +230,18 @@ def test_memory_follows_the_useful_content_not_the_size_of_the_upload() -> None:
     full_peak, full_document = peak_of_analysis(full)
     assert full_document == lean_document
     assert full_peak < 1.5 * lean_peak, (full_peak, lean_peak)
+
+
+@pytest.mark.parametrize("text", [POD, DEPLOYMENT, CRONJOB], ids=["pod", "deployment", "cronjob"])
+def test_a_json_list_drops_what_the_yaml_path_drops(text: str) -> None:
+    """`kubectl get -o json` is read by the json module item by item: the same fields go."""
+    import yaml
+
+    body = yaml.safe_load(text)
+    as_json = json.dumps({"apiVersion": "v1", "kind": "List", "items": [body, body]}, indent=4)
+    objects, problems = load_sources([SourceText("x.json", as_json.encode())])
+    assert problems == []
+    from_yaml = only(text)
+    for obj in objects:
+        assert obj.body == from_yaml.body
+        assert obj.dropped_annotation_bytes == from_yaml.dropped_annotation_bytes

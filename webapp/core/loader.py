@@ -1074,13 +1074,14 @@ def _read_json_list(text: str, chunk: _Chunk, limits: Limits) -> _Outcome | None
         object_pairs_hook=_json_object, parse_constant=_no_constant, parse_float=_json_float
     ).scan_once  # type: ignore[attr-defined]
     first = chunk.line + text.count("\n", chunk.start, start)
+    dropped: dict[int, int] = {}
     try:
-        root, end = _scan_object(text, start, decoder, first, limits)
+        root, end = _scan_object(text, start, decoder, first, limits, dropped)
     except (_NotPlain, _DuplicateJsonKey, _TooDeep, RecursionError, ValueError):
         return None
     if text[end : chunk.body_end].strip() or root.get("kind") == "NetworkPolicy":
         return None  # a lone policy is small: the YAML path gives every field its line
-    return _Outcome(root)
+    return _Outcome(root, None, dropped or None)
 
 
 _Scan = Callable[[str, int], tuple[Any, int]]
@@ -1095,7 +1096,7 @@ def _skip_to(text: str, at: int, expected: str) -> tuple[str, int]:
 
 
 def _scan_object(
-    text: str, start: int, decoder: _Scan, first: int, limits: Limits
+    text: str, start: int, decoder: _Scan, first: int, limits: Limits, dropped: dict[int, int]
 ) -> tuple[PosDict, int]:
     """The top-level object: its `items` item by item (for their offsets), the rest at once."""
     pairs: list[tuple[str, Any]] = []
@@ -1110,7 +1111,7 @@ def _scan_object(
         if key == "items" and text.startswith("[", value_at):
             line += text.count("\n", counted, value_at)
             counted = value_at
-            value, at = _scan_items(text, value_at, decoder, line, limits)
+            value, at = _scan_items(text, value_at, decoder, line, limits, dropped)
         else:
             raw, at = decoder(text, value_at)
             line += text.count("\n", counted, value_at)
@@ -1129,7 +1130,7 @@ def _scan_object(
 
 
 def _scan_items(
-    text: str, start: int, decoder: _Scan, line: int, limits: Limits
+    text: str, start: int, decoder: _Scan, line: int, limits: Limits, dropped: dict[int, int]
 ) -> tuple[PosList, int]:
     """The `items` array, each item with the lines it spans (policies: every field's line)."""
     items = PosList(line)
@@ -1149,7 +1150,13 @@ def _scan_items(
         if isinstance(raw, dict) and raw.get("kind") == "NetworkPolicy":
             item = _policy_with_lines(text[item_at:at], line, limits)
         else:
+            # As the YAML path does while reading: what the analysis never reads goes
+            # before the item is built, so memory follows the useful content.
+            rule = _OBJECT_RULES.get(str(raw.get("kind"))) if isinstance(raw, dict) else None
+            size = _prune(raw, rule) if rule else 0
             item = _from_json(raw, line, end, limits.max_depth - 2)
+            if size:
+                dropped[id(item)] = size
         items.append(item)
         items.item_lines.append(line)
         mark, at = _skip_to(text, at, ",]")
@@ -1261,6 +1268,31 @@ def _no_constant(name: str) -> Any:
 def _json_float(text: str) -> Any:
     value = float(text)
     return text if math.isinf(value) else value
+
+
+def _prune(value: dict[str, Any], rule: dict[str, Any]) -> int:
+    """Remove what `rule` drops (see _OBJECT_RULES) from decoded JSON, in place.
+
+    Returns the UTF-8 bytes of the dropped annotations (RawObject.dropped_annotation_bytes).
+    """
+    size = 0
+    for key, sub in rule.items():
+        if key not in value:
+            continue
+        child = value[key]
+        if sub is _DROP:
+            del value[key]
+        elif sub is _DROP_STRING:
+            if type(child) is str:
+                size += len(key.encode()) + len(child.encode())
+                del value[key]
+        elif isinstance(child, dict) and isinstance(sub, dict):
+            size += _prune(child, sub)
+        elif isinstance(child, list) and isinstance(sub, dict) and isinstance(sub.get("*"), dict):
+            for item in child:
+                if isinstance(item, dict):
+                    size += _prune(item, sub["*"])
+    return size
 
 
 class _TooDeep(Exception):
