@@ -1,4 +1,4 @@
-"""The analysis document as data for the diagram page (vis-network), and as one offline file.
+"""The analysis document as data for the diagram page (vis-network).
 
 `view_data(document)` is everything `static/app.js` needs, placed into the
 page as a JSON data island: vis-network nodes, edges and options built with
@@ -7,9 +7,7 @@ scripts from CDNs and can put tooltips through innerHTML), the clusters
 (namespaces) with their collapsed form, the side-panel details, and the
 policies' rule excerpts that edges point to.
 
-`standalone_html(document)` is the same diagram as a single HTML file that
-works offline: vis-network, our stylesheet and script inlined, the data as a
-JSON island, and a CSP that allows exactly those inline blocks by hash.
+The offline HTML export (`webapp.outputs.offline`) embeds the same data.
 
 Every uploaded string reaches the browser as JSON data and is shown with
 `textContent` or as a vis-network string title (which vis 9 sets with
@@ -20,22 +18,16 @@ what is drawn next to it.
 
 from __future__ import annotations
 
-import base64
 import colorsys
-import hashlib
 import ipaddress
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 import networkx as nx  # type: ignore[import-untyped]  # no stubs installed
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pyvis.network import Network  # type: ignore[import-untyped]  # no stubs
 
-from webapp import __version__, data_dir
 from webapp.core.diff import Comparison, external_ports, refine
 from webapp.core.text import is_hidden
 from webapp.graph import (
@@ -964,69 +956,3 @@ def diff_view_data(
 
 
 # --- The offline file -------------------------------------------------------
-
-STANDALONE_ASSETS = ("vendor/vis-network.min.css", "style.css")
-STANDALONE_SCRIPTS = ("vendor/vis-network.min.js", "app.js")
-
-
-@cache
-def _environment() -> Environment:
-    environment = Environment(
-        loader=FileSystemLoader(data_dir("templates")),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-    )
-    # `tojson` escapes < > & ' and, with ensure_ascii, U+2028/2029: safe in a
-    # <script type="application/json"> data island.
-    environment.policies["json.dumps_kwargs"] = {
-        "sort_keys": True,
-        "ensure_ascii": True,
-        "separators": (",", ":"),
-    }
-    return environment
-
-
-@cache
-def _static_text(name: str) -> str:
-    return (data_dir("static") / name).read_text(encoding="utf-8")
-
-
-def _csp_hash(text: str) -> str:
-    digest = hashlib.sha256(text.encode("utf-8")).digest()
-    return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
-
-
-def standalone_html(document: Mapping[str, Any]) -> str:
-    """One self-contained, offline HTML file of the diagram."""
-    styles = [_static_text(name) for name in STANDALONE_ASSETS]
-    scripts = [_static_text(name) for name in STANDALONE_SCRIPTS]
-    for text in styles + scripts:
-        # An asset that closed its own element would turn the rest into markup.
-        if re.search(r"</(script|style)", text, re.IGNORECASE):
-            raise ValueError("a static asset contains a closing script/style tag")
-    csp = "; ".join(
-        (
-            "default-src 'none'",
-            "script-src " + " ".join(_csp_hash(text) for text in scripts),
-            "style-src " + " ".join(_csp_hash(text) for text in styles),
-            "img-src 'self' data: blob:",
-            "base-uri 'none'",
-            "form-action 'none'",
-        )
-    )
-    body = (
-        _environment()
-        .get_template("standalone.html")
-        .render(document=document, view=view_data(document), version=__version__)
-    )
-    head = "".join(f"<style>{text}</style>" for text in styles)
-    tail = "".join(f"<script>{text}</script>" for text in scripts)
-    # The template leaves two markers: where the inline styles and scripts go.
-    return (
-        body.replace(
-            "<!--netpol-viz:csp-->",
-            f'<meta http-equiv="Content-Security-Policy" content="{csp}">',
-            1,
-        )
-        .replace("<!--netpol-viz:styles-->", head, 1)
-        .replace("<!--netpol-viz:scripts-->", tail, 1)
-    )
