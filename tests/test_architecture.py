@@ -12,7 +12,7 @@ import pytest
 CORE = Path(__file__).resolve().parent.parent / "webapp" / "core"
 FORBIDDEN = {"flask", "pyvis", "networkx", "sqlalchemy", "click", "werkzeug", "jinja2"}
 FORBIDDEN_OWN = {
-    "webapp.web", "webapp.graph", "webapp.render", "webapp.cli", "webapp.exports", "webapp.outputs"
+    "webapp.web", "webapp.graph", "webapp.render", "webapp.cli", "webapp.outputs"
 }
 
 

@@ -222,9 +222,9 @@ def query(
     Prints the verdict and, per direction, the policies that isolate, the
     rules that allow (file:line) or why each rule did not match.
     """
-    from webapp import exports
     from webapp.core.explain import explain
     from webapp.core.model import Protocol
+    from webapp.outputs import jsonout, wording
     from webapp.review import UnknownNode, explanation_json, explanation_text, resolve_node
 
     analysis = load_analysis(paths)
@@ -238,12 +238,12 @@ def query(
     explanation = explain(analysis.evaluator, source_id, target_id, proto, port)
     answer = explanation_json(explanation, analysis)
     if fmt == "json":
-        click.echo(exports.to_json(answer), nl=False)
+        click.echo(jsonout.to_json(answer), nl=False)
     else:
         for given, node in ((source, answer["source"]), (target, answer["target"])):
             if node["type"] == "ipblock" and given != node["id"]:
                 note = f"{given} is in the external block {node['id']} ({node['name']})"
-                click.echo(exports.one_line(note))
+                click.echo(wording.one_line(note))
         click.echo(explanation_text(answer), nl=False)
     sys.exit(EXIT_OK if explanation.allowed else EXIT_NO)
 
@@ -316,14 +316,14 @@ def diff(old: str, new: str, fmt: str, output: str | None, database: str | None)
     (or /a/<id> link) stored
     in the web app's database (--database, default: the one `serve` uses).
     """
-    from webapp import exports
     from webapp.core.diff import diff_documents
+    from webapp.outputs import jsonout
     from webapp.review import diff_csv, diff_markdown, diff_text
 
     before, after = _load_document(old, database), _load_document(new, database)
     result = diff_documents(before, after)
     if fmt == "json":
-        text = exports.to_json(result)
+        text = jsonout.to_json(result)
     else:
         writer = {"text": diff_text, "csv": diff_csv, "md": diff_markdown}[fmt]
         text = writer(result, before, after)
@@ -348,7 +348,7 @@ def check(paths: tuple[str, ...], fail_on: str, fmt: str, output: str | None) ->
     --format sarif writes SARIF 2.1.0 for code-scanning UIs; md is the
     review report.
     """
-    from webapp import exports
+    from webapp.outputs import jsonout
     from webapp.review import (
         failing,
         findings_json,
@@ -361,9 +361,9 @@ def check(paths: tuple[str, ...], fail_on: str, fmt: str, output: str | None) ->
     _report_problems(analysis)
     document = analysis.document
     if fmt == "json":
-        text = exports.to_json(findings_json(document, fail_on))
+        text = jsonout.to_json(findings_json(document, fail_on))
     elif fmt == "sarif":
-        text = exports.to_json(findings_sarif(document, __version__))
+        text = jsonout.to_json(findings_sarif(document, __version__))
     elif fmt == "md":
         text = review_markdown(document)
     else:

@@ -5,7 +5,7 @@ The CLI (`check`, `query`, `diff`) and the web pages share these functions:
 findings and the review report come from an analysis document, answers from
 an `Explanation` of `webapp.core.explain`, diffs from
 `webapp.core.diff.diff_documents`. Uploaded strings are escaped by the
-helpers of `webapp.exports` for each format.
+helpers of `webapp.outputs` for each format.
 """
 
 from __future__ import annotations
@@ -23,14 +23,13 @@ from webapp.core.diff import FLOW_CHANGES, external_ports, port_set
 from webapp.core.document import ports_json
 from webapp.core.explain import REASON_TEXT, Explanation, Reason, SideVerdict, find_address
 from webapp.core.findings import CHECKS, LEVELS, Level
-from webapp.exports import (
-    csv_cell,
+from webapp.outputs.csv import csv_cell
+from webapp.outputs.markdown import md, md_table
+from webapp.outputs.wording import (
     format_ports,
     format_rule_ref,
     format_source,
     is_default_allow,
-    md,
-    md_table,
     node_index,
     node_title,
     one_line,

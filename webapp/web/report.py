@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from webapp.exports import format_source, node_index, node_title
+from webapp.outputs.wording import format_source, node_index, node_title
 from webapp.review import (
     coverage,
     external_access,
