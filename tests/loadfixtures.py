@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import http.client
 import os
-import signal
 import socket
 import sqlite3
 import subprocess
@@ -27,6 +26,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from browserfixtures import free_port, stop_process_group
 
 from webapp.core.raw import Limits, SourceText
 from webapp.web import analysis
@@ -90,12 +91,6 @@ def serve_scripted(port: int) -> None:
 # --- a server process --------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class Server:
     """gunicorn as the README documents it (`-c python:webapp.web.gunicorn_conf`), or
@@ -152,16 +147,7 @@ class Server:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+        stop_process_group(process, grace=40)  # gunicorn's graceful timeout is 30 s
 
     def tail(self, size: int = 4000) -> str:
         try:
