@@ -70,7 +70,10 @@ def udp(port: int) -> dict[str, Any]:
         pytest.param([tcp(8000, 8080)], False, "TCP 8000-8080", id="range"),
         pytest.param([tcp(53), udp(53)], False, "TCP 53, UDP 53", id="two-protocols"),
         pytest.param(
-            [{"protocol": "UDP", "from": 1, "to": 65535}], False, "UDP all", id="every-udp-port"
+            [{"protocol": "UDP", "from": 1, "to": 65535}],
+            False,
+            "UDP all ports",
+            id="every-udp-port",
         ),
         pytest.param(
             [tcp(80), tcp(443), tcp(8080), tcp(9090), udp(53)],

@@ -41,6 +41,7 @@ from webapp.graph import (
     drawn_pairs,
     group_members,
 )
+from webapp.outputs.wording import ALL_PORTS, ALL_TRAFFIC
 
 COLLAPSE_THRESHOLD = 300
 """Above this many nodes the page opens with every cluster collapsed."""
@@ -95,12 +96,12 @@ def _plural(count: int, word: str) -> str:
 
 
 def port_ranges(flow: Mapping[str, Any]) -> list[str]:
-    """Per protocol, "TCP 3306" / "TCP 80, 8000-8080" / "UDP all"."""
+    """Per protocol, "TCP 3306" / "TCP 80, 8000-8080" / "UDP all ports" (outputs.wording)."""
     by_protocol: dict[str, list[str]] = {}
     for spec in flow.get("ports", []):
         start, end = spec["from"], spec["to"]
         if (start, end) == (1, 65535):
-            text = "all"
+            text = ALL_PORTS
         else:
             text = str(start) if start == end else f"{start}-{end}"
         by_protocol.setdefault(spec["protocol"], []).append(text)
@@ -110,7 +111,7 @@ def port_ranges(flow: Mapping[str, Any]) -> list[str]:
 def port_label(flow: Mapping[str, Any]) -> str:
     """The edge label: `all`, `TCP 3306`, `TCP 53, UDP 53`, `TCP 80, 443 +2`."""
     if flow.get("allTraffic"):
-        return "all"
+        return ALL_TRAFFIC
     parts = port_ranges(flow)
     numbers = [
         f"{protocol} {port}" if index == 0 else port
