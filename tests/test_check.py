@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -15,6 +13,7 @@ import attr
 import pytest
 import sarif_om
 from browserfixtures import article_document
+from clirun import cli
 from flask.testing import FlaskClient
 from scalefixtures import (
     PODS,
@@ -255,14 +254,6 @@ def test_review_markdown_escapes_uploaded_strings() -> None:
 # --- the command ------------------------------------------------------------------------
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "webapp", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 @pytest.mark.parametrize(

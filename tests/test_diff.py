@@ -6,14 +6,13 @@ import csv
 import io
 import ipaddress
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from clirun import cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from semantics_helpers import deployment, namespace, policy, run
@@ -513,14 +512,6 @@ def test_reported_addresses_agree_with_the_evaluation_address_by_address(
 # --- the command ------------------------------------------------------------------------
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "webapp", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def write(folder: Path, *objects: dict[str, Any]) -> Path:

@@ -10,13 +10,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from clirun import cli
 from scalefixtures import PODS, analyse_list, bare_pod, bare_pods, measured, read_pairwise_flows
 from semantics_helpers import deployment, namespace, policy, run
 
@@ -601,14 +600,6 @@ def test_duplicate_policy_fires_from_the_record_whatever_its_wording() -> None:
     assert f["source"] == {"file": "case.yaml", "line": duplicate.kept.line}
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "webapp", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_check_does_not_take_an_error_quoting_the_wording_for_a_duplicate(

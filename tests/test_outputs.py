@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from clirun import cli_bytes as cli
 
 from webapp import outputs
 from webapp.core import analyze
@@ -31,11 +32,6 @@ SAMPLES = sorted(p.name for p in (ROOT / "sample-manifests").iterdir() if p.is_d
 MiB = 1024 * 1024
 
 
-def cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "webapp", *args], cwd=ROOT, input=stdin, capture_output=True,
-        timeout=300,
-    )
 
 
 @cache

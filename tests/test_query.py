@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from clirun import cli
 from scalefixtures import analyse_list, as_list, bare_pods, measured, read_pairwise_flows
 from semantics_helpers import deployment, namespace, policy
 
@@ -279,14 +278,6 @@ def test_ambiguous_name_lists_the_candidates() -> None:
 # --- the command ------------------------------------------------------------------------
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "webapp", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 SHOP = "sample-manifests/10-online-shop"

@@ -6,12 +6,11 @@ Goldens are rewritten only with `pytest --update-golden`.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from clirun import cli_bytes as cli
 from semantics_helpers import ports_text
 
 from webapp.core.document import pair_flows
@@ -22,14 +21,6 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 SCENARIOS = sorted(p.name for p in SAMPLES.iterdir() if p.is_dir())
 
 
-def cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "webapp", *args],
-        cwd=ROOT,
-        input=stdin,
-        capture_output=True,
-        timeout=120,
-    )
 
 
 def analyse(scenario: str) -> dict[str, Any]:
