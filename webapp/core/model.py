@@ -224,6 +224,107 @@ class Duplicate:
         return f"{self.namespace}/{self.name}" if self.namespace else self.name
 
 
+# --- Cluster-wide policies (ClusterNetworkPolicy v1alpha2; ANP/BANP v1alpha1) -----
+# Both generations are read into this one model (docs: ../shared/docs/cluster-network-policy.md
+# §2, §4): an AdminNetworkPolicy is the Admin tier with Allow -> Accept, the
+# BaselineAdminNetworkPolicy the Baseline tier; v1alpha1 `ports` become the
+# same PortSpecs as `protocols`.
+
+
+class Tier(StrEnum):
+    """Evaluation order: Admin, then NetworkPolicy, then Baseline, then allow."""
+
+    ADMIN = "Admin"
+    BASELINE = "Baseline"
+
+
+class Action(StrEnum):
+    ACCEPT = "Accept"
+    DENY = "Deny"
+    PASS = "Pass"
+
+
+@dataclass(frozen=True, slots=True)
+class NetworksPeer:
+    """`networks`: addresses in any of `cidrs`. Pods carry no IPs in uploads, so
+    it matches external addresses only, as an ipBlock does (README assumption)."""
+
+    cidrs: tuple[IPNetwork, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DomainPeer:
+    """`domainNames` item: a symbolic external endpoint `dns:<pattern>` (egress only)."""
+
+    pattern: str
+
+
+@dataclass(frozen=True, slots=True)
+class NodesPeer:
+    """`nodes`: the addresses of the Nodes matching `selector` (egress only)."""
+
+    selector: Selector
+
+
+ClusterPeer: TypeAlias = PodPeer | NetworksPeer | DomainPeer | NodesPeer
+"""`namespaces: S` is PodPeer(pod_selector=Selector(), namespace_selector=S);
+`pods` is PodPeer(podSelector, namespaceSelector or Selector()). Neither
+matches hostNetwork pods."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterRule:
+    """One item of spec.ingress or spec.egress of a cluster-wide policy.
+
+    `ports` empty means every protocol and port (protocols unset). A
+    destinationNamedPort `x` is three PortSpecs (TCP, UDP, SCTP with port "x"):
+    the container port of that name decides the protocol, as KNP matches it.
+    """
+
+    direction: Direction
+    index: int
+    name: str | None
+    action: Action
+    peers: tuple[ClusterPeer, ...]
+    ports: tuple[PortSpec, ...]
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterPolicy:
+    kind: str
+    """ClusterNetworkPolicy, AdminNetworkPolicy or BaselineAdminNetworkPolicy, as uploaded."""
+    name: str
+    tier: Tier
+    priority: int
+    """Lower wins within a tier; ties are evaluated by name (KNP, Calico). A BANP gets 0."""
+    subject: PodPeer
+    ingress: tuple[ClusterRule, ...]
+    egress: tuple[ClusterRule, ...]
+    source: Source
+
+    @property
+    def id(self) -> str:
+        """`<kind>/<name>`: cluster-scoped, and unlike `ns/name` of a NetworkPolicy."""
+        return f"{self.kind}/{self.name}"
+
+    @property
+    def order(self) -> tuple[int, str]:
+        return (self.priority, self.name)
+
+    def rules(self, direction: Direction) -> tuple[ClusterRule, ...]:
+        return self.ingress if direction is Direction.INGRESS else self.egress
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterNode:
+    """An uploaded Node: what `nodes` peers select (optional inventory)."""
+
+    name: str
+    labels: Labels
+    source: Source
+
+
 @dataclass(frozen=True, slots=True)
 class Inventory:
     """What the upload describes, after validation: the evaluator's input."""
@@ -234,3 +335,6 @@ class Inventory:
     problems: tuple[Problem, ...] = ()
     duplicates: tuple[Duplicate, ...] = ()
     """Objects replaced by a later one of the same kind, namespace and name, in upload order."""
+    cluster_policies: tuple[ClusterPolicy, ...] = ()
+    """ClusterNetworkPolicies (and converted ANP/BANP), in upload order."""
+    cluster_nodes: tuple[ClusterNode, ...] = ()
