@@ -249,7 +249,7 @@ class PageWatch:
 
 
 def wait_ready(page: Any, timeout: float = 10_000) -> None:
-    """Until app.js has drawn the network once (body[data-ready=1])."""
+    """Until the page's scripts have drawn the network once (body[data-ready=1])."""
     # A function, not an expression: Playwright evaluates expressions with eval,
     # which the page's CSP rightly refuses.
     page.wait_for_function("() => document.body.dataset.ready === '1'", timeout=timeout)

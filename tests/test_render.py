@@ -38,7 +38,7 @@ from webapp import data_dir
 from webapp.core import analyze
 from webapp.core.raw import SourceText
 from webapp.outputs import install
-from webapp.outputs.offline import standalone_html
+from webapp.outputs.offline import DIAGRAM_SCRIPTS, standalone_html
 from webapp.render import (
     COLLAPSE_THRESHOLD,
     EDGE_BUDGET,
@@ -310,10 +310,8 @@ def test_analysis_page_puts_data_only_in_the_json_island(app: Flask) -> None:
     island = data_island(page)
     assert island == json.loads(json.dumps(view_data(document)))
     scripts = re.findall(r"<script\b[^>]*>", page)
-    assert scripts == [
-        '<script type="application/json" id="view-data">',
-        '<script src="/static/vendor/vis-network.min.js">',
-        '<script src="/static/app.js">',
+    assert scripts == ['<script type="application/json" id="view-data">'] + [
+        f'<script src="/static/{name}">' for name in DIAGRAM_SCRIPTS
     ]
     outside = page.replace(re.search(r'id="view-data">.*?</script>', page, re.S).group(0), "")
     assert HOSTILE_HTML not in outside and "<img" not in outside
@@ -368,7 +366,25 @@ def test_templates_have_no_inline_script_style_or_handlers(template: str) -> Non
     assert not re.search(r"<style\b", text)
 
 
-@pytest.mark.parametrize("script", ["app.js", "upload.js"])
+OUR_SCRIPTS = sorted(
+    str(path.relative_to(STATIC)) for path in STATIC.rglob("*.js") if "vendor" not in path.parts
+)
+
+
+def test_diagram_scripts_list_every_module_core_first_main_last() -> None:
+    modules = [name for name in DIAGRAM_SCRIPTS if name.startswith("js/")]
+    assert sorted(modules) == sorted(p for p in OUR_SCRIPTS if p.startswith("js/"))
+    assert DIAGRAM_SCRIPTS[0] == "vendor/vis-network.min.js"
+    assert modules[0] == "js/core.js" and DIAGRAM_SCRIPTS[-1] == "js/main.js"
+    for name in modules:
+        # Each module says what it does and what it uses, and runs only when core ran.
+        text = (STATIC / name).read_text()
+        assert text.startswith("/*\n * netpol-viz diagram page"), name
+        if name != "js/core.js":
+            assert "var NV = window.NetpolViz;\n  if (!NV) return;" in text, name
+
+
+@pytest.mark.parametrize("script", OUR_SCRIPTS)
 def test_static_scripts_never_parse_data_as_html(script: str) -> None:
     text = (STATIC / script).read_text()
     for sink in (
@@ -402,10 +418,7 @@ def test_standalone_html_inlines_everything_and_allows_it_by_hash() -> None:
     csp = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', page).group(1)
     inline = re.findall(r"<script>(.*?)</script>", page, re.S)
     styles = re.findall(r"<style>(.*?)</style>", page, re.S)
-    assert inline == [
-        (STATIC / "vendor" / "vis-network.min.js").read_text(),
-        (STATIC / "app.js").read_text(),
-    ]
+    assert inline == [(STATIC / name).read_text() for name in DIAGRAM_SCRIPTS]
     assert len(styles) == 2
     directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
     assert directives["default-src"] == "'none'"
@@ -424,7 +437,7 @@ def test_standalone_html_escapes_hostile_data() -> None:
     rest = page.replace(island, "")
     for inline in re.findall(r"<script>(.*?)</script>", page, re.S):
         rest = rest.replace(inline, "")
-    assert rest.count("<script") == 3
+    assert rest.count("<script") == 1 + len(DIAGRAM_SCRIPTS)  # the data island and ours
     assert HOSTILE_HTML not in rest and BIDI not in page
     assert data_island(page)["nodeDetails"][0]["name"] == document["nodes"][0]["name"]
 

@@ -114,8 +114,11 @@ def get(name: str) -> Format:
 def install(environment: Environment) -> None:
     """What our templates need from a Jinja environment: the `visible` filter, which
     the `visible` macro of `_macros.html` applies (the characters `is_hidden` hides,
-    as `<U+202E>` marks), and `download_formats()` for the page's download links."""
+    as `<U+202E>` marks), `download_formats()` for the page's download links and
+    `diagram_scripts`, the diagram's scripts in load order."""
+    from webapp.outputs.offline import DIAGRAM_SCRIPTS
     from webapp.outputs.wording import marked
 
     environment.filters["visible"] = marked
     environment.globals["download_formats"] = lambda: offered_by(EXPORT)
+    environment.globals["diagram_scripts"] = DIAGRAM_SCRIPTS

@@ -1,8 +1,12 @@
 """The diagram as one HTML file that works offline (`--format html`, `export.html`).
 
-vis-network, our stylesheet and script are inlined; the page data is the same
+vis-network, our stylesheet and scripts are inlined; the page data is the same
 JSON data island as the web page's (`webapp.render.view_data`, the diagram's
 own code), and a CSP allows exactly the inline blocks, by hash.
+
+`DIAGRAM_SCRIPTS` is the one list of the diagram's scripts, in load order: the
+served pages (analysis.html, diff.html, through the `diagram_scripts` template
+global) load them by URL, this file inlines them.
 """
 
 from __future__ import annotations
@@ -20,7 +24,19 @@ from webapp import __version__, data_dir
 from webapp.outputs import install
 
 STANDALONE_STYLES = ("vendor/vis-network.min.css", "style.css")
-STANDALONE_SCRIPTS = ("vendor/vis-network.min.js", "app.js")
+DIAGRAM_SCRIPTS = (
+    "vendor/vis-network.min.js",
+    # static/js/: classic scripts sharing window.NetpolViz; core.js first, main.js last.
+    "js/core.js",
+    "js/draw.js",
+    "js/panel.js",
+    "js/filters.js",
+    "js/legend.js",
+    "js/share.js",
+    "js/findings.js",
+    "js/why.js",
+    "js/main.js",
+)
 
 
 @cache
@@ -55,7 +71,7 @@ def standalone_html(document: Mapping[str, Any]) -> str:
     from webapp.render import view_data  # the diagram's code: pyvis, networkx
 
     styles = [_static_text(name) for name in STANDALONE_STYLES]
-    scripts = [_static_text(name) for name in STANDALONE_SCRIPTS]
+    scripts = [_static_text(name) for name in DIAGRAM_SCRIPTS]
     for text in styles + scripts:
         # An asset that closed its own element would turn the rest into markup.
         if re.search(r"</(script|style)", text, re.IGNORECASE):

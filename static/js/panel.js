@@ -1,0 +1,291 @@
+/*
+ * netpol-viz diagram page, the side panel (#details): a node (its facts and
+ * what it reaches and is reached by, over the whole analysis), a pair of
+ * nodes with the rules that allow it, an aggregated arrow, a namespace.
+ * Uses core; draw (NV.nodes, NV.drawn, NV.representative, NV.reveal,
+ * NV.expand, NV.collapse), filters (NV.setFocus) and why (NV.why) at run
+ * time. Provides NV.select, NV.showNode, NV.showEdge, NV.showPair,
+ * NV.showCluster.
+ */
+(function () {
+  "use strict";
+  var NV = window.NetpolViz;
+  if (!NV) return;
+  var view = NV.view, details = NV.details, clusters = NV.clusters;
+  var groups = NV.groups, groupFlows = NV.groupFlows;
+  var el = NV.el, button = NV.button, plural = NV.plural, shown = NV.shown;
+  var nameOf = NV.nameOf, labelOf = NV.labelOf, sentence = NV.sentence;
+
+  var panel = NV.byId("details");
+
+  function clearPanel(title) {
+    while (panel.firstChild) panel.removeChild(panel.firstChild);
+    panel.appendChild(el("h2", "panel-title", title));
+  }
+
+  function addFacts(pairs) {
+    var list = el("dl", "facts");
+    pairs.forEach(function (pair) {
+      if (pair[1] === null || pair[1] === undefined || pair[1] === "") return;
+      list.appendChild(el("dt", null, pair[0]));
+      var value = pair[1] instanceof Node ? pair[1] : el("span", null, pair[1]);
+      var dd = el("dd");
+      dd.appendChild(value);
+      list.appendChild(dd);
+    });
+    panel.appendChild(list);
+  }
+
+  function tagList(items) {
+    var list = el("ul", "tags");
+    items.forEach(function (item) { list.appendChild(el("li", null, item)); });
+    return list;
+  }
+
+  var LIST_LIMIT = 100;
+
+  function select(id) {
+    if (typeof id === "string") {
+      showCluster(NV.clusterById.get(id));
+    } else {
+      showNode(id);
+    }
+  }
+
+  /** The nodes node id reaches (forward) or is reached by, over the whole analysis. */
+  function peerList(title, id, forward) {
+    var count = NV.reachCountOf(id, forward);
+    var section = el("section", "reach");
+    section.setAttribute("data-testid", forward ? "reach-out" : "reach-in");
+    section.setAttribute("data-count", String(count));
+    section.appendChild(el("h3", null, title + " (" + count + ")"));
+    panel.appendChild(section);
+    if (!count) {
+      section.appendChild(el("p", "hint", "nothing"));
+      return;
+    }
+    var list = el("ul", "peers");
+    NV.peersOf(id, forward, LIST_LIMIT).forEach(function (found) {
+      var flow = groupFlows[found.flow];
+      var from = forward ? id : found.peer, to = forward ? found.peer : id;
+      var item = el("li", flow.defaultAllow ? "peer by-default" : "peer");
+      item.appendChild(button(nameOf(found.peer), function () { NV.reveal(found.peer); }));
+      item.appendChild(el("span", "ports", " " + (flow.ports || [flow.label]).join(", ")));
+      if (flow.change && flow.change !== "unchanged") {
+        item.appendChild(el("span", "diff-tag diff-" + changeClass(flow.change), " " + flow.change));
+      }
+      item.appendChild(button("why?", function () { showPair(from, to, found.flow); }, "link-button why"));
+      list.appendChild(item);
+    });
+    if (count > LIST_LIMIT) {
+      list.appendChild(el("li", "hint", "and " + (count - LIST_LIMIT) + " more"));
+    }
+    section.appendChild(list);
+  }
+
+  function showNode(id) {
+    var d = details[id];
+    clearPanel(d.name);
+    var isolated = d.isolated || {};
+    var policies = d.policies || {};
+    var labels = Object.keys(d.labels || {}).map(function (k) { return k + "=" + d.labels[k]; });
+    var source = d.source && d.source.file ? d.source.file + (d.source.line ? ":" + d.source.line : "") : null;
+    var kind = d.type === "workload" ? d.kind : d.type === "inferred" ? "inferred (no uploaded object describes these pods)" : "external addresses";
+    addFacts([
+      ["Namespace", d.type === "ipblock" ? null : (d.namespace === null || d.namespace === undefined ? "any" : d.namespace)],
+      ["Kind", kind],
+      ["Pods", d.type === "workload" ? String(d.pods) : null],
+      ["Addresses", d.cidrs && d.cidrs.length ? tagList(d.cidrs) : null],
+      ["Selector", d.selector || null],
+      ["Labels", labels.length ? tagList(labels) : (d.type === "ipblock" ? null : "none")],
+      ["Ports", d.ports && d.ports.length ? tagList(d.ports.map(function (p) {
+        return (p.name ? p.name + " " : "") + p.protocol + " " + p.port;
+      })) : null],
+      ["Ingress", d.type === "ipblock" ? null : isolationText(isolated.ingress, policies.ingress, "ingress")],
+      ["Egress", d.type === "ipblock" ? null : isolationText(isolated.egress, policies.egress, "egress")],
+      ["Source", source],
+    ]);
+    if (d.change) {
+      panel.appendChild(el("p", "diff-note diff-" + d.change, d.change === "added"
+        ? "Added: only the after version has it."
+        : "Removed: only the before version had it."));
+    }
+    var actions = el("p", "actions");
+    actions.appendChild(button("Focus on its neighbourhood", function () { NV.setFocus(id); }, "small"));
+    if (NV.nodes.get(id)) {
+      actions.appendChild(button("Collapse its namespace", function () { NV.collapse(d.cluster); }, "small"));
+    }
+    if (NV.why) {
+      actions.appendChild(button("Why / why not from here", function () { NV.why.set("from", id); }, "small"));
+      actions.appendChild(button("… to here", function () { NV.why.set("to", id); }, "small"));
+    }
+    panel.appendChild(actions);
+    peerList("Can reach", id, true);
+    peerList("Can be reached by", id, false);
+    panel.appendChild(el("p", "hint",
+      "In any number of hops it reaches " + plural(NV.reachCount(id, true), "node") +
+      " and is reached from " + plural(NV.reachCount(id, false), "node") + "."));
+  }
+
+  function isolationText(isolated, policyIds, direction) {
+    if (!isolated) return "not isolated: all " + direction + " allowed";
+    var ids = policyIds || [];
+    return "isolated by " + (ids.length ? ids.join(", ") : "a policy") + ": only what a rule allows";
+  }
+
+  /** One allowing rule: ref is [policy index, rule index, line] (see render._rule_refs). */
+  function ruleBlock(ref, direction) {
+    var policy = view.policies[ref[0]];
+    var rules = policy.rules[direction] || [];
+    var rule = rules[ref[1]] || null;
+    var block = el("div", "rule");
+    block.appendChild(el("p", "rule-head", policy.id + " · spec." + direction + "[" + ref[1] + "]"));
+    var line = ref[2] || (rule && rule.line);
+    if (policy.file) {
+      block.appendChild(el("p", "rule-where", policy.file + (line ? ":" + line : "") +
+        (rule && rule.endLine && rule.endLine !== line ? "-" + rule.endLine : "")));
+    }
+    if (rule && rule.text) {
+      var pre = el("pre", "yaml");
+      pre.textContent = NV.shownBlock(rule.text);
+      block.appendChild(pre);
+    }
+    return block;
+  }
+
+  function showEdge(edgeId) {
+    if (typeof edgeId === "string") {
+      showAggregate(edgeId);
+      return;
+    }
+    var entry = NV.edgeById.get(edgeId);
+    if (entry) showFlow(entry);
+  }
+
+  /** The pair from -> to that flow k allows: its drawn arrow if there is one. */
+  function showPair(from, to, k) {
+    var arrows = NV.outEdges[from].filter(function (edgeId) { return NV.edgeById.get(edgeId).edge.to === to; });
+    if (arrows.length) {
+      showEdge(arrows[0]);
+      return;
+    }
+    var flow = groupFlows[k];
+    showFlow({ edge: { from: from, to: to, label: flow.label }, info: flow });
+  }
+
+  /** The side panel of one pair of nodes: entry is {edge: {from, to, label}, info}. */
+  function showFlow(entry) {
+    var edge = entry.edge, info = entry.info;
+    clearPanel(nameOf(edge.from) + " → " + nameOf(edge.to));
+    if (info.change) panel.appendChild(diffNote(entry));
+    addFacts([["Ports", tagList(NV.portsOf(entry))]]);
+    if (NV.why) {
+      var ask = el("p", "actions");
+      ask.appendChild(button("Why / why not, for one port", function () {
+        NV.why.set("from", edge.from, true);
+        NV.why.set("to", edge.to, true);
+        NV.byId("why-port").focus();
+      }, "small"));
+      panel.appendChild(ask);
+    }
+    if (info.defaultAllow) {
+      panel.appendChild(el("p", "by-default-note",
+        "Open by default: no policy isolates " + shown(nameOf(edge.from)) + " for egress or " +
+        shown(nameOf(edge.to)) + " for ingress, and Kubernetes allows all traffic between pods that are not isolated."));
+      return;
+    }
+    [["egress", edge.from], ["ingress", edge.to]].forEach(function (pair) {
+      var direction = pair[0], end = pair[1];
+      panel.appendChild(el("h3", null, direction === "egress"
+        ? "Egress from " + nameOf(end) : "Ingress to " + nameOf(end)));
+      var refs = info[direction];
+      if (!refs.length) {
+        panel.appendChild(el("p", "hint", nameOf(end) + " is not isolated for " + direction + ": all " + direction + " is allowed."));
+        return;
+      }
+      refs.forEach(function (ref) { panel.appendChild(ruleBlock(ref, direction)); });
+    });
+  }
+
+  function changeClass(change) {
+    return change === "widened" || change === "narrowed" ? "changed" : change;
+  }
+
+  function diffNote(entry) {
+    var info = entry.info;
+    var text = {
+      added: "Added: the after version allows this flow; the before version did not.",
+      removed: "Removed: the before version allowed this flow; the after version does not.",
+      unchanged: "Unchanged: both versions allow it on the same ports.",
+    }[info.change];
+    if (info.external) {
+      // An address block's edge: which addresses this workload gained or lost behind it.
+      text = sentence("External access " + info.change + ": " + info.external.join("; "));
+    } else if (!text) {
+      var after = (info.ports || [entry.edge.label.split(" → ").pop()]).join(", ");
+      text = sentence(info.change + ": before " + (info.before || []).join(", ") + " → after " + after);
+    }
+    return el("p", "diff-note diff-" + changeClass(info.change), text);
+  }
+
+  function showAggregate(key) {
+    var group = NV.drawn.aggregates.get(key);
+    if (!group) return;
+    clearPanel(labelOf(group.from) + " → " + labelOf(group.to));
+    panel.appendChild(el("p", null, plural(group.pairs, "flow") + " between pairs of nodes" +
+      (group.defaultAllow ? ", " + group.defaultAllow + " open by default" : "") + "."));
+    var visible = NV.drawn.visible;
+    function behind(rep) {
+      return function (id) { return visible.has(id) && NV.representative(id, visible) === rep; };
+    }
+    var list = el("ul", "peers");
+    var listed = 0;
+    group.flows.some(function (k) {
+      var flow = groupFlows[k];
+      var targets = groups[flow.target].filter(behind(group.to));
+      return groups[flow.source].filter(behind(group.from)).some(function (from) {
+        return targets.some(function (to) {
+          if (from === to) return false;
+          var item = el("li", flow.defaultAllow ? "peer by-default" : "peer");
+          item.appendChild(button(nameOf(from) + " → " + nameOf(to), function () { showPair(from, to, k); }));
+          item.appendChild(el("span", "ports", " " + (flow.ports || [flow.label]).join(", ")));
+          list.appendChild(item);
+          listed += 1;
+          return listed >= LIST_LIMIT;
+        });
+      });
+    });
+    if (group.pairs > listed) list.appendChild(el("li", "hint", "and " + (group.pairs - listed) + " more"));
+    panel.appendChild(list);
+  }
+
+  function showCluster(c) {
+    var cluster = clusters[c];
+    clearPanel(cluster.title);
+    addFacts([
+      ["Workloads", String(cluster.workloads)],
+      ["Pods", String(cluster.pods)],
+      ["Nodes", String(cluster.members.length)],
+    ]);
+    var actions = el("p", "actions");
+    actions.appendChild(button("Expand", function () { NV.expand(c); }, "small"));
+    panel.appendChild(actions);
+    var list = el("ul", "peers");
+    cluster.members.slice(0, LIST_LIMIT).forEach(function (id) {
+      var item = el("li", "peer");
+      item.appendChild(button(details[id].name, function () { NV.reveal(id); }));
+      list.appendChild(item);
+    });
+    if (cluster.members.length > LIST_LIMIT) list.appendChild(el("li", "hint", "and " + (cluster.members.length - LIST_LIMIT) + " more"));
+    panel.appendChild(list);
+  }
+
+  Object.assign(NV, {
+    select: select,
+    showNode: showNode,
+    showEdge: showEdge,
+    showPair: showPair,
+    showCluster: showCluster,
+    changeClass: changeClass,
+  });
+})();
