@@ -114,25 +114,25 @@ FINDING_CASES: list[Any] = [
         id="same-node-other-rule-fixed-and-introduced",
     ),
     pytest.param(
-        doc(finding("named-port", "port http", policies=["ns/p"]),
-            finding("named-port", "port grpc", policies=["ns/p"])),
-        doc(finding("named-port", "port grpc", policies=["ns/p"])),
-        [("named-port", "port http")],
+        doc(finding("named-port-undefined", "port http", policies=["ns/p"]),
+            finding("named-port-undefined", "port grpc", policies=["ns/p"])),
+        doc(finding("named-port-undefined", "port grpc", policies=["ns/p"])),
+        [("named-port-undefined", "port http")],
         [],
         id="one-key-two-findings-equal-messages-pair-first",
     ),
     pytest.param(
-        doc(finding("open-egress", nodes=["ipblock-1"]), nodes=[block("ipblock-1", "0.0.0.0/0")]),
-        doc(finding("open-egress", nodes=["ipblock-7"]), nodes=[block("ipblock-7", "0.0.0.0/0")]),
+        doc(finding("internet-open", nodes=["ipblock-1"]), nodes=[block("ipblock-1", "0.0.0.0/0")]),
+        doc(finding("internet-open", nodes=["ipblock-7"]), nodes=[block("ipblock-7", "0.0.0.0/0")]),
         [],
         [],
         id="ipblock-named-by-its-addresses-not-its-id",
     ),
     pytest.param(
-        doc(finding("open-egress", nodes=["ipblock-1"]), nodes=[block("ipblock-1", "0.0.0.0/0")]),
-        doc(finding("open-egress", nodes=["ipblock-1"]), nodes=[block("ipblock-1", "10.0.0.0/8")]),
-        [("open-egress", "m")],
-        [("open-egress", "m")],
+        doc(finding("internet-open", nodes=["ip-1"]), nodes=[block("ip-1", "0.0.0.0/0")]),
+        doc(finding("internet-open", nodes=["ip-1"]), nodes=[block("ip-1", "10.0.0.0/8")]),
+        [("internet-open", "m")],
+        [("internet-open", "m")],
         id="same-ipblock-id-other-addresses-is-another-finding",
     ),
 ]  # fmt: skip
@@ -215,7 +215,8 @@ def test_an_added_policy_is_all_added_lines_and_a_removed_one_all_removed() -> N
 
 def test_a_changed_port_is_one_line_out_and_one_in() -> None:
     diff = diff_of(analysed(*BASE, db_ingress(3306)), analysed(*BASE, db_ingress(5432)))
-    assert yaml_rows(diff) == [("prod/db-in", "changed", ["-    - port: 3306", "+    - port: 5432"])]
+    changed = ["-    - port: 3306", "+    - port: 5432"]
+    assert yaml_rows(diff) == [("prod/db-in", "changed", changed)]
     assert diff["policies"]["changed"] == ["prod/db-in"]
 
 

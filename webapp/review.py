@@ -959,7 +959,7 @@ def finding_rows(diff: Doc, old: Doc, new: Doc) -> list[dict[str, str]]:
     """The findings a diff fixed, then those it introduced, in words.
 
     Each has `change` (fixed or introduced), `severity`, `rule`, `names` (the
-    nodes and policies it names: `nodes_text`, then policy ids) and `text`
+    nodes it names in a few words, `nodes_text`, then "policy ns/name") and `text`
     (its message). Diffs made before findings were compared have none.
     """
     nodes = {**node_index(old), **node_index(new)}
@@ -969,14 +969,17 @@ def finding_rows(diff: Doc, old: Doc, new: Doc) -> list[dict[str, str]]:
     for change in FINDING_CHANGES:
         for f in found.get(change) or ():
             named = [str(i) for i in f.get("nodes") or ()]
+            policies = [str(p) for p in f.get("policies") or ()]
             names = [nodes_text(named, nodes, sizes)] if named else []
-            names += [str(p) for p in f.get("policies") or ()]
+            if policies:
+                noun = "policy" if len(policies) == 1 else "policies"
+                names.append(f"{noun} {', '.join(policies)}")
             out.append(
                 {
                     "change": change,
                     "severity": str(f.get("severity")),
                     "rule": str(f.get("rule")),
-                    "names": ", ".join(names),
+                    "names": "; ".join(names),
                     "text": str(f.get("message")),
                 }
             )
@@ -1000,8 +1003,7 @@ def _diff_summary(diff: Doc) -> str:
         f"{s['pairsRemoved']} removed, {s['pairsChanged']} changed); "
         f"external access: {s['externalChanged']} changed; nodes: {s['nodesAdded']} added, "
         f"{s['nodesRemoved']} removed; policies: {s['policiesAdded']} added, "
-        f"{s['policiesRemoved']} removed, {s['policiesChanged']} changed"
-        + _findings_summary(diff)
+        f"{s['policiesRemoved']} removed, {s['policiesChanged']} changed" + _findings_summary(diff)
     )
 
 

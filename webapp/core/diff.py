@@ -468,9 +468,7 @@ def _policy_yaml(stored: Stored) -> dict[SourceKey, list[str]]:
         if "body" not in entry:
             continue
         key = (str(entry.get("file")), entry.get("document"), entry.get("line"))
-        text = yaml.safe_dump(
-            entry["body"], sort_keys=False, allow_unicode=False, width=2**31 - 1
-        )
+        text = yaml.safe_dump(entry["body"], sort_keys=False, allow_unicode=False, width=2**31 - 1)
         out[key] = text.splitlines()
     return out
 
