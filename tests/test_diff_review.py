@@ -378,3 +378,21 @@ def test_diff_page_counts_findings_by_severity_and_escapes_the_yaml_diff(
     yaml_part = html.split('id="policy-diffs"', 1)[1]
     assert '<span class="line line-add">+    - port: 3306</span>' in yaml_part
     assert "<img" not in yaml_part and "&lt;img src=x onerror=alert(1)&gt;.yaml" in yaml_part
+
+
+def test_diff_page_folds_a_long_policy_diff_and_opens_a_short_one(client: Any) -> None:
+    rules = [{"ports": [{"port": 8000 + i}]} for i in range(20)]  # 40 lines of YAML
+    long = policy("many", "prod", podSelector={}, policyTypes=["Ingress"], ingress=rules)
+    ids = []
+    for objects in (BASE, [*BASE, db_ingress(), long]):
+        response = upload(client, ("all.yaml", yaml.safe_dump_all(objects, sort_keys=False)))
+        ids.append(response.get_json()["id"])
+    html = client.get(f"/diff/{ids[0]}/{ids[1]}").get_data(as_text=True)
+    tags = {
+        tag.split('data-policy="', 1)[1].split('"', 1)[0]: tag
+        for tag in html.split("<details ")[1:]
+        if 'class="policy-diff' in tag.split(">", 1)[0]
+    }
+    assert set(tags) == {"prod/db-in", "prod/many"}
+    assert " open>" in tags["prod/db-in"].split("<summary>", 1)[0]
+    assert " open>" not in tags["prod/many"].split("<summary>", 1)[0]
