@@ -442,18 +442,25 @@ def finding_changes(old: Doc, new: Doc) -> dict[str, list[Mapping[str, Any]]]:
 
 Stored = Sequence[Mapping[str, Any]]
 """The stored form of an upload's input (webapp.core.stored.dump)."""
-SourceKey = tuple[str, int | None, int | None]
-"""(file, document, line) of an object: a Policy's `source` and a stored entry agree on it."""
+ObjectKey = tuple[str, Any, Any, str]
+"""(file, document, line, name) of an object: a Policy's `source` and name, and a stored
+entry, agree on it (the name tells apart objects of a one-line JSON List)."""
 
 
-def _source_key(source: Mapping[str, Any] | None) -> SourceKey | None:
-    if not source:
-        return None
-    return (str(source.get("file")), source.get("document"), source.get("line"))
+def _policy_key(policy: Mapping[str, Any]) -> ObjectKey:
+    source = policy.get("source") or {}
+    where = (str(source.get("file")), source.get("document"), source.get("line"))
+    return (*where, str(policy.get("name")))
 
 
-def _policy_yaml(stored: Stored) -> dict[SourceKey, list[str]]:
-    """Every stored object's YAML lines, by where it was uploaded.
+def _entry_key(entry: Mapping[str, Any]) -> ObjectKey:
+    meta = entry["body"].get("metadata")
+    name = meta.get("name") if isinstance(meta, dict) else None
+    return (str(entry.get("file")), entry.get("document"), entry.get("line"), str(name))
+
+
+def _policy_yaml(stored: Stored, wanted: set[ObjectKey]) -> dict[ObjectKey, list[str]]:
+    """The YAML lines of the stored objects in `wanted`.
 
     The stored form keeps every field the analysis reads, in upload order, but
     not the text (comments, annotations and status are never stored), so the
@@ -463,13 +470,14 @@ def _policy_yaml(stored: Stored) -> dict[SourceKey, list[str]]:
     """
     import yaml  # lazily: importing webapp.core pulls in nothing heavy
 
-    out: dict[SourceKey, list[str]] = {}
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when built with it
+    out: dict[ObjectKey, list[str]] = {}
     for entry in stored:
-        if "body" not in entry:
-            continue
-        key = (str(entry.get("file")), entry.get("document"), entry.get("line"))
-        text = yaml.safe_dump(entry["body"], sort_keys=False, allow_unicode=False, width=2**31 - 1)
-        out[key] = text.splitlines()
+        if "body" in entry and (key := _entry_key(entry)) in wanted:
+            text = yaml.dump(
+                entry["body"], Dumper=dumper, sort_keys=False, allow_unicode=False, width=2**31 - 1
+            )
+            out[key] = text.splitlines()
     return out
 
 
@@ -497,15 +505,18 @@ def policy_diffs(old: Doc, new: Doc, old_input: Stored, new_input: Stored) -> li
     without line ends). The hunks count lines of the YAML written again, not
     of the file; the headers say where the policy begins in the file.
     """
-    texts = (_policy_yaml(old_input), _policy_yaml(new_input))
     was, now = _by_id(old.get("policies") or ()), _by_id(new.get("policies") or ())
+    texts = (
+        _policy_yaml(old_input, {_policy_key(p) for p in was.values()}),
+        _policy_yaml(new_input, {_policy_key(p) for p in now.values()}),
+    )
     out = []
     for policy_id in [*now, *(i for i in was if i not in now)]:
         before, after = was.get(policy_id), now.get(policy_id)
-        sides = []
-        for policy, found in ((before, texts[0]), (after, texts[1])):
-            key = _source_key(_where(policy))
-            sides.append(found.get(key, []) if key else [])
+        sides = [
+            found.get(_policy_key(policy), []) if policy is not None else []
+            for policy, found in ((before, texts[0]), (after, texts[1]))
+        ]
         if before is not None and after is not None:
             if sides[0] == sides[1] or not (sides[0] and sides[1]):
                 continue  # unchanged, or one text is not stored: nothing true to show
