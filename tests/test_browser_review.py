@@ -350,6 +350,67 @@ def test_diff_page_shows_added_and_removed_edges_in_their_colours(
         fresh.close()
 
 
+def test_diff_page_says_which_findings_changed_offers_md_and_csv_and_shows_the_yaml(
+    page: tuple[Any, PageWatch], server: ServerProcess
+) -> None:
+    tab, watch = page
+    old = server.post_analysis([(p.name, p.read_bytes()) for p in sample_files(INGRESS)])
+    new = server.post_analysis([(p.name, p.read_bytes()) for p in sample_files(EGRESS)])
+    tab.goto(f"{server.url}/diff/{old['id']}/{new['id']}")
+    wait_ready(tab)
+    diff = api_json(server, f"/api/v1/diff/{old['id']}/{new['id']}")
+
+    # Findings: the counts by severity and one row per finding fixed or introduced.
+    assert diff["findings"]["introduced"], diff["findings"]
+    section = tab.locator("#finding-changes")
+    for change in ("fixed", "introduced"):
+        found = diff["findings"][change]
+        counts = section.locator(f'.finding-counts[data-change="{change}"]')
+        assert counts.get_attribute("data-count") == str(len(found))
+        for severity in ("high", "medium", "low", "info"):
+            expected = sum(1 for f in found if f["severity"] == severity)
+            badge = counts.locator(f'[data-severity="{severity}"]')
+            assert (badge.inner_text() if expected else "") == (
+                f"{expected} {severity}" if expected else ""
+            ), (change, severity)
+        rows = section.locator(f'tr.finding[data-change="{change}"]')
+        assert rows.count() == len(found)
+        assert sorted(rows.locator("code").all_inner_texts()) == sorted(f["rule"] for f in found)
+    assert (
+        f"{len(diff['findings']['introduced'])} findings introduced"
+        in tab.locator(".diff-counts").inner_text()
+    )
+
+    # The downloads: what the diff command writes as Markdown and as CSV.
+    texts = {}
+    for link, first in (("#download-md", "# NetworkPolicy diff"), ("#download-csv", "change,")):
+        with tab.expect_download() as info:
+            tab.click(link)
+        texts[link] = Path(info.value.path()).read_text(encoding="utf-8")
+        assert texts[link].startswith(first), (link, texts[link][:200])
+        assert diff["findings"]["introduced"][0]["rule"] in texts[link]
+    assert "## Policy YAML" in texts["#download-md"]
+    assert "\n+  - Egress\n" in texts["#download-md"]
+
+    # The YAML diff of the changed policy: the changed lines, coloured, in a monospace block.
+    [entry] = diff["policyDiffs"]
+    block = tab.locator(f'details.policy-diff[data-policy="{entry["policy"]}"]')
+    assert block.get_attribute("open") is not None  # short: open
+    removed = block.locator(".line-del", has_text=re.compile(r"^-  - Ingress$"))
+    assert removed.is_visible()
+    added = block.locator(".line-add", has_text=re.compile(r"^\+  - Egress$"))
+    assert added.is_visible()
+    style = added.evaluate(
+        "(el) => { const s = getComputedStyle(el); return [s.backgroundColor, s.fontFamily]; }"
+    )
+    assert style[0] == "rgb(232, 245, 233)" and "monospace" in style[1], style
+    assert removed.evaluate("(el) => getComputedStyle(el).backgroundColor") == "rgb(255, 235, 238)"
+    # Folding: the summary line closes and opens it.
+    block.locator("summary").click()
+    assert not added.is_visible()
+    watch.assert_clean()
+
+
 # --- the review report ------------------------------------------------------------------
 
 

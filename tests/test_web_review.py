@@ -292,7 +292,10 @@ def test_diff_api_is_the_diff_of_the_stored_documents(client: FlaskClient, pair:
     assert response.mimetype == "application/json"
     assert_headers(response)
     answer = response.get_json()
+    # The stored documents' diff, and the YAML of the policies from the stored inputs.
+    diffs = answer.pop("policyDiffs")
     assert answer == diff_documents(before["analysis"], after["analysis"])
+    assert [(d["policy"], d["change"]) for d in diffs] == [("default/db-backend", "changed")]
     assert answer["changed"] is True
     assert [n["name"] for n in answer["nodes"]["added"]] == ["web"]
     assert answer["policies"]["changed"] == ["default/db-backend"]

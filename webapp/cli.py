@@ -248,8 +248,12 @@ def query(
     sys.exit(EXIT_OK if explanation.allowed else EXIT_NO)
 
 
-def _stored_document(reference: str, database: str | None) -> dict[str, Any] | None:
-    """The document of a share id or link (`/a/<id>`) in the web app's database, if any."""
+Side = tuple[dict[str, Any], list[dict[str, Any]] | None]
+"""One side of a diff: its analysis document, and its stored input when it is known."""
+
+
+def _stored_document(reference: str, database: str | None) -> Side | None:
+    """The document and input of a share id or link (`/a/<id>`) in the web app's database."""
     import json
 
     from webapp.web import create_app
@@ -267,12 +271,12 @@ def _stored_document(reference: str, database: str | None) -> dict[str, Any] | N
     if stored is None:
         return None
     document: dict[str, Any] = json.loads(stored.document)
-    return document
+    return document, json.loads(stored.input) if stored.input else None
 
 
-def _load_document(path: str, database: str | None = None) -> dict[str, Any]:
-    """An analysis document: a saved `analyze --format json` file, a share id of the
-    web app's database, or manifests to analyse."""
+def _load_document(path: str, database: str | None = None) -> Side:
+    """An analysis document: a saved `analyze --format json` file (which holds no input),
+    a share id of the web app's database, or manifests to analyse."""
     import json
 
     if path != "-" and not os.path.exists(path):
@@ -288,11 +292,11 @@ def _load_document(path: str, database: str | None = None) -> dict[str, Any]:
         except (OSError, ValueError):
             data = None
         if isinstance(data, dict) and {"version", "nodes", "flows"} <= data.keys():
-            return data
+            return data, None
     analysis = load_analysis([path])
     _report_problems(analysis)
     document: dict[str, Any] = analysis.document
-    return document
+    return document, analysis.sanitized
 
 
 @cli.command()
@@ -308,7 +312,9 @@ def _load_document(path: str, database: str | None = None) -> dict[str, Any]:
 def diff(old: str, new: str, fmt: str, output: str | None, database: str | None) -> None:
     """What changes from OLD to NEW: flows added, removed, widened or narrowed,
     external addresses gained or lost (per workload and port, as CIDRs),
-    nodes and policies added or removed. Exit 0 no change, 1 changed.
+    nodes and policies added or removed, findings fixed and introduced, and
+    the YAML diff of each policy added, removed or changed (when neither side
+    is a saved document, which holds no input). Exit 0 no change, 1 changed.
 
     Changes are said per set of nodes that changed alike, with how many node
     pairs they stand for. OLD and NEW are each a file or folder of manifests,
@@ -320,8 +326,11 @@ def diff(old: str, new: str, fmt: str, output: str | None, database: str | None)
     from webapp.outputs import jsonout
     from webapp.review import diff_csv, diff_markdown, diff_text
 
-    before, after = _load_document(old, database), _load_document(new, database)
-    result = diff_documents(before, after)
+    before, old_input = _load_document(old, database)
+    after, new_input = _load_document(new, database)
+    # The YAML of the policies is compared only when both inputs are known.
+    inputs = (old_input, new_input) if old_input is not None and new_input is not None else None
+    result = diff_documents(before, after, inputs)
     if fmt == "json":
         text = jsonout.to_json(result)
     else:

@@ -14,6 +14,7 @@ import csv
 import difflib
 import io
 import ipaddress
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -943,7 +944,52 @@ def _diff_rows(diff: Doc, old: Doc, new: Doc) -> list[Row]:
         rows.append((a["change"], f"external {a['direction']}", source, target, before, after, ""))
     for kind in ("added", "removed", "changed"):
         rows += [(kind, "policy", str(p), "", "", "", "") for p in diff["policies"][kind]]
+    # A finding fixed was there before and is gone after; one introduced, the reverse.
+    for f in finding_rows(diff, old, new):
+        before, after = (f["text"], "") if f["change"] == "fixed" else ("", f["text"])
+        item = f"finding ({f['severity']})"
+        rows.append((f["change"], item, f["rule"], f["names"], before, after, ""))
     return rows
+
+
+FINDING_CHANGES = ("fixed", "introduced")
+
+
+def finding_rows(diff: Doc, old: Doc, new: Doc) -> list[dict[str, str]]:
+    """The findings a diff fixed, then those it introduced, in words.
+
+    Each has `change` (fixed or introduced), `severity`, `rule`, `names` (the
+    nodes it names in a few words, `nodes_text`, then "policy ns/name") and `text`
+    (its message). Diffs made before findings were compared have none.
+    """
+    nodes = {**node_index(old), **node_index(new)}
+    sizes = namespace_sizes(nodes)
+    found = diff.get("findings") or {}
+    out = []
+    for change in FINDING_CHANGES:
+        for f in found.get(change) or ():
+            named = [str(i) for i in f.get("nodes") or ()]
+            policies = [str(p) for p in f.get("policies") or ()]
+            names = [nodes_text(named, nodes, sizes)] if named else []
+            if policies:
+                noun = "policy" if len(policies) == 1 else "policies"
+                names.append(f"{noun} {', '.join(policies)}")
+            out.append(
+                {
+                    "change": change,
+                    "severity": str(f.get("severity")),
+                    "rule": str(f.get("rule")),
+                    "names": "; ".join(names),
+                    "text": str(f.get("message")),
+                }
+            )
+    return out
+
+
+def finding_counts(diff: Doc) -> dict[str, dict[str, int]]:
+    """Per change (fixed, introduced), how many findings of each severity."""
+    found = diff.get("findings") or {}
+    return {change: severity_counts(found.get(change) or ()) for change in FINDING_CHANGES}
 
 
 DIFF_HEADER = ("change", "item", "source", "target", "before", "after", "pairs")
@@ -957,8 +1003,38 @@ def _diff_summary(diff: Doc) -> str:
         f"{s['pairsRemoved']} removed, {s['pairsChanged']} changed); "
         f"external access: {s['externalChanged']} changed; nodes: {s['nodesAdded']} added, "
         f"{s['nodesRemoved']} removed; policies: {s['policiesAdded']} added, "
-        f"{s['policiesRemoved']} removed, {s['policiesChanged']} changed"
+        f"{s['policiesRemoved']} removed, {s['policiesChanged']} changed" + _findings_summary(diff)
     )
+
+
+def _findings_summary(diff: Doc) -> str:
+    if "findings" not in diff:
+        return ""
+    counts = finding_counts(diff)
+    return "; findings: " + ", ".join(
+        f"{sum(counts[change].values())} {change} ({_counts_text(counts[change])})"
+        for change in FINDING_CHANGES
+    )
+
+
+def _policy_diff_title(entry: Mapping[str, Any]) -> str:
+    return f"{entry['policy']} ({entry['change']})"
+
+
+def _policy_diffs_text(diff: Doc) -> list[str]:
+    """Each policy's YAML diff, under a title line; every line as one line of plain text."""
+    lines = []
+    for entry in diff.get("policyDiffs") or ():
+        lines += ["", f"policy {one_line(_policy_diff_title(entry))}"]
+        lines += [one_line(line) for line in entry["lines"]]
+    return lines
+
+
+def _fence(lines: Sequence[str]) -> str:
+    """A code fence longer than any run of backticks inside (CommonMark ends a fenced
+    block only at a fence at least as long as its opening)."""
+    longest = max((len(run) for line in lines for run in re.findall("`+", line)), default=0)
+    return "`" * max(3, longest + 1)
 
 
 def diff_text(diff: Doc, old: Doc, new: Doc) -> str:
@@ -967,6 +1043,8 @@ def diff_text(diff: Doc, old: Doc, new: Doc) -> str:
     lines = []
     for change, item, source, target, before, after, pairs in _diff_rows(diff, old, new):
         what = f"{source} -> {target}" if target else source
+        if item.startswith("finding"):  # its rule and message; the message names what it concerns
+            what, before, after = f"{source}: {before or after}", "", ""
         ports = ""
         if before and after:
             ports = f": {before} => {after}"
@@ -976,6 +1054,7 @@ def diff_text(diff: Doc, old: Doc, new: Doc) -> str:
             ports += f" ({_pairs_text(int(pairs))})"
         lines.append(f"{change:8} {item:16} {one_line(what)}{one_line(ports)}")
     lines.append(_diff_summary(diff))
+    lines += _policy_diffs_text(diff)
     return "\n".join(lines) + "\n"
 
 
@@ -996,4 +1075,11 @@ def diff_markdown(diff: Doc, old: Doc, new: Doc) -> str:
         lines += md_table(header, rows)
     else:
         lines.append("No change.")
+    diffs = diff.get("policyDiffs") or ()
+    if diffs:
+        lines += ["", "## Policy YAML"]
+    for entry in diffs:
+        body = [one_line(line) for line in entry["lines"]]
+        fence = _fence(body)
+        lines += ["", f"### {md(_policy_diff_title(entry))}", "", fence + "diff", *body, fence]
     return "\n".join(lines) + "\n"

@@ -26,6 +26,7 @@ https://kubernetes.io/docs/concepts/services-networking/network-policies/ (ipBlo
 from __future__ import annotations
 
 import bisect
+import difflib
 import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -38,10 +39,12 @@ from webapp.core.model import Direction, NodeType, Protocol
 from webapp.core.portset import NO_PORTS, PROTOCOLS, PortSet
 
 Doc = Mapping[str, Any]
-DIFF_VERSION = 3
+DIFF_VERSION = 4
 """2: external access moved from `flows` (by ipblock id) to `external` (by address).
 3: flows and external entries name sets of nodes (`sources`/`targets`, `nodes`) with
-their `pairs`, computed from groups (documents of version 1 or 2)."""
+their `pairs`, computed from groups (documents of version 1 or 2).
+4: `findings` {fixed, introduced}; `policyDiffs` (the YAML of each policy added,
+removed or changed) when both inputs are known."""
 
 Span = tuple[int, int]
 """Addresses [lo, hi) of one IP version, as integers."""
@@ -372,6 +375,175 @@ def external_changes(old: Doc, new: Doc, refined: Refined | None = None) -> list
     ]
 
 
+# --- findings fixed and introduced --------------------------------------------------------
+
+FindingKey = tuple[str, tuple[str, ...], tuple[str, ...]]
+
+
+def _node_names(doc: Doc) -> dict[str, str]:
+    """Node id -> how a finding key names it: its id, or for an ipblock its addresses (an
+    ipblock id is a cut of one version's address space, not a name of addresses)."""
+    return {
+        str(n["id"]): "ipblock:" + ",".join(map(str, n.get("cidrs") or ()))
+        if n.get("type") == NodeType.IPBLOCK
+        else str(n["id"])
+        for n in doc.get("nodes") or ()
+    }
+
+
+def _finding_key(f: Mapping[str, Any], names: Mapping[str, str]) -> FindingKey:
+    nodes = tuple(sorted(names.get(str(n), str(n)) for n in f.get("nodes") or ()))
+    return (str(f.get("rule")), nodes, tuple(sorted(map(str, f.get("policies") or ()))))
+
+
+def _by_key(doc: Doc) -> dict[FindingKey, list[Mapping[str, Any]]]:
+    names = _node_names(doc)
+    out: dict[FindingKey, list[Mapping[str, Any]]] = defaultdict(list)
+    for f in doc.get("findings") or ():
+        out[_finding_key(f, names)].append(f)
+    return out
+
+
+def finding_changes(old: Doc, new: Doc) -> dict[str, list[Mapping[str, Any]]]:
+    """The findings a change fixed (only `old` has them) and introduced (only `new` has them).
+
+    A finding is the same in both versions when its rule id and the nodes and
+    policies it names are: its message is not compared, because it counts and
+    words things ("3 of 5 workloads") that change with unrelated edits. Where
+    one key has several findings (one rule, one policy, two ports), those with
+    equal messages pair up first, then the rest in order; the surplus of a
+    version is fixed or introduced. Lists keep each document's order (most
+    severe first).
+    """
+    before, after = _by_key(old), _by_key(new)
+    fixed: set[int] = set()
+    introduced: set[int] = set()
+    for key in before.keys() | after.keys():
+        was, now = before.get(key, []), after.get(key, [])
+        messages = [f.get("message") for f in now]
+        unmatched_was = []
+        for f in was:
+            if f.get("message") in messages:
+                messages[messages.index(f.get("message"))] = None  # paired; None never matches
+            else:
+                unmatched_was.append(f)
+        paired_now = {i for i, m in enumerate(messages) if m is None}
+        unmatched_now = [f for i, f in enumerate(now) if i not in paired_now]
+        surplus = len(unmatched_was) - len(unmatched_now)
+        fixed.update(map(id, unmatched_was[len(unmatched_was) - max(surplus, 0) :]))
+        introduced.update(map(id, unmatched_now[len(unmatched_now) - max(-surplus, 0) :]))
+    return {
+        "fixed": [f for f in old.get("findings") or () if id(f) in fixed],
+        "introduced": [f for f in new.get("findings") or () if id(f) in introduced],
+    }
+
+
+# --- the YAML of each policy -------------------------------------------------------------
+
+Stored = Sequence[Mapping[str, Any]]
+"""The stored form of an upload's input (webapp.core.stored.dump)."""
+ObjectKey = tuple[str, Any, Any, str]
+"""(file, document, line, name) of an object: a Policy's `source` and name, and a stored
+entry, agree on it (the name tells apart objects of a one-line JSON List)."""
+
+
+def _policy_key(policy: Mapping[str, Any]) -> ObjectKey:
+    source = policy.get("source") or {}
+    where = (str(source.get("file")), source.get("document"), source.get("line"))
+    return (*where, str(policy.get("name")))
+
+
+def _entry_key(entry: Mapping[str, Any]) -> ObjectKey:
+    meta = entry["body"].get("metadata")
+    name = meta.get("name") if isinstance(meta, dict) else None
+    return (str(entry.get("file")), entry.get("document"), entry.get("line"), str(name))
+
+
+def _policy_yaml(stored: Stored, wanted: set[ObjectKey]) -> dict[ObjectKey, list[str]]:
+    """The YAML lines of the stored objects in `wanted`.
+
+    The stored form keeps every field the analysis reads, in upload order, but
+    not the text (comments, annotations and status are never stored), so the
+    YAML is written again from it: the same for the same fields however they
+    were formatted. Non-ASCII characters are written as escapes, so a hidden
+    character in a name shows as `\\u202E`.
+    """
+    import yaml  # lazily: importing webapp.core pulls in nothing heavy
+
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when built with it
+    out: dict[ObjectKey, list[str]] = {}
+    for entry in stored:
+        if "body" in entry and (key := _entry_key(entry)) in wanted:
+            text = yaml.dump(
+                entry["body"], Dumper=dumper, sort_keys=False, allow_unicode=False, width=2**31 - 1
+            )
+            out[key] = text.splitlines()
+    return out
+
+
+def _where(policy: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    source = (policy or {}).get("source")
+    return dict(source) if source else None
+
+
+def _header(label: str, where: Mapping[str, Any] | None) -> str:
+    if where is None:
+        return "/dev/null"
+    return f"{label}/{where.get('file')} (line {where.get('line')})"
+
+
+def policy_diffs(old: Doc, new: Doc, old_input: Stored, new_input: Stored) -> list[dict[str, Any]]:
+    """The unified diff of the YAML of every policy added, removed or changed.
+
+    Policies are matched by id (namespace/name) and their YAML found in the
+    stored input by the file, document and line of their `source`. A policy in
+    both versions is changed when its YAML differs: whatever moved between
+    files, and whatever comments or formatting changed, the fields the
+    analysis reads are what is compared. Each entry: `policy`, `change`
+    (added, removed or changed), `before` and `after` (its `source`, None
+    where that version lacks it) and `lines`, the diff (headers and hunks,
+    without line ends). The hunks count lines of the YAML written again, not
+    of the file; the headers say where the policy begins in the file.
+    """
+    was, now = _by_id(old.get("policies") or ()), _by_id(new.get("policies") or ())
+    texts = (
+        _policy_yaml(old_input, {_policy_key(p) for p in was.values()}),
+        _policy_yaml(new_input, {_policy_key(p) for p in now.values()}),
+    )
+    out = []
+    for policy_id in [*now, *(i for i in was if i not in now)]:
+        before, after = was.get(policy_id), now.get(policy_id)
+        sides = [
+            found.get(_policy_key(policy), []) if policy is not None else []
+            for policy, found in ((before, texts[0]), (after, texts[1]))
+        ]
+        if before is not None and after is not None:
+            if sides[0] == sides[1] or not (sides[0] and sides[1]):
+                continue  # unchanged, or one text is not stored: nothing true to show
+            change = "changed"
+        else:
+            change = "added" if before is None else "removed"
+            if not (sides[0] or sides[1]):
+                continue
+        lines = difflib.unified_diff(
+            sides[0],
+            sides[1],
+            _header("before", _where(before)),
+            _header("after", _where(after)),
+            lineterm="",
+        )
+        out.append(
+            {
+                "policy": policy_id,
+                "change": change,
+                "before": _where(before),
+                "after": _where(after),
+                "lines": list(lines),
+            }
+        )
+    return out
+
+
 # --- the whole diff --------------------------------------------------------------------
 
 FLOW_CHANGES = ("added", "removed", "changed")
@@ -422,7 +594,9 @@ def _flow_entries(refined: Refined) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def diff_documents(old: Doc, new: Doc) -> dict[str, Any]:
+def diff_documents(
+    old: Doc, new: Doc, inputs: tuple[Stored, Stored] | None = None
+) -> dict[str, Any]:
     """The difference from `old` to `new` (documents of version 1 or 2), as a JSON-ready dict.
 
     Keys: `changed` (anything below differs), `summary` (counts),
@@ -431,9 +605,15 @@ def diff_documents(old: Doc, new: Doc) -> dict[str, Any]:
     ids) and `pairs` standing for every pair (a in sources, b in targets,
     a != b), with its `change`, the ports `before` and `after` (and their
     text), and the ports `gained` and `lost`; `external` (`external_changes`);
-    `policies` {added, removed, changed} (ids). ipblock nodes and their flows
-    are compared only through `external`: their ids are cuts of one version's
-    address space, not names of addresses.
+    `policies` {added, removed, changed} (ids); `findings` {fixed, introduced}
+    (`finding_changes`). ipblock nodes and their flows are compared only
+    through `external`: their ids are cuts of one version's address space, not
+    names of addresses.
+
+    With `inputs`, the stored inputs of both versions, `policyDiffs` lists the
+    YAML diff of each policy (`policy_diffs`), and a policy is changed when
+    its YAML differs (a new podSelector too). Without them a document says
+    only a policy's types and rule texts, and those are compared.
     """
     refined = refine(old, new)
     old_nodes, new_nodes = _in_cluster(old), _in_cluster(new)
@@ -445,15 +625,21 @@ def diff_documents(old: Doc, new: Doc) -> dict[str, Any]:
     }
     flows = _flow_entries(refined)
     external = external_changes(old, new, refined)
-    policies = {
-        "added": [i for i in new_policies if i not in old_policies],
-        "removed": [i for i in old_policies if i not in new_policies],
-        "changed": [
+    yaml_diffs = policy_diffs(old, new, *inputs) if inputs is not None else None
+    if yaml_diffs is None:
+        changed = [
             i
             for i, p in new_policies.items()
             if i in old_policies and _policy_shape(p) != _policy_shape(old_policies[i])
-        ],
+        ]
+    else:
+        changed = [d["policy"] for d in yaml_diffs if d["change"] == "changed"]
+    policies = {
+        "added": [i for i in new_policies if i not in old_policies],
+        "removed": [i for i in old_policies if i not in new_policies],
+        "changed": changed,
     }
+    findings = finding_changes(old, new)
     summary: dict[str, int] = {
         "nodesAdded": len(nodes["added"]),
         "nodesRemoved": len(nodes["removed"]),
@@ -467,8 +653,10 @@ def diff_documents(old: Doc, new: Doc) -> dict[str, Any]:
         "policiesAdded": len(policies["added"]),
         "policiesRemoved": len(policies["removed"]),
         "policiesChanged": len(policies["changed"]),
+        "findingsFixed": len(findings["fixed"]),
+        "findingsIntroduced": len(findings["introduced"]),
     }
-    return {
+    result = {
         "version": DIFF_VERSION,
         "changed": any(summary.values()),
         "summary": summary,
@@ -476,7 +664,11 @@ def diff_documents(old: Doc, new: Doc) -> dict[str, Any]:
         "flows": flows,
         "external": external,
         "policies": policies,
+        "findings": findings,
     }
+    if yaml_diffs is not None:
+        result["policyDiffs"] = yaml_diffs
+    return result
 
 
 def _in_cluster(doc: Doc) -> dict[str, Mapping[str, Any]]:

@@ -207,17 +207,39 @@ def query(analysis_id: str) -> Response:
 # --- diff ------------------------------------------------------------------------------
 
 
-def load_pair(old_id: str, new_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The two stored documents of a diff; 404 when either is unknown."""
+def diff_pair(old_id: str, new_id: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Both stored documents and their diff, with the policies' YAML when both inputs were
+    stored (rows stored before inputs were kept have none); 404 when either is unknown."""
+    from webapp.core.diff import diff_documents
+
     old, new = load_or_404(old_id), load_or_404(new_id)
-    return json.loads(old.document), json.loads(new.document)
+    documents = json.loads(old.document), json.loads(new.document)
+    with analysis_slot():
+        inputs = (json.loads(old.input), json.loads(new.input)) if old.input and new.input else None
+        return (*documents, diff_documents(*documents, inputs))
+
+
+DIFF_FORMATS = {"md": ("text/markdown", "md"), "csv": ("text/csv", "csv")}
+"""`?format=` of the diff route besides json: media type and file extension."""
 
 
 @bp.get("/diff/<old_id>/<new_id>")
 def diff(old_id: str, new_id: str) -> Response:
-    """What changes from one stored analysis to another (as `netpol-viz diff --format json`)."""
-    from webapp.core.diff import diff_documents
+    """What changes from one stored analysis to another (as `netpol-viz diff --format json`);
+    `?format=md` or `csv` is the `diff` command's Markdown or CSV, as a download."""
+    from webapp.review import diff_csv, diff_markdown
 
-    old, new = load_pair(old_id, new_id)
-    with analysis_slot():
-        return Response(runner.to_json(diff_documents(old, new)), mimetype=JSON)
+    fmt = request.args.get("format", "json")
+    if fmt != "json" and fmt not in DIFF_FORMATS:
+        raise BadRequest(
+            "The parameter 'format' must be json, md or csv.", details={"parameter": "format"}
+        )
+    old, new, changes = diff_pair(old_id, new_id)
+    if fmt == "json":
+        return Response(runner.to_json(changes), mimetype=JSON)
+    media_type, extension = DIFF_FORMATS[fmt]
+    body = (diff_markdown if fmt == "md" else diff_csv)(changes, old, new)
+    response = Response(body, content_type=f"{media_type}; charset=utf-8")
+    filename = f"netpol-diff-{old_id[:8]}-{new_id[:8]}.{extension}"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -19,7 +19,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from werkzeug import Response
 
 from webapp import outputs
-from webapp.web.api import load_or_404, load_pair, share_url, warm
+from webapp.web.api import diff_pair, load_or_404, share_url, warm
 from webapp.web.errors import NotFound, NothingUsable, WebError
 from webapp.web.samples import find_sample, list_samples, sample_sources
 from webapp.web.storage import ID_PATTERN, StoredAnalysis
@@ -284,13 +284,10 @@ def diff_upload() -> Response | tuple[str, int]:
 @bp.get("/diff/<old_id>/<new_id>")
 def diff(old_id: str, new_id: str) -> str:
     """The shareable diff page: one diagram of both analyses, and the tables of changes."""
-    from webapp.core.diff import diff_documents
     from webapp.render import diff_view_data
     from webapp.web.report import diff_tables
 
-    old, new = load_pair(old_id, new_id)
-    with analysis_slot():
-        changes = diff_documents(old, new)
+    old, new, changes = diff_pair(old_id, new_id)
     return render_template(
         "diff.html",
         view=diff_view_data(old, new, changes),
@@ -300,6 +297,8 @@ def diff(old_id: str, new_id: str) -> str:
             "before": url_for("pages.analysis", analysis_id=old_id),
             "after": url_for("pages.analysis", analysis_id=new_id),
             "api": url_for("api.diff", old_id=old_id, new_id=new_id),
+            "md": url_for("api.diff", old_id=old_id, new_id=new_id, format="md"),
+            "csv": url_for("api.diff", old_id=old_id, new_id=new_id, format="csv"),
             "form": url_for("pages.diff_form", before=old_id, after=new_id),
         },
     )

@@ -16,7 +16,9 @@ from webapp.outputs.wording import format_source, node_index, node_title
 from webapp.review import (
     coverage,
     external_access,
+    finding_counts,
     finding_nodes,
+    finding_rows,
     flow_changes,
     flow_groups,
     namespace_matrix,
@@ -119,4 +121,36 @@ def diff_tables(diff: Doc, old: Doc, new: Doc) -> dict[str, Any]:
             kind: [str(p) for p in diff["policies"][kind]]
             for kind in ("added", "removed", "changed")
         },
+        "findings": finding_rows(diff, old, new),
+        "findingCounts": finding_counts(diff),
+        "policyDiffs": (
+            [_policy_diff(d) for d in diff["policyDiffs"]] if "policyDiffs" in diff else None
+        ),
+    }
+
+
+DIFF_LINES_FOLDED = 30
+"""A policy's YAML diff longer than this starts folded."""
+DIFF_LINES_SHOWN = 500
+"""Lines of one policy's YAML diff on the page; the Markdown download has them all."""
+
+
+def _line_class(line: str) -> str:
+    if line.startswith(("---", "+++")):
+        return "head"
+    return {"@": "hunk", "+": "add", "-": "del"}.get(line[:1], "context")
+
+
+def _policy_diff(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """One policy's YAML diff for the page: its lines with their kind (head, hunk, add,
+    del, context), bounded, and whether it starts folded."""
+    lines = [str(line) for line in entry["lines"]]
+    return {
+        "policy": str(entry["policy"]),
+        "change": str(entry["change"]),
+        "lines": [(_line_class(line), line) for line in lines[:DIFF_LINES_SHOWN]],
+        "more": max(len(lines) - DIFF_LINES_SHOWN, 0),
+        "added": sum(1 for line in lines if _line_class(line) == "add"),
+        "removed": sum(1 for line in lines if _line_class(line) == "del"),
+        "folded": len(lines) > DIFF_LINES_FOLDED,
     }
