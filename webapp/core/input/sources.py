@@ -456,6 +456,22 @@ def load_sources(
         raise UnusableInput(
             f"the upload is {total:,} bytes; the limit is {limits.max_bytes:,}", too_large=True
         )
+    files = _documents(sources, limits)
+    objects: list[RawObject] = []
+    problems: list[Problem] = []
+    if not _LIBYAML:
+        problems.append(Problem(Severity.WARNING, "libyaml is not available; parsing is slower"))
+    for source, text, chunks in files:
+        collector = _read_file(source.name, text, chunks, limits)
+        objects.extend(collector.objects)
+        problems.extend(collector.problems)
+    return objects, problems
+
+
+def _documents(
+    sources: Sequence[SourceText], limits: Limits
+) -> list[tuple[SourceText, str, list[_Chunk]]]:
+    """Each file as text cut into documents, numbered; refused when there are none or too many."""
     texts = [decode(source) for source in sources]
     files: list[tuple[SourceText, str, list[_Chunk]]] = []
     documents = 0
@@ -479,29 +495,27 @@ def load_sources(
             names += f" and {len(sources) - 3} more"
         verb = "hold" if len(sources) > 1 else "holds"
         raise UnusableInput(f"nothing to analyse: {names} {verb} no YAML or JSON content")
-    objects: list[RawObject] = []
-    problems: list[Problem] = []
-    if not _LIBYAML:
-        problems.append(Problem(Severity.WARNING, "libyaml is not available; parsing is slower"))
-    for source, text, chunks in files:
-        collector = _Collector(source.name)
-        outcomes = _FileReader(text, chunks, limits).read()
-        for number in sorted(outcomes):
-            chunk, outcome = chunks[number], outcomes[number]
-            assert chunk.index is not None
-            line = chunk.line + text.count("\n", chunk.start, chunk.content)
-            if outcome.refusal is not None:
-                refused = outcome.refusal
-                collector.problem(
-                    chunk.index,
-                    refused.line,
-                    refused.message,
-                    kind=refused.kind,
-                    name=refused.name,
-                    path=refused.path,
-                )
-            elif outcome.value is not None:
-                collector.add(chunk.index, line, outcome.value, "", outcome.dropped)
-        objects.extend(collector.objects)
-        problems.extend(collector.problems)
-    return objects, problems
+    return files
+
+
+def _read_file(name: str, text: str, chunks: list[_Chunk], limits: Limits) -> _Collector:
+    """The objects and problems of one file's documents, in document order."""
+    collector = _Collector(name)
+    outcomes = _FileReader(text, chunks, limits).read()
+    for number in sorted(outcomes):
+        chunk, outcome = chunks[number], outcomes[number]
+        assert chunk.index is not None
+        line = chunk.line + text.count("\n", chunk.start, chunk.content)
+        if outcome.refusal is not None:
+            refused = outcome.refusal
+            collector.problem(
+                chunk.index,
+                refused.line,
+                refused.message,
+                kind=refused.kind,
+                name=refused.name,
+                path=refused.path,
+            )
+        elif outcome.value is not None:
+            collector.add(chunk.index, line, outcome.value, "", outcome.dropped)
+    return collector

@@ -163,54 +163,10 @@ def _check_selector(
     labels_at: _At,
     report: _Report,
 ) -> None:
-    """A controller selects its own pods: spec.selector must match the template labels.
-
-    ValidateDeploymentSpec, ValidateReplicaSetSpec, ValidateStatefulSetSpec and
-    ValidateDaemonSetSpec (a selector is required and not empty),
-    ValidateReplicationControllerSpec (a missing selector defaults to the
-    template labels), ValidateJobSpec (the selector is generated unless
-    manualSelector is true) and ValidateJobTemplateSpec (a CronJob's job
-    selector is always generated, so none may be written).
-    """
-    selector_at = spec_at.field(spec, "selector")
-    value = spec.get("selector")
-    if value is not None and _mapping(value, selector_at, report) is None:
-        return  # not a mapping: reported
-    if kind == "CronJob":
-        if value is not None:
-            report.error(
-                selector_at, "`selector` will be auto-generated for the CronJob's jobs; remove it"
-            )
+    """A controller selects its own pods: spec.selector must match the template labels."""
+    selector = _controller_selector(kind, version, spec, spec_at, labels, report)
+    if selector is None:
         return
-    if kind == "ReplicationController":
-        written = _read_label_map(value, selector_at, report)
-        if not written and not labels:
-            report.error(selector_at, "spec.selector is required (or template labels to copy)")
-            return
-        selector = Selector.of(written or labels)
-    elif kind == "Job":
-        manual_at = spec_at.field(spec, "manualSelector")
-        manual = _boolean(spec.get("manualSelector"), manual_at, report, "manualSelector")
-        if value is None:
-            if manual:
-                report.error(selector_at, "spec.selector is required when manualSelector is true")
-            return
-        selector = _read_selector(value, selector_at, report)
-    else:
-        if value is None:
-            if version in _SELECTOR_DEFAULTED_VERSIONS and labels:
-                return  # defaulted to the template labels, which it then matches
-            if not _misspelled(spec, "selector", spec_at, report):
-                report.error(selector_at, f"spec.selector is required for {version} {kind}")
-            return
-        selector = _read_selector(value, selector_at, report)
-        if selector.is_empty:
-            report.error(
-                selector_at,
-                f"empty selector is invalid for {kind.lower()}; "
-                "write the template's labels under matchLabels",
-            )
-            return
     if unmet := [str(r) for r in selector.requirements if not r.matches(labels)]:
         shown = ", ".join(f"{k}={v}" for k, v in sorted(labels.items())) or "none"
         report.error(
@@ -218,6 +174,78 @@ def _check_selector(
             "`selector` does not match template `labels`: spec.selector requires "
             f"{shorten(', '.join(unmet))}, the template labels are {shorten(shown)}",
         )
+
+
+def _controller_selector(
+    kind: str,
+    version: str,
+    spec: Mapping[str, Any],
+    spec_at: _At,
+    labels: Mapping[str, str],
+    report: _Report,
+) -> Selector | None:
+    """spec.selector as validated and defaulted; None when there is none to match (or it is wrong).
+
+    ValidateReplicationControllerSpec (a missing selector defaults to the
+    template labels), ValidateJobSpec (the selector is generated unless
+    manualSelector is true) and ValidateJobTemplateSpec (a CronJob's job
+    selector is always generated, so none may be written); the other
+    controllers in _required_selector.
+    """
+    selector_at = spec_at.field(spec, "selector")
+    value = spec.get("selector")
+    if value is not None and _mapping(value, selector_at, report) is None:
+        return None  # not a mapping: reported
+    if kind == "CronJob":
+        if value is not None:
+            report.error(
+                selector_at, "`selector` will be auto-generated for the CronJob's jobs; remove it"
+            )
+        return None
+    if kind == "ReplicationController":
+        written = _read_label_map(value, selector_at, report)
+        if not written and not labels:
+            report.error(selector_at, "spec.selector is required (or template labels to copy)")
+            return None
+        return Selector.of(written or labels)
+    if kind == "Job":
+        manual_at = spec_at.field(spec, "manualSelector")
+        manual = _boolean(spec.get("manualSelector"), manual_at, report, "manualSelector")
+        if value is None:
+            if manual:
+                report.error(selector_at, "spec.selector is required when manualSelector is true")
+            return None
+        return _read_selector(value, selector_at, report)
+    return _required_selector(kind, version, spec, spec_at, labels, report)
+
+
+def _required_selector(
+    kind: str,
+    version: str,
+    spec: Mapping[str, Any],
+    spec_at: _At,
+    labels: Mapping[str, str],
+    report: _Report,
+) -> Selector | None:
+    """ValidateDeploymentSpec, ValidateReplicaSetSpec, ValidateStatefulSetSpec and
+    ValidateDaemonSetSpec: a selector is required and not empty."""
+    selector_at = spec_at.field(spec, "selector")
+    value = spec.get("selector")
+    if value is None:
+        if version in _SELECTOR_DEFAULTED_VERSIONS and labels:
+            return None  # defaulted to the template labels, which it then matches
+        if not _misspelled(spec, "selector", spec_at, report):
+            report.error(selector_at, f"spec.selector is required for {version} {kind}")
+        return None
+    selector = _read_selector(value, selector_at, report)
+    if selector.is_empty:
+        report.error(
+            selector_at,
+            f"empty selector is invalid for {kind.lower()}; "
+            "write the template's labels under matchLabels",
+        )
+        return None
+    return selector
 
 
 def _read_pods(raw: RawObject, kind: str, report: _Report) -> tuple[_Meta, _Pods | None]:

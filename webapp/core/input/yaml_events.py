@@ -175,6 +175,19 @@ def _skipped_scalar(event: Any) -> Any:
     return value
 
 
+def _unsupported(tag: str, is_map: bool) -> bool:
+    """Whether a collection's explicit tag is neither `!` nor the standard one of its kind."""
+    return tag != "!" and tag != (_MAP if is_map else _SEQ)
+
+
+def _skipped_alias(event: Any, anchors: dict[str, _Anchored]) -> int:
+    """The nodes that an alias in a dropped value adds to the count; _KeepAll if undefined."""
+    anchored = anchors.get(event.anchor)
+    if anchored is None:
+        raise _KeepAll
+    return anchored.size - 1
+
+
 class _Builder:
     """Builds one document at a time from a parser's events.
 
@@ -189,6 +202,8 @@ class _Builder:
         self.drop = drop
         # Bytes of the annotations dropped from each object (by id of its mapping).
         self.dropped: dict[int, int] = {}
+        # The document's value, set when its top-level node is complete.
+        self.root: Any = None
 
     def document(self, get_event: Callable[[], Any], budget: int) -> Any:
         """The value of the document whose start event was just read, up to its end event.
@@ -196,167 +211,204 @@ class _Builder:
         Raises _Failed for a document that cannot be used. The caller does not
         read the rest of that document: libyaml takes time quadratic in the
         nesting depth of flow collections, so 100,000 `[` would take minutes.
+        `budget` is how many nodes the document may count, aliases expanded.
         """
-        lines = self.lines
-        max_depth = self.max_depth
         stack: list[_Frame] = []
         anchors: dict[str, _Anchored] = {}
-        count = 0
-        root: Any = None
+        self.root = None
         self.dropped = {}
+        # Bound once: this loop runs for every event of the upload.
+        scalar, start, end, alias = self._scalar, self._start, self._end, self._alias
+        count = 0  # nodes read, for the alias budget
         skip: Any = None  # _DROP or _DROP_STRING when the next value is to be dropped
         while True:
             event = get_event()
             cls = event.__class__
             if skip is not None:
-                dropped = self._skip(event, get_event, stack, anchors, skip)
+                skipped = self._skip(event, get_event, stack, anchors, skip)
                 skip = None
-                if dropped is not None:
-                    count += dropped
+                if skipped is not None:
+                    count += skipped
                     if count > budget:
                         raise _KeepAll
                     continue
             if cls is ScalarEvent:
                 count += 1
-                text = event.value
-                tag = event.tag
-                if tag is None:
-                    # _plain(), inlined: this runs for every scalar of the upload.
-                    if not event.implicit[0]:
-                        value = text
-                    elif text in _WORDS:
-                        value = _WORDS[text]
-                    elif text[:1] in _NUMBER_START:
-                        value = _number(text)
-                    else:
-                        value = text
-                elif tag == _MERGE_TAG and text == "<<":
-                    value = text
-                else:
-                    try:
-                        value = _tagged(tag, text)
-                    except _BadScalar as bad:
-                        line = lines[event.start_mark.line]
-                        raise self._failure(stack, str(bad), line) from None
-                if value.__class__ is float and not (math.isfinite(value) or self._at_key(stack)):
-                    raise self._non_finite(stack, text, lines[event.start_mark.line])
-                if event.anchor is not None:
-                    anchors[event.anchor] = _Anchored(value, 1)
-                if not stack:
-                    root = value
-                    continue
-                frame = stack[-1]
-                container = frame.container
-                if isinstance(container, PosDict):
-                    if frame.key is _NO_KEY:
-                        line = lines[event.start_mark.line]
-                        if type(value) is not str or value in container or value == "<<":
-                            merge = (event.implicit[0] and tag is None) or tag == _MERGE_TAG
-                            value = self._check_key(stack, value, text, line, merge)
-                        frame.key = value
-                        frame.key_line = line
-                        rule = frame.rule
-                        if rule is not None:
-                            if rule is _OBJECT:
-                                rule = _rule_of(container)
-                            child = rule.get(value) if rule is not None else None
-                            if child is _DROP or child is _DROP_STRING:
-                                skip = child
-                                frame.next_rule = None
-                            else:
-                                frame.next_rule = child
-                    elif frame.key is _MERGE:
-                        line = lines[event.start_mark.line]
-                        message = f"the merge key ('<<') needs {_MERGE_VALUE}, not " + _describe(
-                            value
-                        )
-                        raise self._failure(stack, message, line)
-                    else:
-                        container[frame.key] = value
-                        container.key_lines[frame.key] = frame.key_line
-                        frame.key = _NO_KEY
-                else:
-                    container.append(value)
-                    container.item_lines.append(lines[event.start_mark.line])
-                frame.last = event
+                skip = scalar(event, stack, anchors)
             elif cls is MappingStartEvent or cls is SequenceStartEvent:
                 count += 1
-                line = lines[event.start_mark.line]
-                is_map = cls is MappingStartEvent
-                tag = event.tag
-                if tag is not None and tag != "!" and tag != (_MAP if is_map else _SEQ):
-                    what = "mapping" if is_map else "list"
-                    message = f"unsupported YAML tag {shorten(_short_tag(tag))} on a {what}"
-                    raise self._failure(stack, message, line)
-                if self._at_key(stack):
-                    what = "mapping" if is_map else "list"
-                    raise self._failure(
-                        stack, f"a mapping key must be a string, not a {what}", line
-                    )
-                if len(stack) >= max_depth:
-                    raise self._failure(stack, f"nested more than {max_depth} levels deep", line)
-                new: PosDict | PosList = PosDict(line) if is_map else PosList(line)
-                rule = None
-                if stack:
-                    parent = stack[-1]
-                    if type(parent.container) is PosDict:
-                        rule = parent.next_rule
-                        parent.next_rule = None
-                    elif parent.rule is not None:
-                        rule = parent.rule.get("*")
-                elif self.drop:
-                    rule = _OBJECT
-                if rule is _OBJECT and not is_map:
-                    rule = None
-                new_frame = _Frame(new, event.anchor, count, bool(event.flow_style))
-                new_frame.rule = rule
-                stack.append(new_frame)
+                start(event, stack, count)
             elif cls is MappingEndEvent or cls is SequenceEndEvent:
-                frame = stack.pop()
-                container = frame.container
-                end = lines[event.end_mark.line] if frame.flow else self._end_of(frame.last)
-                container.end_line = end
-                if frame.anchor is not None:
-                    anchors[frame.anchor] = _Anchored(container, count - frame.count + 1)
-                if not stack:
-                    root = container
-                    continue
-                self._attach(stack, container, container.line, end)
+                end(event, stack, anchors, count)
             elif cls is AliasEvent:
-                line = lines[event.start_mark.line]
-                anchored = anchors.get(event.anchor)
-                if anchored is None:
-                    message = f"YAML syntax error: found undefined alias {shorten(event.anchor)}"
-                    raise self._failure(stack, message, line)
-                if anchored.value is _DROPPED:
-                    raise _KeepAll
-                count += anchored.size
-                if count > budget:
-                    raise self._failure(stack, _BOMB, line)
-                value = anchored.value
-                collection = type(value) is PosDict or type(value) is PosList
-                if self._at_key(stack):
-                    if collection:
-                        message = "a mapping key must be a string, not an alias of a " + (
-                            "mapping" if type(value) is PosDict else "list"
-                        )
-                        raise self._failure(stack, message, line)
-                    self._check_key(stack, value, str(value), line, False)
-                elif collection:
-                    if len(stack) + _height(value) > max_depth:
-                        message = f"nested more than {max_depth} levels deep"
-                        raise self._failure(stack, message, line)
-                    if stack and stack[-1].key is _MERGE and type(value) is PosList:
-                        # go-yaml v2 merges a list written in place, not an alias of one.
-                        message = f"the merge key ('<<') needs {_MERGE_VALUE}, not a list's alias"
-                        raise self._failure(stack, message, line)
-                    value = _copy(value)
-                if not stack:
-                    root = value
-                    continue
-                self._attach(stack, value, line, line)
+                count = alias(event, stack, anchors, count, budget)
             elif cls is DocumentEndEvent:
-                return root
+                return self.root
+
+    def _scalar(self, event: Any, stack: list[_Frame], anchors: dict[str, _Anchored]) -> Any:
+        """Add a scalar; returns _DROP or _DROP_STRING when it is a key whose value is dropped."""
+        text = event.value
+        tag = event.tag
+        if tag is None:
+            # _plain(), inlined: this runs for every scalar of the upload.
+            if not event.implicit[0]:
+                value = text
+            elif text in _WORDS:
+                value = _WORDS[text]
+            elif text[:1] in _NUMBER_START:
+                value = _number(text)
+            else:
+                value = text
+        elif tag == _MERGE_TAG and text == "<<":
+            value = text
+        else:
+            value = self._tagged(event, stack)
+        if value.__class__ is float and not (math.isfinite(value) or self._at_key(stack)):
+            raise self._non_finite(stack, text, self.lines[event.start_mark.line])
+        if event.anchor is not None:
+            anchors[event.anchor] = _Anchored(value, 1)
+        if not stack:
+            self.root = value
+            return None
+        frame = stack[-1]
+        container = frame.container
+        if isinstance(container, PosDict):
+            if frame.key is _NO_KEY:
+                return self._key(event, value, stack, container)
+            if frame.key is _MERGE:
+                message = f"the merge key ('<<') needs {_MERGE_VALUE}, not " + _describe(value)
+                raise self._failure(stack, message, self.lines[event.start_mark.line])
+            container[frame.key] = value
+            container.key_lines[frame.key] = frame.key_line
+            frame.key = _NO_KEY
+        else:
+            container.append(value)
+            container.item_lines.append(self.lines[event.start_mark.line])
+        frame.last = event
+        return None
+
+    def _tagged(self, event: Any, stack: list[_Frame]) -> Any:
+        """A scalar with an explicit tag, or the refusal of its document."""
+        try:
+            return _tagged(event.tag, event.value)
+        except _BadScalar as bad:
+            raise self._failure(stack, str(bad), self.lines[event.start_mark.line]) from None
+
+    def _key(self, event: Any, key: Any, stack: list[_Frame], container: PosDict) -> Any:
+        """Make the scalar just read the pending key of `container`, the mapping being built.
+
+        Returns _DROP or _DROP_STRING when the mapping's rule drops the key's value.
+        """
+        frame = stack[-1]
+        line = self.lines[event.start_mark.line]
+        if type(key) is not str or key in container or key == "<<":
+            tag = event.tag
+            merge = (event.implicit[0] and tag is None) or tag == _MERGE_TAG
+            key = self._check_key(stack, key, event.value, line, merge)
+        frame.key = key
+        frame.key_line = line
+        frame.last = event
+        rule = frame.rule
+        if rule is None:
+            return None
+        if rule is _OBJECT:
+            rule = _rule_of(container)
+        child = rule.get(key) if rule is not None else None
+        if child is _DROP or child is _DROP_STRING:
+            frame.next_rule = None
+            return child
+        frame.next_rule = child
+        return None
+
+    def _start(self, event: Any, stack: list[_Frame], count: int) -> None:
+        """Open the mapping or list whose start event was just read."""
+        line = self.lines[event.start_mark.line]
+        is_map = event.__class__ is MappingStartEvent
+        tag = event.tag
+        if tag is not None and _unsupported(tag, is_map):
+            what = "mapping" if is_map else "list"
+            message = f"unsupported YAML tag {shorten(_short_tag(tag))} on a {what}"
+            raise self._failure(stack, message, line)
+        if self._at_key(stack):
+            what = "mapping" if is_map else "list"
+            raise self._failure(stack, f"a mapping key must be a string, not a {what}", line)
+        if len(stack) >= self.max_depth:
+            raise self._failure(stack, f"nested more than {self.max_depth} levels deep", line)
+        new: PosDict | PosList = PosDict(line) if is_map else PosList(line)
+        # What to drop among its entries: the rule its parent has for it (see drops).
+        rule = None
+        if stack:
+            parent = stack[-1]
+            if type(parent.container) is PosDict:
+                rule = parent.next_rule
+                parent.next_rule = None
+            elif parent.rule is not None:
+                rule = parent.rule.get("*")
+        elif self.drop:
+            rule = _OBJECT
+        if rule is _OBJECT and not is_map:
+            rule = None
+        frame = _Frame(new, event.anchor, count, bool(event.flow_style))
+        frame.rule = rule
+        stack.append(frame)
+
+    def _end(
+        self, event: Any, stack: list[_Frame], anchors: dict[str, _Anchored], count: int
+    ) -> None:
+        """Close the collection whose end event was just read, and add it to its parent."""
+        frame = stack.pop()
+        container = frame.container
+        end = self.lines[event.end_mark.line] if frame.flow else self._end_of(frame.last)
+        container.end_line = end
+        if frame.anchor is not None:
+            anchors[frame.anchor] = _Anchored(container, count - frame.count + 1)
+        if not stack:
+            self.root = container
+            return
+        self._attach(stack, container, container.line, end)
+
+    def _alias(
+        self,
+        event: Any,
+        stack: list[_Frame],
+        anchors: dict[str, _Anchored],
+        count: int,
+        budget: int,
+    ) -> int:
+        """Add a copy of the anchored value; returns the node count with its nodes added."""
+        line = self.lines[event.start_mark.line]
+        anchored = anchors.get(event.anchor)
+        if anchored is None:
+            message = f"YAML syntax error: found undefined alias {shorten(event.anchor)}"
+            raise self._failure(stack, message, line)
+        if anchored.value is _DROPPED:
+            raise _KeepAll
+        count += anchored.size
+        if count > budget:
+            raise self._failure(stack, _BOMB, line)
+        value = anchored.value
+        collection = type(value) is PosDict or type(value) is PosList
+        if self._at_key(stack):
+            if collection:
+                message = "a mapping key must be a string, not an alias of a " + (
+                    "mapping" if type(value) is PosDict else "list"
+                )
+                raise self._failure(stack, message, line)
+            self._check_key(stack, value, str(value), line, False)
+        elif collection:
+            if len(stack) + _height(value) > self.max_depth:
+                message = f"nested more than {self.max_depth} levels deep"
+                raise self._failure(stack, message, line)
+            if stack and stack[-1].key is _MERGE and type(value) is PosList:
+                # go-yaml v2 merges a list written in place, not an alias of one.
+                message = f"the merge key ('<<') needs {_MERGE_VALUE}, not a list's alias"
+                raise self._failure(stack, message, line)
+            value = _copy(value)
+        if stack:
+            self._attach(stack, value, line, line)
+        else:
+            self.root = value
+        return count
 
     def _skip(
         self,
@@ -375,19 +427,21 @@ class _Builder:
         check fails, the document is read again without dropping (_KeepAll),
         so that the problem names the exact field.
         """
+        if skip is _DROP_STRING and not self._drop_string(event, stack):
+            return None
+        return self._skip_value(event, get_event, stack, anchors)
+
+    def _skip_value(
+        self,
+        event: Any,
+        get_event: Callable[[], Any],
+        stack: list[_Frame],
+        anchors: dict[str, _Anchored],
+    ) -> int:
+        """Read the value that starts with `event` to its end; returns the nodes it counts."""
         frame = stack[-1]
         lines = self.lines
-        if skip is _DROP_STRING:
-            if event.__class__ is not ScalarEvent or event.anchor is not None:
-                return None
-            value = _skipped_scalar(event)
-            if type(value) is not str:
-                return None
-            obj = next(f for f in reversed(stack) if f.rule is _OBJECT).container
-            size = len(str(frame.key).encode()) + len(value.encode())
-            self.dropped[id(obj)] = self.dropped.get(id(obj), 0) + size
         count = 0
-        depth = 0
         last: Any = frame.last
         opened: list[tuple[str | None, int, bool]] = []  # the open collections
         while True:
@@ -401,31 +455,38 @@ class _Builder:
                 last = event
             elif cls is MappingStartEvent or cls is SequenceStartEvent:
                 tag = event.tag
-                is_map = cls is MappingStartEvent
-                if tag is not None and tag != "!" and tag != (_MAP if is_map else _SEQ):
-                    raise _KeepAll
-                depth += 1
-                if len(stack) + depth > self.max_depth:
+                if (
+                    tag is not None and _unsupported(tag, cls is MappingStartEvent)
+                ) or len(stack) + len(opened) >= self.max_depth:
                     raise _KeepAll
                 opened.append((event.anchor, count, bool(event.flow_style)))
             elif cls is MappingEndEvent or cls is SequenceEndEvent:
-                depth -= 1
                 anchor, started, flow = opened.pop()
                 if anchor is not None:
                     anchors[anchor] = _Anchored(_DROPPED, count - started + 1)
                 if flow:
                     last = lines[event.end_mark.line]
             elif cls is AliasEvent:
-                anchored = anchors.get(event.anchor)
-                if anchored is None:
-                    raise _KeepAll
-                count += anchored.size - 1
+                count += _skipped_alias(event, anchors)
                 last = lines[event.start_mark.line]
-            if depth == 0:
+            if not opened:
                 frame.key = _NO_KEY
                 frame.last = last
                 return count
             event = get_event()
+
+    def _drop_string(self, event: Any, stack: list[_Frame]) -> bool:
+        """Whether the value (of an annotation) is a string to drop; its bytes are counted."""
+        if event.__class__ is not ScalarEvent or event.anchor is not None:
+            return False
+        value = _skipped_scalar(event)
+        if type(value) is not str:
+            return False
+        frame = stack[-1]
+        obj = next(f for f in reversed(stack) if f.rule is _OBJECT).container
+        size = len(str(frame.key).encode()) + len(value.encode())
+        self.dropped[id(obj)] = self.dropped.get(id(obj), 0) + size
+        return True
 
     def _attach(self, stack: list[_Frame], value: Any, line: int, end: int) -> None:
         frame = stack[-1]
