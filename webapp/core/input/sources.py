@@ -75,6 +75,9 @@ _HELM = re.compile(r"\{\{.*?\}\}")
 _HELM_REACH = 3  # lines before an error where a template may have caused it
 
 
+# --- A file's documents, parsed in windows ----------------------------------------
+
+
 @dataclass(slots=True)
 class _Interruption:
     """Why reading chunks [first, stop) ended early.

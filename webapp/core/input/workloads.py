@@ -68,7 +68,6 @@ POD_COUNT_FIELDS: dict[str, str] = {
 """spec field giving the number of pods (default 1); other kinds count as 1."""
 
 
-
 # Real pod-spec fields that look like a misspelling of `containers`.
 _POD_SPEC_CONTAINER_LISTS = frozenset({"initContainers", "ephemeralContainers"})
 

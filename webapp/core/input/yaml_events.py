@@ -455,9 +455,8 @@ class _Builder:
                 last = event
             elif cls is MappingStartEvent or cls is SequenceStartEvent:
                 tag = event.tag
-                if (
-                    tag is not None and _unsupported(tag, cls is MappingStartEvent)
-                ) or len(stack) + len(opened) >= self.max_depth:
+                unsupported = tag is not None and _unsupported(tag, cls is MappingStartEvent)
+                if unsupported or len(stack) + len(opened) >= self.max_depth:
                     raise _KeepAll
                 opened.append((event.anchor, count, bool(event.flow_style)))
             elif cls is MappingEndEvent or cls is SequenceEndEvent:
