@@ -1,8 +1,9 @@
 """Namespace objects into `Namespace`: validated, and labelled with their name.
 
 The API server sets the label kubernetes.io/metadata.name to the namespace's
-name (NamespaceDefaultLabelName), which is what namespaceSelectors match on.
-Hands a Namespace to `inventory`.
+name (whatever the upload says), so that a namespaceSelector can pick a
+namespace by name; a policy's own namespace is selected that way too. Hands a
+Namespace to `inventory`.
 """
 
 from __future__ import annotations
