@@ -2,8 +2,10 @@
 
 ValidateObjectMeta (k8s.io/apimachinery/pkg/api/validation/objectmeta.go)
 for the fields the analysis uses, and for annotations, whose total size the
-API server limits; strictly decoded for NetworkPolicies. Hands a `_Meta` to
-the kind's reader (`policies`, `namespaces`, `workloads`).
+API server limits; strictly decoded for NetworkPolicies. A namespaced object
+without metadata.namespace is in `default`, as `kubectl apply` puts it there
+(the upload names no other context). Hands a `_Meta` to the kind's reader
+(`policies`, `namespaces`, `workloads`).
 """
 
 from __future__ import annotations
