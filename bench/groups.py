@@ -101,9 +101,9 @@ def admit_all(n: int, namespaces: int = 50) -> Inventory:
 def generated(n: int) -> Inventory:
     from generate import generate
 
-    from webapp.core.loader import load_sources
-    from webapp.core.normalize import build_inventory
-    from webapp.core.raw import SourceText
+    from webapp.core.input.inventory import build_inventory
+    from webapp.core.input.raw import SourceText
+    from webapp.core.input.sources import load_sources
 
     text = generate(n, n // 5, seed=1)
     objects, _ = load_sources([SourceText("cluster.yaml", text.encode())])

@@ -29,7 +29,7 @@ from typing import Any
 
 from browserfixtures import free_port, stop_process_group
 
-from webapp.core.raw import Limits, SourceText
+from webapp.core.input.raw import Limits, SourceText
 from webapp.web import analysis
 
 TESTS = Path(__file__).resolve().parent

@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Iterator
 from typing import Any
 
-from webapp.core.raw import PosDict, PosList, RawObject
+from webapp.core.input.raw import PosDict, PosList, RawObject
 
 
 def _positioned(value: Any, line: int, lines: Iterator[int]) -> Any:

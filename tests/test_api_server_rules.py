@@ -20,16 +20,16 @@ from typing import Any
 import pytest
 
 from webapp.core import SourceText, analyze, analyze_stored
-from webapp.core.loader import load_sources
-from webapp.core.model import Inventory, Problem, Severity
-from webapp.core.normalize import build_inventory
-from webapp.core.raw import RawObject
-from webapp.core.validation import (
+from webapp.core.input.inventory import build_inventory
+from webapp.core.input.raw import RawObject
+from webapp.core.input.sources import load_sources
+from webapp.core.input.validation import (
     TOTAL_ANNOTATION_SIZE_LIMIT,
     check_annotation_key,
     check_annotations_size,
     parse_cidr,
 )
+from webapp.core.model import Inventory, Problem, Severity
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -45,3 +45,18 @@ def test_importing_webapp_pulls_in_nothing_heavy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+INPUT = CORE / "input"
+
+
+@pytest.mark.parametrize("name", ["loader", "normalize", "raw", "validation", "sanitize", "stored"])
+def test_the_input_stage_lives_in_its_package_without_shims(name: str) -> None:
+    assert not (CORE / f"{name}.py").exists()
+    assert (INPUT / f"{name}.py").exists() or name in ("loader", "normalize")
+
+
+@pytest.mark.parametrize("path", sorted(INPUT.glob("*.py")), ids=lambda p: p.name)
+def test_each_input_module_says_what_it_is_for(path: Path) -> None:
+    docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
+    assert docstring and len(docstring.splitlines()) > 2, f"{path.name} needs a docstring"

@@ -32,7 +32,7 @@ from browserfixtures import (
 )
 
 from webapp.core import analyze
-from webapp.core.raw import SourceText
+from webapp.core.input.raw import SourceText
 from webapp.outputs.offline import DIAGRAM_SCRIPTS, standalone_html
 
 pytestmark = pytest.mark.browser

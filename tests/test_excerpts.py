@@ -14,8 +14,8 @@ import pytest
 
 from webapp.core import SourceText, analyze
 from webapp.core.document import _excerpt
-from webapp.core.loader import load_sources
-from webapp.core.normalize import build_inventory
+from webapp.core.input.inventory import build_inventory
+from webapp.core.input.sources import load_sources
 
 POLICY_HEAD = """\
 apiVersion: networking.k8s.io/v1

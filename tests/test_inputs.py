@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from webapp.core.raw import SourceText
+from webapp.core.input.raw import SourceText
 from webapp.inputs import InputError, read_paths
 
 

@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from webapp.core import loader
-from webapp.core.loader import load_sources
+from webapp.core.input import sources
+from webapp.core.input.raw import Limits, PosDict, PosList, RawObject, SourceText, UnusableInput
+from webapp.core.input.sources import load_sources
 from webapp.core.model import Problem, Severity
-from webapp.core.raw import Limits, PosDict, PosList, RawObject, SourceText, UnusableInput
 from webapp.core.text import escape, shorten
 
 
@@ -692,7 +692,7 @@ MIXED = "".join(
 
 def test_windowed_and_document_by_document_reading_agree(monkeypatch: pytest.MonkeyPatch) -> None:
     together = load(MIXED)
-    monkeypatch.setattr(loader, "_WINDOW_CHARS", 1)  # every document parsed on its own
+    monkeypatch.setattr(sources, "_WINDOW_CHARS", 1)  # every document parsed on its own
     alone = load(MIXED)
     assert together == alone
     objects, problems = together
@@ -709,8 +709,8 @@ def test_pure_python_parser_gives_the_same_result_and_a_warning(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     with_libyaml = load(MIXED)
-    monkeypatch.setattr(loader, "_LIBYAML", False)
-    monkeypatch.setattr(loader, "_Parser", loader._PurePythonParser)
+    monkeypatch.setattr(sources, "_LIBYAML", False)
+    monkeypatch.setattr(sources, "_Parser", sources._PurePythonParser)
     objects, problems = load(MIXED)
     warning, *rest = problems
     assert (warning.severity, warning.message) == (
@@ -950,12 +950,12 @@ def test_unusable_uploads(data: bytes, message: str) -> None:
 
 
 def test_one_binary_file_refuses_the_whole_upload() -> None:
-    sources = [
+    upload = [
         SourceText("good.yaml", pod("a").encode()),
         SourceText("manifests.yaml.gz", gzip.compress(pod("b").encode())),
     ]
     with pytest.raises(UnusableInput, match=r"^manifests\.yaml\.gz is not text \(gzip data\)"):
-        load_sources(sources)
+        load_sources(upload)
 
 
 def test_an_empty_file_beside_a_good_one_is_fine() -> None:
@@ -1053,12 +1053,12 @@ SNIPPETS = [
 
 
 def _read_in_windows(text: str, window: int) -> tuple[list[RawObject], list[Problem]]:
-    saved = loader._WINDOW_CHARS
-    loader._WINDOW_CHARS = window
+    saved = sources._WINDOW_CHARS
+    sources._WINDOW_CHARS = window
     try:
         return load(text)
     finally:
-        loader._WINDOW_CHARS = saved
+        sources._WINDOW_CHARS = saved
 
 
 @settings(max_examples=150, deadline=None)
@@ -1167,16 +1167,15 @@ def test_json_list_is_parsed_by_the_json_module_and_only_policies_by_yaml(
 ) -> None:
     import json as json_module
 
-    import webapp.core.loader as loader_module
 
     parsed: list[str] = []
-    real = loader_module._Parser
+    real = sources._Parser
 
     def counting(text: str) -> Any:
         parsed.append(text)
         return real(text)
 
-    monkeypatch.setattr(loader_module, "_Parser", counting)
+    monkeypatch.setattr(sources, "_Parser", counting)
     pods = [
         {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"p{i}", "labels": {"a": "b"}}}
         for i in range(2_000)

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 from webapp.core import SourceText, analyze
-from webapp.core.loader import LAST_APPLIED, load_sources
-from webapp.core.raw import RawObject
+from webapp.core.input.drops import LAST_APPLIED
+from webapp.core.input.raw import RawObject
+from webapp.core.input.sources import load_sources
 
 LAST = f'      {LAST_APPLIED}: \'{{"kind":"Pod"}}\'\n'
 EXPORTED_META = (

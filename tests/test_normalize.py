@@ -9,7 +9,10 @@ from typing import Any
 import pytest
 from rawbuild import raw
 
-from webapp.core.loader import load_sources
+from webapp.core.input.inventory import build_inventory
+from webapp.core.input.raw import SourceText
+from webapp.core.input.sanitize import sanitize
+from webapp.core.input.sources import load_sources
 from webapp.core.model import (
     NAME_LABEL,
     AnyPeer,
@@ -25,9 +28,6 @@ from webapp.core.model import (
     Source,
     Workload,
 )
-from webapp.core.normalize import build_inventory
-from webapp.core.raw import SourceText
-from webapp.core.sanitize import sanitize
 from webapp.core.selectors import Operator, Requirement, Selector
 
 # --- Builders ----------------------------------------------------------------------

@@ -22,7 +22,7 @@ from clirun import cli_bytes as cli
 from webapp import outputs
 from webapp.core import analyze
 from webapp.core.document import pair_flows
-from webapp.core.raw import SourceText
+from webapp.core.input.raw import SourceText
 from webapp.outputs import csv as csv_out
 from webapp.outputs import dot as dot_out
 from webapp.outputs import jsonout, markdown

@@ -36,7 +36,7 @@ from flask import Flask, render_template
 
 from webapp import data_dir
 from webapp.core import analyze
-from webapp.core.raw import SourceText
+from webapp.core.input.raw import SourceText
 from webapp.outputs import install
 from webapp.outputs.offline import DIAGRAM_SCRIPTS, standalone_html
 from webapp.render import (

@@ -17,11 +17,10 @@ import rawbuild
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from webapp.core.model import IPBlockPeer, Problem, Severity
-from webapp.core.normalize import build_inventory
-from webapp.core.raw import PosDict, PosList, RawObject
-from webapp.core.sanitize import sanitize
-from webapp.core.validation import (
+from webapp.core.input.inventory import build_inventory
+from webapp.core.input.raw import PosDict, PosList, RawObject
+from webapp.core.input.sanitize import sanitize
+from webapp.core.input.validation import (
     check_dns1123_label,
     check_dns1123_subdomain,
     check_except,
@@ -31,6 +30,7 @@ from webapp.core.validation import (
     check_qualified_name,
     parse_cidr,
 )
+from webapp.core.model import IPBlockPeer, Problem, Severity
 
 # --- Building objects with line numbers --------------------------------------
 

@@ -18,7 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from webfixtures import ARTICLE, CONTRACT_KEYS, POLICY_ONLY, SHARE_ID, make_app, upload
 
-from webapp.core.raw import Limits, SourceText
+from webapp.core.input.raw import Limits, SourceText
 from webapp.web import analysis as runner
 from webapp.web.errors import INTERNAL, NOT_FOUND
 from webapp.web.security import CONTENT_SECURITY_POLICY, loggable

@@ -32,8 +32,8 @@ from webapp import render
 from webapp.core import analyze
 from webapp.core.diff import diff_documents
 from webapp.core.explain import explain
+from webapp.core.input.raw import SourceText
 from webapp.core.model import Protocol
-from webapp.core.raw import SourceText
 from webapp.outputs.offline import DIAGRAM_SCRIPTS
 from webapp.render import DIFF_COLORS, diff_view_data, view_data
 from webapp.review import explanation_json, resolve_node, review_markdown

@@ -25,7 +25,7 @@ from webfixtures import ARTICLE, make_app, upload
 
 from webapp.core import analyze
 from webapp.core.document import VERSION
-from webapp.core.raw import SourceText
+from webapp.core.input.raw import SourceText
 from webapp.web import reanalysis
 from webapp.web.analysis import to_json
 from webapp.web.reanalysis import Warm

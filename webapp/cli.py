@@ -57,7 +57,7 @@ def format_problem(p: Any) -> str:
 def load_analysis(paths: Sequence[str]) -> Any:
     """Read PATHs and analyse them; exits 2 with a message when nothing is usable."""
     from webapp.core import analyze
-    from webapp.core.raw import UnusableInput
+    from webapp.core.input.raw import UnusableInput
     from webapp.inputs import InputError, read_paths
 
     try:

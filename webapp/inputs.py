@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
-from webapp.core.raw import DEFAULT_LIMITS, SourceText
+from webapp.core.input.raw import DEFAULT_LIMITS, SourceText
 from webapp.core.text import escape
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")

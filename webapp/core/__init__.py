@@ -12,8 +12,8 @@ from typing import Any
 
 from webapp.core.document import DocumentJSON, FindingJSON
 from webapp.core.evaluate import Evaluation, Evaluator, evaluate
+from webapp.core.input.raw import DEFAULT_LIMITS, Limits, RawObject, SourceText, UnusableInput
 from webapp.core.model import Inventory, Problem, Severity
-from webapp.core.raw import DEFAULT_LIMITS, Limits, RawObject, SourceText, UnusableInput
 
 __all__ = [
     "Analysis",
@@ -47,8 +47,8 @@ class Analysis:
 
     @cached_property
     def sanitized(self) -> list[dict[str, Any]]:
-        """The stored form of the input (webapp.core.stored): sanitized, with positions."""
-        from webapp.core.stored import dump
+        """The stored form of the input (webapp.core.input.stored): sanitized, with positions."""
+        from webapp.core.input.stored import dump
 
         return dump(self._objects, self.problems)
 
@@ -73,7 +73,7 @@ def analyze(sources: Sequence[SourceText], limits: Limits = DEFAULT_LIMITS) -> A
     Raises UnusableInput when nothing in it can be analysed; per-document
     problems are reported in the result instead.
     """
-    from webapp.core.loader import decode, load_sources
+    from webapp.core.input.sources import decode, load_sources
 
     objects, load_problems = load_sources(sources, limits)
     # Rule excerpts need the text of policy files only (pod exports can be large).
@@ -88,7 +88,7 @@ def analyze_objects(
     texts: dict[str, str] | None = None,
 ) -> Analysis:
     """Validate and evaluate objects already loaded (an upload, or a stored one)."""
-    from webapp.core.normalize import build_inventory
+    from webapp.core.input.inventory import build_inventory
 
     inventory = build_inventory(objects)
     evaluation, evaluator = evaluate(inventory)
@@ -106,9 +106,9 @@ def analyze_stored(stored: Sequence[dict[str, Any]]) -> Analysis:
     """Re-evaluate the stored input of an earlier analysis (`Analysis.sanitized`).
 
     Files, documents and lines are those of the original upload, and so are
-    the problems, which are stored with the input (webapp.core.stored).
+    the problems, which are stored with the input (webapp.core.input.stored).
     """
-    from webapp.core.stored import restore, restore_problems
+    from webapp.core.input.stored import restore, restore_problems
 
     objects = restore(stored)
     analysis = analyze_objects(objects)

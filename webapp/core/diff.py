@@ -441,7 +441,7 @@ def finding_changes(old: Doc, new: Doc) -> dict[str, list[Mapping[str, Any]]]:
 # --- the YAML of each policy -------------------------------------------------------------
 
 Stored = Sequence[Mapping[str, Any]]
-"""The stored form of an upload's input (webapp.core.stored.dump)."""
+"""The stored form of an upload's input (webapp.core.input.stored.dump)."""
 ObjectKey = tuple[str, Any, Any, str]
 """(file, document, line, name) of an object: a Policy's `source` and name, and a stored
 entry, agree on it (the name tells apart objects of a one-line JSON List)."""

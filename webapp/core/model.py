@@ -4,7 +4,7 @@ Everything here is immutable and already defaulted the way the API server
 defaults it (protocol TCP, policyTypes, namespace `default`), so the
 evaluator never sees a missing field. Null-versus-empty distinctions of the
 YAML (an absent `from` versus a `podSelector: {}`) are settled when these
-objects are built, in `webapp.core.normalize`.
+objects are built, in `webapp.core.input.policies`.
 
 Reference: https://kubernetes.io/docs/concepts/services-networking/network-policies/
 """

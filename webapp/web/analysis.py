@@ -49,7 +49,7 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.context import BaseContext
 from typing import Any
 
-from webapp.core.raw import Limits, SourceText, UnusableInput
+from webapp.core.input.raw import Limits, SourceText, UnusableInput
 
 log = logging.getLogger(__name__)
 

@@ -8,10 +8,10 @@ already (a child costs milliseconds instead of the core's import time).
 from __future__ import annotations
 
 import webapp.core.explain
-import webapp.core.stored
+import webapp.core.input.stored
 import webapp.review  # noqa: F401
 from webapp.core import analyze
-from webapp.core.raw import SourceText
+from webapp.core.input.raw import SourceText
 
 WARM_UP = b"""\
 apiVersion: networking.k8s.io/v1

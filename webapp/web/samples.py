@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from webapp.core.raw import SourceText
+from webapp.core.input.raw import SourceText
 from webapp.web.security import loggable
 
 log = logging.getLogger(__name__)

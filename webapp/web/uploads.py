@@ -22,7 +22,7 @@ from flask import Request, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 import webapp
-from webapp.core.raw import Limits, SourceText
+from webapp.core.input.raw import Limits, SourceText
 from webapp.web import analysis
 from webapp.web.errors import (
     NothingUsable,

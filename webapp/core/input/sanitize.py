@@ -17,14 +17,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from webapp.core.normalize import (
-    NAMESPACE_API_VERSION,
-    POD_COUNT_FIELDS,
-    POLICY_API_VERSION,
-    TEMPLATE_PATHS,
-    WORKLOAD_API_VERSIONS,
-)
-from webapp.core.raw import RawObject
+from webapp.core.input.namespaces import NAMESPACE_API_VERSION
+from webapp.core.input.policies import POLICY_API_VERSION
+from webapp.core.input.raw import RawObject
+from webapp.core.input.workloads import POD_COUNT_FIELDS, TEMPLATE_PATHS, WORKLOAD_API_VERSIONS
 
 _POLICY_DROPPED_META = ("annotations", "managedFields")
 _CONTAINER_PORT_FIELDS = ("containerPort", "name", "protocol")
@@ -166,7 +162,7 @@ def sanitize_object(obj: RawObject) -> dict[str, Any] | None:
     """One object reduced to the fields the analysis reads; None for kinds it does not use.
 
     Every kept mapping key and list item stands at the same path as in the
-    upload, so the upload's line numbers still apply (see webapp.core.stored).
+    upload, so the upload's line numbers still apply (see webapp.core.input.stored).
     """
     kind, version = obj.kind, obj.api_version
     if kind == "NetworkPolicy" and version == POLICY_API_VERSION:

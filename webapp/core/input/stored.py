@@ -3,7 +3,7 @@
 A share link shows the stored analysis; questions asked later (why / why
 not, diffs) re-evaluate the stored input. Keeping each kept field's line
 makes that re-evaluation name the same file:line as the upload did, while
-everything the analysis does not read is gone (see webapp.core.sanitize).
+everything the analysis does not read is gone (see webapp.core.input.sanitize).
 The form is a plain JSON list of objects,
 
     {"file", "document", "path", "line", "body": {...}, "lines": [[path, line], ...]}
@@ -24,9 +24,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from webapp.core.document import problem_json
+from webapp.core.input.raw import PosDict, PosList, RawObject
+from webapp.core.input.sanitize import sanitize_object
 from webapp.core.model import Problem, Severity
-from webapp.core.raw import PosDict, PosList, RawObject
-from webapp.core.sanitize import sanitize_object
 
 Path = list[str | int]
 

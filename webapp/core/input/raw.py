@@ -1,7 +1,7 @@
 """Decoded manifests before validation: plain dicts and lists that remember lines.
 
-The loader (`webapp.core.loader`) produces these; validation
-(`webapp.core.normalize`) consumes them. Scalars are plain `str`, `int`,
+The loader (`webapp.core.input.sources`) produces these; validation
+(`webapp.core.input.inventory`) consumes them. Scalars are plain `str`, `int`,
 `float`, `bool` or `None`, resolved as Kubernetes' YAML decoder resolves
 them (no YAML 1.1 sexagesimal ints); mappings and sequences carry the
 1-based line where they and each of their entries start.
@@ -73,7 +73,7 @@ class RawObject:
     top-level object, "items[3]" for an item of a `kind: List`.
 
     The loader leaves out of `body` what the analysis never reads (see
-    webapp.core.loader: `status`, `metadata.managedFields`, containers' `env`
+    webapp.core.input.drops: `status`, `metadata.managedFields`, containers' `env`
     and the like), among them the annotation
     `kubectl.kubernetes.io/last-applied-configuration`, a copy of the whole
     object. The API server counts it in the annotations' total size (keys and
