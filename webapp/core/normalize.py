@@ -28,6 +28,8 @@ from typing import Any
 from webapp.core.model import (
     NAME_LABEL,
     AnyPeer,
+    ClusterNode,
+    ClusterPolicy,
     ContainerPort,
     Direction,
     Duplicate,
@@ -100,6 +102,11 @@ SERVED_API_VERSIONS: dict[str, str] = {
     "ReplicaSet": "apps/v1",
     "Job": "batch/v1",
     "CronJob": "batch/v1",
+    # Cluster-wide policies and Nodes: webapp.core.clusterpolicy_input.
+    "ClusterNetworkPolicy": "policy.networking.k8s.io/v1alpha2",
+    "AdminNetworkPolicy": "policy.networking.k8s.io/v1alpha1",
+    "BaselineAdminNetworkPolicy": "policy.networking.k8s.io/v1alpha1",
+    "Node": "v1",
 }
 """The group version that serves each kind the analysis reads today."""
 POD_COUNT_FIELDS: dict[str, str] = {
@@ -110,6 +117,9 @@ POD_COUNT_FIELDS: dict[str, str] = {
     "Job": "parallelism",
 }
 """spec field giving the number of pods (default 1); other kinds count as 1."""
+_CLUSTER_KINDS = frozenset(
+    {"ClusterNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "Node"}
+)
 
 HOST_NETWORK_WARNING = (
     "hostNetwork pods are not selected by NetworkPolicies; their traffic comes from "
@@ -1120,7 +1130,7 @@ class _Entry:
     namespace: str
     name: str
     name_at: _At
-    value: Policy | Namespace | _Pods
+    value: Policy | Namespace | _Pods | ClusterPolicy | ClusterNode
 
 
 def _name_of(body: Mapping[str, Any]) -> str | None:
@@ -1181,8 +1191,13 @@ def _read_object(raw: RawObject, order: int) -> tuple[_Entry | None, list[Proble
         return None, report.problems
     if not _check_api_version(kind, version, root, report):
         return None, report.problems
-    value: Policy | Namespace | _Pods | None
-    if kind == "NetworkPolicy":
+    value: Policy | Namespace | _Pods | ClusterPolicy | ClusterNode | None
+    if kind in _CLUSTER_KINDS:
+        from webapp.core.clusterpolicy_input import read_cluster_policy, read_node
+
+        value = read_cluster_policy(raw, report) if kind != "Node" else read_node(raw, report)
+        namespace = ""
+    elif kind == "NetworkPolicy":
         value = _read_policy(raw, report)
         namespace = value.namespace if value else ""
     elif kind == "Namespace":
@@ -1193,7 +1208,7 @@ def _read_object(raw: RawObject, order: int) -> tuple[_Entry | None, list[Proble
         namespace = meta.namespace
     if value is None:
         return None, report.problems
-    name = value.name if isinstance(value, Policy | Namespace) else report.name or ""
+    name = value.name if not isinstance(value, _Pods) else report.name or ""
     meta_at = root.field(raw.body, "metadata")
     name_at = meta_at.field(raw.body.get("metadata"), "name")
     return _Entry(order, raw, kind, namespace, name, name_at, value), report.problems
@@ -1227,6 +1242,10 @@ def _latest(
                 Duplicate(entry.kind, entry.namespace, entry.name, kept, dropped, message)
             )
     return sorted(latest.values(), key=lambda e: e.order), problems, duplicates
+
+
+def _by_name(node: ClusterNode) -> str:
+    return node.name
 
 
 def _qualified(entry: _Entry) -> str:
@@ -1344,6 +1363,10 @@ def build_inventory(objects: Sequence[RawObject]) -> Inventory:
 
     problems.sort(key=lambda op: op[0])
     return Inventory(
+        cluster_policies=tuple(e.value for e in entries if isinstance(e.value, ClusterPolicy)),
+        cluster_nodes=tuple(
+            sorted((e.value for e in entries if isinstance(e.value, ClusterNode)), key=_by_name)
+        ),
         namespaces=tuple(namespaces),
         workloads=tuple(w for _, w in workloads),
         policies=tuple(policies),
