@@ -696,3 +696,14 @@ def test_cli_reports_the_problem_with_its_path_in_json(tmp_path: Path) -> None:
     ]
     assert "start (443) must be less than end (443)" in problems[0]["message"]
     assert problems[0]["file"] == str(path)
+
+
+def test_a_json_list_gives_each_field_of_a_cluster_policy_its_line() -> None:
+    """`kubectl get -o json`: the problem points at the CIDR's own line, not the item's."""
+    bad = cnp(**egress("Deny", {"networks": ["10.0.0.0/33"]}))
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}}
+    text = json.dumps({"apiVersion": "v1", "kind": "List", "items": [namespace, bad]}, indent=2)
+    analysis = analyze([SourceText("list.json", text.encode())])
+    (problem,) = analysis.problems
+    assert problem.path == "items[1].spec.egress[0].to[0].networks[0]"
+    assert text.splitlines()[problem.line - 1].strip() == '"10.0.0.0/33"'

@@ -284,6 +284,10 @@ _OBJECT_RULES: dict[str, dict[str, Any] | None] = {
     "ReplicationController": {**_EXPORTED, "spec": {"template": _TEMPLATE}},
     "CronJob": {**_EXPORTED, "spec": {"jobTemplate": {"spec": {"template": _TEMPLATE}}}},
 }
+# Policies whose problems and rules are shown by file:line: every field gets its line.
+_POLICY_KINDS = frozenset(
+    {"NetworkPolicy", "ClusterNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"}
+)
 _OTHER_KIND: dict[str, Any] = {**_EXPORTED, "items": {"*": _OBJECT}}
 _KIND_NOT_YET_READ: dict[str, Any] = {"items": {"*": _OBJECT}}
 _DROPPED: Any = object()  # the value of an anchor written inside a dropped field
@@ -1079,7 +1083,7 @@ def _read_json_list(text: str, chunk: _Chunk, limits: Limits) -> _Outcome | None
         root, end = _scan_object(text, start, decoder, first, limits, dropped)
     except (_NotPlain, _DuplicateJsonKey, _TooDeep, RecursionError, ValueError):
         return None
-    if text[end : chunk.body_end].strip() or root.get("kind") == "NetworkPolicy":
+    if text[end : chunk.body_end].strip() or root.get("kind") in _POLICY_KINDS:
         return None  # a lone policy is small: the YAML path gives every field its line
     return _Outcome(root, None, dropped or None)
 
@@ -1147,7 +1151,7 @@ def _scan_items(
         line += text.count("\n", counted, item_at)
         counted = item_at
         end = line + text.count("\n", item_at, at)
-        if isinstance(raw, dict) and raw.get("kind") == "NetworkPolicy":
+        if isinstance(raw, dict) and raw.get("kind") in _POLICY_KINDS:
             item = _policy_with_lines(text[item_at:at], line, limits)
         else:
             # As the YAML path does while reading: what the analysis never reads goes
