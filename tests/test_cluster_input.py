@@ -707,3 +707,10 @@ def test_a_json_list_gives_each_field_of_a_cluster_policy_its_line() -> None:
     (problem,) = analysis.problems
     assert problem.path == "items[1].spec.egress[0].to[0].networks[0]"
     assert text.splitlines()[problem.line - 1].strip() == '"10.0.0.0/33"'
+
+
+def test_spec_that_is_not_a_mapping_is_reported_once() -> None:
+    problems = inventory(cnp() | {"spec": ["tier"]}).problems
+    assert [(p.path, p.message) for p in problems] == [
+        ("spec", "expected a mapping, got a list; ClusterNetworkPolicy left out")
+    ]

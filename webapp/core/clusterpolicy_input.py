@@ -161,9 +161,10 @@ def read_cluster_policy(raw: RawObject, report: _Report) -> ClusterPolicy | None
     _mapping(body.get("status"), root.field(body, "status"), report)
     spec_at = root.field(body, "spec")
     spec = _mapping(body.get("spec"), spec_at, report)
-    if spec is None:
-        report.error(spec_at, "spec is required")
-        spec = {}
+    if spec is None:  # nothing more to read: say only that
+        if body.get("spec") is None:
+            report.error(spec_at, "spec is required")
+        return None
     hints = {"tier": f"{d.kind} has no tier; it is the {d.tier} tier"} if d.tier else {}
     if d is _BANP:
         hints["priority"] = "a BaselineAdminNetworkPolicy has no priority"
