@@ -273,3 +273,23 @@ def test_priority_ovn_is_info() -> None:
     )
     assert f["severity"] == "info"
     assert f["policies"] == ["AdminNetworkPolicy/wide"]
+
+
+@pytest.mark.parametrize(
+    ("objects", "rule_id"),
+    [
+        pytest.param([namespace("tenant-a", tenant="a"), PASS_MONITORING,
+                      policy("in", "tenant-a", podSelector={"matchLabels": {"app": "web"}})],
+                     "cnp-pass-to-nothing", id="pass-to-nothing"),
+        pytest.param([namespace("tenant-a", tenant="a"), BASELINE_DENY_IN,
+                      policy("out", "tenant-a", policyTypes=["Egress"])],
+                     "cnp-handover-ambiguity", id="handover-ambiguity"),
+    ],
+)  # fmt: skip
+def test_policies_only_namespaces_are_not_checked(objects: list[Any], rule_id: str) -> None:
+    """Inferred pods stand for what the selectors name: whether others exist is unknown."""
+    found = fired(run(*objects), rule_id)
+    assert [(f["severity"], f["message"]) for f in found] == [
+        ("info", "could not be checked in namespace 'tenant-a': no workloads uploaded there "
+                 "(their pods are inferred from the policies)")
+    ]  # fmt: skip

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from webapp.core.findings.registry import Hit, Level, Result, check
+from webapp.core.findings.registry import Hit, Level, Result, Unchecked, check
 from webapp.core.findings.upload import Upload
 from webapp.core.findings.wording import names
 from webapp.core.model import (
@@ -28,6 +28,7 @@ from webapp.core.model import (
     DomainPeer,
     NetworksPeer,
     NodesPeer,
+    NodeType,
     PodPeer,
     PortSpec,
     Tier,
@@ -49,6 +50,17 @@ def _policies(u: Upload, tier: Tier | None = None) -> list[ClusterPolicy]:
     """The cluster-wide policies of a tier (every tier: None) in evaluation order."""
     found = [p for p in u.inventory.cluster_policies if tier is None or p.tier is tier]
     return sorted(found, key=lambda p: (p.order, p.kind))
+
+
+def _known(u: Upload, ids: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Uploaded workloads, and inferred pods (policies-only mode: whether they exist,
+    and which policies select them, is not known)."""
+    inferred = tuple(e for e in ids if u.ev.endpoint[e].type is NodeType.INFERRED)
+    return tuple(e for e in ids if e not in inferred), inferred
+
+
+def _namespaces(u: Upload, ids: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(u.ev.endpoint[e].namespace or "" for e in ids))
 
 
 def _subject(u: Upload, policy: ClusterPolicy) -> tuple[str, ...]:
@@ -256,6 +268,7 @@ def _baseline_decides(u: Upload, direction: Direction) -> set[str]:
     severity=Level.MEDIUM,
     summary="A Pass rule for pods that no NetworkPolicy isolates and no Baseline policy "
     "covers in that direction: the traffic ends in the default allow.",
+    needs_workloads=True,
 )
 def pass_to_nothing(u: Upload) -> Iterator[Result]:
     """Pass goes to the NetworkPolicy tier, then Baseline, then allow (§3.2)."""
@@ -265,11 +278,12 @@ def pass_to_nothing(u: Upload) -> Iterator[Result]:
                 continue
             d = rule.direction
             below = _baseline_decides(u, d) if policy.tier is Tier.ADMIN else set()
-            allowed = tuple(
-                e
-                for e in _subject(u, policy)
-                if not u.evaluation.isolation[e][d] and e not in below
+            allowed, unknown = _known(
+                u, [e for e in _subject(u, policy) if not u.evaluation.isolation[e][d]]
             )
+            allowed = tuple(e for e in allowed if e not in below)
+            if unknown:
+                yield Unchecked(_namespaces(u, unknown), unknown, (policy.id,))
             if not allowed:
                 continue
             after = "no Baseline policy" if policy.tier is Tier.ADMIN else "nothing below Baseline"
@@ -358,6 +372,7 @@ def priority_ovn(u: Upload) -> Iterator[Result]:
     severity=Level.LOW,
     summary="A pod selected by a NetworkPolicy in one direction only and by a Baseline "
     "policy for the other: implementations differ on whether the Baseline applies.",
+    needs_workloads=True,
 )
 def handover_ambiguity(u: Upload) -> Iterator[Result]:
     """NP decides per direction here (v1 isolation); kube-network-policies treats any
@@ -368,15 +383,18 @@ def handover_ambiguity(u: Upload) -> Iterator[Result]:
                 continue
             other = Direction.EGRESS if d is Direction.INGRESS else Direction.INGRESS
             isolation = u.evaluation.isolation
-            nodes = tuple(
-                e for e in _subject(u, policy) if not isolation[e][d] and isolation[e][other]
+            nodes, unknown = _known(
+                u, [e for e in _subject(u, policy) if not isolation[e][d] and isolation[e][other]]
             )
+            if unknown:
+                yield Unchecked(_namespaces(u, unknown), unknown, (policy.id,))
             if not nodes:
                 continue
             selecting = sorted({p.id for e in nodes for p in isolation[e][other]})
             yield Hit(
                 f"{shorten(policy.id)} has {d} rules for {len(nodes)} endpoint"
-                f"{'s' if len(nodes) != 1 else ''} that NetworkPolicies {names(selecting)} "
+                f"{'s' if len(nodes) != 1 else ''} that NetworkPolic"
+                f"{'ies' if len(selecting) != 1 else 'y'} {names(selecting)} "
                 f"select for {other} only: netpol-viz (and the NetworkPolicy definition of "
                 f"isolation) applies the Baseline to their {d}, kube-network-policies does "
                 f"not (any selecting NetworkPolicy decides both directions there)",
