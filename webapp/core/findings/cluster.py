@@ -13,7 +13,8 @@ CIDR containment, port sets), never from what happens to be uploaded.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from webapp.core.findings.registry import Hit, Level, Result, Unchecked, check
 from webapp.core.findings.upload import Upload
@@ -26,14 +27,15 @@ from webapp.core.model import (
     ContainerPort,
     Direction,
     DomainPeer,
+    IPNetwork,
     NetworksPeer,
     NodesPeer,
     NodeType,
     PodPeer,
-    PortSpec,
+    Protocol,
     Tier,
 )
-from webapp.core.portset import resolve_ports
+from webapp.core.portset import NO_PORTS, PortSet, resolve_ports
 from webapp.core.selectors import Selector
 from webapp.core.text import shorten
 
@@ -71,15 +73,55 @@ def _subject(u: Upload, policy: ClusterPolicy) -> tuple[str, ...]:
 # --- cnp-priority-conflict -------------------------------------------------------
 
 
-def _pods_overlap(u: Upload, a: PodPeer, b: PodPeer) -> bool:
-    return bool({c.index for c in u.ev.peer_classes(a)} & {c.index for c in u.ev.peer_classes(b)})
-
-
 def _domain_covers(wide: str, narrow: str) -> bool:
     """`*.example.com` matches names under example.com, not example.com itself."""
     if wide == narrow:
         return True
     return wide.startswith("*.") and narrow.removeprefix("*.").endswith(wide[1:])
+
+
+@dataclass(frozen=True, slots=True)
+class _Reach:
+    """What a rule's peers match, and its ports per destination, for overlap tests."""
+
+    pods: frozenset[int]
+    """Indexes of the endpoint classes its pod peers match on the scene."""
+    networks: tuple[IPNetwork, ...]
+    domains: tuple[str, ...]
+    nodes: tuple[Selector, ...]
+    ports: tuple[PortSet, ...]
+    """Its ports resolved on each of the scene's container-port lists (see _targets)."""
+
+    @classmethod
+    def of(cls, u: Upload, rule: ClusterRule, targets: list[tuple[ContainerPort, ...]]) -> _Reach:
+        peers = rule.peers
+        return cls(
+            frozenset(
+                c.index for p in peers if isinstance(p, PodPeer) for c in u.ev.peer_classes(p)
+            ),
+            tuple(c for p in peers if isinstance(p, NetworksPeer) for c in p.cidrs),
+            tuple(p.pattern for p in peers if isinstance(p, DomainPeer)),
+            tuple(p.selector for p in peers if isinstance(p, NodesPeer)),
+            tuple(resolve_ports(rule.ports, t) for t in targets),
+        )
+
+    def overlaps(self, other: _Reach, u: Upload) -> bool:
+        """Whether some traffic can match both: a peer in common and a port in common."""
+        peers = (
+            bool(self.pods & other.pods)
+            or any(
+                x.version == y.version and x.overlaps(y)
+                for x in self.networks
+                for y in other.networks
+            )
+            or any(
+                _domain_covers(x, y) or _domain_covers(y, x)
+                for x in self.domains
+                for y in other.domains
+            )
+            or any(_nodes_overlap(u, x, y) for x in self.nodes for y in other.nodes)
+        )
+        return peers and any(a & b for a, b in zip(self.ports, other.ports, strict=True))
 
 
 def _nodes_overlap(u: Upload, a: Selector, b: Selector) -> bool:
@@ -90,36 +132,9 @@ def _nodes_overlap(u: Upload, a: Selector, b: Selector) -> bool:
     )
 
 
-def _peer_overlaps(u: Upload, a: ClusterPeer, b: ClusterPeer) -> bool:
-    """Whether some endpoint can match both peers (pods: on the scene)."""
-    if isinstance(a, PodPeer) and isinstance(b, PodPeer):
-        return _pods_overlap(u, a, b)
-    if isinstance(a, NetworksPeer) and isinstance(b, NetworksPeer):
-        return any(x.version == y.version and x.overlaps(y) for x in a.cidrs for y in b.cidrs)
-    if isinstance(a, DomainPeer) and isinstance(b, DomainPeer):
-        return _domain_covers(a.pattern, b.pattern) or _domain_covers(b.pattern, a.pattern)
-    if isinstance(a, NodesPeer) and isinstance(b, NodesPeer):
-        return _nodes_overlap(u, a.selector, b.selector)
-    return False
-
-
-def _port_targets(u: Upload) -> set[tuple[ContainerPort, ...]]:
-    """The container ports named ports can resolve against: every pod's, and none."""
-    return {()} | {c.ports for c in u.ev.pod_classes}
-
-
-def _ports_overlap(
-    a: tuple[PortSpec, ...], b: tuple[PortSpec, ...], targets: set[tuple[ContainerPort, ...]]
-) -> bool:
-    return any(resolve_ports(a, t) & resolve_ports(b, t) for t in targets)
-
-
-def _rules_overlap(
-    u: Upload, a: ClusterRule, b: ClusterRule, targets: set[tuple[ContainerPort, ...]]
-) -> bool:
-    return _ports_overlap(a.ports, b.ports, targets) and any(
-        _peer_overlaps(u, x, y) for x in a.peers for y in b.peers
-    )
+def _targets(u: Upload) -> list[tuple[ContainerPort, ...]]:
+    """The container ports named ports can resolve against: none, and every pod's."""
+    return list(dict.fromkeys([(), *(c.ports for c in u.ev.pod_classes)]))
 
 
 @check(
@@ -130,35 +145,45 @@ def _rules_overlap(
 )
 def priority_conflict(u: Upload) -> Iterator[Result]:
     """One tier and priority: "the implementation can apply any of the matching policies" (§3.5)."""
-    targets = _port_targets(u)
+    targets = _targets(u)
+    reach: dict[int, _Reach] = {}  # by id() of the rule: rules compare by content
+
+    def of(rule: ClusterRule) -> _Reach:
+        found = reach.get(id(rule))
+        if found is None:
+            found = reach[id(rule)] = _Reach.of(u, rule, targets)
+        return found
+
     for tier in Tier:
         by_priority: dict[int, list[ClusterPolicy]] = defaultdict(list)
         for p in _policies(u, tier):
             by_priority[p.priority].append(p)
-        for peers in by_priority.values():
-            for i, a in enumerate(peers):
-                for b in peers[i + 1 :]:
-                    yield from _conflict(u, a, b, targets)
+        for tied in by_priority.values():
+            subjects = {p.id: set(_subject(u, p)) for p in tied}
+            for i, a in enumerate(tied):
+                for b in tied[i + 1 :]:
+                    if common := subjects[a.id] & subjects[b.id]:
+                        yield from _conflict(u, a, b, common, of)
 
 
 def _conflict(
-    u: Upload, a: ClusterPolicy, b: ClusterPolicy, targets: set[tuple[ContainerPort, ...]]
+    u: Upload,
+    a: ClusterPolicy,
+    b: ClusterPolicy,
+    common: set[str],
+    of: Callable[[ClusterRule], _Reach],
 ) -> Iterator[Hit]:
-    common = set(_subject(u, a)) & set(_subject(u, b))
-    if not common:
-        return
     for direction in Direction:
         for ra in a.rules(direction):
             for rb in b.rules(direction):
-                if ra.action is rb.action or not _rules_overlap(u, ra, rb, targets):
+                if ra.action is rb.action or not of(ra).overlaps(of(rb), u):
                     continue
                 nodes = tuple(e for e in _subject(u, a) if e in common)
                 yield Hit(
                     f"{_rule_text(a, ra)} and {_rule_text(b, rb)} are both {a.tier} priority "
                     f"{a.priority}, apply to {len(nodes)} endpoint{'s' if len(nodes) != 1 else ''}"
                     " in common and match some of the same traffic: order undefined by the spec; "
-                    "netpol-viz "
-                    f"evaluates by name as kube-network-policies and Calico do "
+                    "netpol-viz evaluates by name as kube-network-policies and Calico do "
                     f"({shorten(a.name)} first); give them different priorities",
                     nodes,
                     (a.id, b.id),
@@ -174,6 +199,10 @@ def _selector_covers(wide: Selector, narrow: Selector) -> bool:
     return wide.is_empty or wide == narrow
 
 
+def _inside(narrow: IPNetwork, wide: IPNetwork) -> bool:
+    return narrow.version == wide.version and narrow.subnet_of(wide)  # type: ignore[arg-type]
+
+
 def _peer_covers(wide: ClusterPeer, narrow: ClusterPeer) -> bool:
     """Whether `wide` certainly matches everything `narrow` matches."""
     if isinstance(wide, PodPeer) and isinstance(narrow, PodPeer):
@@ -181,10 +210,7 @@ def _peer_covers(wide: ClusterPeer, narrow: ClusterPeer) -> bool:
             _selector_covers(wide.pod_selector, narrow.pod_selector)
         )
     if isinstance(wide, NetworksPeer) and isinstance(narrow, NetworksPeer):
-        return all(
-            any(w.version == n.version and n.subnet_of(w) for w in wide.cidrs)  # type: ignore[arg-type]
-            for n in narrow.cidrs
-        )
+        return all(any(_inside(n, w) for w in wide.cidrs) for n in narrow.cidrs)
     if isinstance(wide, DomainPeer) and isinstance(narrow, DomainPeer):
         return _domain_covers(wide.pattern, narrow.pattern)
     if isinstance(wide, NodesPeer) and isinstance(narrow, NodesPeer):
@@ -192,40 +218,93 @@ def _peer_covers(wide: ClusterPeer, narrow: ClusterPeer) -> bool:
     return False
 
 
-def _ports_cover(wide: tuple[PortSpec, ...], narrow: tuple[PortSpec, ...]) -> bool:
-    """Every port `narrow` can match, `wide` matches: numbers by port set, names by name."""
-    if not wide:
-        return True
-    if not narrow:
-        return False
-    numbers = tuple(s for s in narrow if not isinstance(s.port, str))
-    wide_numbers = tuple(s for s in wide if not isinstance(s.port, str))
-    if numbers and (
-        not wide_numbers or resolve_ports(numbers, ()) - resolve_ports(wide_numbers, ())
-    ):
-        return False
-    named = {(s.protocol, s.port) for s in narrow if isinstance(s.port, str)}
-    return named <= {(s.protocol, s.port) for s in wide if isinstance(s.port, str)}
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What a rule matches, reduced for quick covering tests (computed once per rule)."""
+
+    every_port: bool
+    numbers: PortSet
+    """The numbered ports (named ones resolve per destination, so are kept by name)."""
+    names: frozenset[tuple[Protocol, str]]
+    peer_types: frozenset[type]
+
+    @classmethod
+    def of(cls, rule: ClusterRule) -> _Shape:
+        numbered = tuple(s for s in rule.ports if not isinstance(s.port, str))
+        return cls(
+            not rule.ports,
+            resolve_ports(numbered, ()) if numbered else NO_PORTS,
+            frozenset((s.protocol, s.port) for s in rule.ports if isinstance(s.port, str)),
+            frozenset(type(p) for p in rule.peers),
+        )
+
+    def ports_cover(self, narrow: _Shape) -> bool:
+        """Every port `narrow` can match, this matches: numbers by port set, names by name."""
+        if self.every_port:
+            return True
+        return not (narrow.every_port or narrow.names - self.names or narrow.numbers - self.numbers)
 
 
-def _rule_covers(wide: ClusterRule, narrow: ClusterRule) -> bool:
-    return _ports_cover(wide.ports, narrow.ports) and all(
-        any(_peer_covers(w, n) for w in wide.peers) for n in narrow.peers
+def _rule_covers(wide: ClusterRule, ws: _Shape, narrow: ClusterRule, ns: _Shape) -> bool:
+    return (
+        ns.peer_types <= ws.peer_types
+        and ws.ports_cover(ns)
+        and all(any(_peer_covers(w, n) for w in wide.peers) for n in narrow.peers)
     )
 
 
-def _earlier_rules(
-    policies: list[ClusterPolicy], policy: ClusterPolicy, rule: ClusterRule
-) -> Iterator[tuple[ClusterPolicy, ClusterRule]]:
-    """Rules certainly evaluated before `rule` for every pod it applies to: earlier rules
-    of its policy, and rules of policies of its tier with a lower priority (a tie's
-    order is undefined) whose subject covers its subject."""
-    for other in policies:
-        if other.tier is not policy.tier or other.priority >= policy.priority:
-            continue
-        if _peer_covers(other.subject, policy.subject):
-            yield from ((other, r) for r in other.rules(rule.direction))
-    yield from ((policy, r) for r in policy.rules(rule.direction)[: rule.index])
+def _covering(policies: list[ClusterPolicy], policy: ClusterPolicy) -> list[ClusterPolicy]:
+    """Policies certainly evaluated before `policy` for every pod it applies to: of its
+    tier, with a lower priority (a tie's order is undefined), and a covering subject."""
+    return [
+        other
+        for other in policies
+        if other.tier is policy.tier
+        and other.priority < policy.priority
+        and _peer_covers(other.subject, policy.subject)
+    ]
+
+
+_EVERY = Selector()
+_Key = tuple[object, ...]
+
+
+def _keys(peer: ClusterPeer) -> list[_Key]:
+    """How a peer is filed in the index of covering candidates."""
+    if isinstance(peer, PodPeer):
+        return [("pods", peer.namespace_selector, peer.pod_selector)]
+    if isinstance(peer, NetworksPeer):
+        return [("networks", c) for c in peer.cidrs]
+    if isinstance(peer, DomainPeer):
+        return [("domain", peer.pattern)]
+    return [("nodes", peer.selector)]
+
+
+def _wider_keys(peer: ClusterPeer) -> list[_Key]:
+    """The keys of every peer that could cover `peer` (see _peer_covers)."""
+    if isinstance(peer, PodPeer):
+        return [
+            ("pods", ns, pods)
+            for ns in {peer.namespace_selector, _EVERY}
+            for pods in {peer.pod_selector, _EVERY}
+        ]
+    if isinstance(peer, NetworksPeer):
+        first = peer.cidrs[0]
+        return [("networks", first.supernet(new_prefix=n)) for n in range(first.prefixlen + 1)]
+    if isinstance(peer, DomainPeer):
+        labels = peer.pattern.removeprefix("*.").split(".")
+        wildcards = ["*." + ".".join(labels[i:]) for i in range(1, len(labels))]
+        return [("domain", pattern) for pattern in [peer.pattern, *wildcards]]
+    return [("nodes", peer.selector), ("nodes", _EVERY)]
+
+
+@dataclass(frozen=True, slots=True)
+class _Indexed:
+    order: tuple[int, int]
+    """(position of its policy in evaluation order, rule index): which comes first."""
+    policy: ClusterPolicy
+    rule: ClusterRule
+    shape: _Shape
 
 
 @check(
@@ -235,24 +314,46 @@ def _earlier_rules(
     "matches all of its peers and ports.",
 )
 def shadowed_rule(u: Upload) -> Iterator[Result]:
-    """First match wins within a tier (§3.2): a rule behind a covering rule is dead."""
+    """First match wins within a tier (§3.2): a rule behind a covering rule is dead.
+
+    Earlier rules are those of the same policy, and of policies of the tier with a
+    lower priority (a tie's order is undefined) whose subject covers its subject.
+    Candidates are looked up by peer, so the work grows with the rules, not their square.
+    """
     policies = _policies(u)
-    for policy in policies:
+    index: dict[tuple[Direction, _Key], list[_Indexed]] = defaultdict(list)
+    entries: list[_Indexed] = []
+    for position, policy in enumerate(policies):
         for rule in policy.ingress + policy.egress:
-            for other, earlier in _earlier_rules(policies, policy, rule):
-                if not _rule_covers(earlier, rule):
-                    continue
-                same = earlier.action is rule.action
-                yield Hit(
-                    f"{_rule_text(policy, rule)} can never match: {_rule_text(other, earlier)} "
-                    "comes first and matches all of its peers and ports"
-                    + ("" if same else f", so its {rule.action} never applies"),
-                    _subject(u, policy),
-                    tuple(dict.fromkeys((policy.id, other.id))),
-                    rule.source,
-                    Level.LOW if same else None,
-                )
-                break
+            entry = _Indexed((position, rule.index), policy, rule, _Shape.of(rule))
+            entries.append(entry)
+            for key in {k for peer in rule.peers for k in _keys(peer)}:
+                index[rule.direction, key].append(entry)
+    covering = {p.id: {q.id for q in _covering(policies, p)} for p in policies}
+    for entry in entries:
+        policy, rule = entry.policy, entry.rule
+        if not rule.peers:
+            continue
+        candidates = {
+            id(c): c
+            for key in _wider_keys(rule.peers[0])
+            for c in index.get((rule.direction, key), ())
+            if c.order < entry.order and (c.policy is policy or c.policy.id in covering[policy.id])
+        }
+        found = [c for c in candidates.values() if _rule_covers(c.rule, c.shape, rule, entry.shape)]
+        if not found:
+            continue
+        first = min(found, key=lambda c: c.order)
+        same = first.rule.action is rule.action
+        yield Hit(
+            f"{_rule_text(policy, rule)} can never match: {_rule_text(first.policy, first.rule)} "
+            "comes first and matches all of its peers and ports"
+            + ("" if same else f", so its {rule.action} never applies"),
+            _subject(u, policy),
+            tuple(dict.fromkeys((policy.id, first.policy.id))),
+            rule.source,
+            Level.LOW if same else None,
+        )
 
 
 # --- cnp-pass-to-nothing ---------------------------------------------------------
