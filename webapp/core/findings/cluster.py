@@ -13,7 +13,7 @@ CIDR containment, port sets), never from what happens to be uploaded.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from webapp.core.findings.registry import Hit, Level, Result, Unchecked, check
@@ -80,6 +80,15 @@ def _domain_covers(wide: str, narrow: str) -> bool:
     return wide.startswith("*.") and narrow.removeprefix("*.").endswith(wide[1:])
 
 
+def _domain_parents(pattern: str) -> list[str]:
+    """The pattern and every wildcard that covers it (see _domain_covers)."""
+    labels = pattern.removeprefix("*.").split(".")
+    return [pattern, *("*." + ".".join(labels[i:]) for i in range(1, len(labels)))]
+
+
+_Key = tuple[object, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class _Reach:
     """What a rule's peers match, and its ports per destination, for overlap tests."""
@@ -104,6 +113,26 @@ class _Reach:
             tuple(p.selector for p in peers if isinstance(p, NodesPeer)),
             tuple(resolve_ports(rule.ports, t) for t in targets),
         )
+
+    def own_keys(self) -> set[_Key]:
+        """How the rule is filed in the index of possible overlaps."""
+        keys: set[_Key] = {("pods", i) for i in self.pods}
+        keys |= {("networks", c) for c in self.networks}
+        keys |= {("domain", d) for d in self.domains}
+        return keys | ({("nodes",)} if self.nodes else set())
+
+    def overlap_keys(self) -> set[_Key]:
+        """The keys of every rule that may overlap this one: a pod class in common, a
+        CIDR around one of its CIDRs, a pattern over one of its domains, any nodes.
+        (A CIDR or pattern inside one of its own is found from the other rule.)"""
+        keys: set[_Key] = {("pods", i) for i in self.pods}
+        keys |= {
+            ("networks", c.supernet(new_prefix=n))
+            for c in self.networks
+            for n in range(c.prefixlen + 1)
+        }
+        keys |= {("domain", p) for d in self.domains for p in _domain_parents(d)}
+        return keys | ({("nodes",)} if self.nodes else set())
 
     def overlaps(self, other: _Reach, u: Upload) -> bool:
         """Whether some traffic can match both: a peer in common and a port in common."""
@@ -144,52 +173,63 @@ def _targets(u: Upload) -> list[tuple[ContainerPort, ...]]:
     "rules of different actions for the same traffic: the spec leaves their order undefined.",
 )
 def priority_conflict(u: Upload) -> Iterator[Result]:
-    """One tier and priority: "the implementation can apply any of the matching policies" (§3.5)."""
+    """One tier and priority: "the implementation can apply any of the matching policies" (§3.5).
+
+    Rules that may overlap are found through an index of what their peers match,
+    so ties among many policies do not compare every pair of rules.
+    """
     targets = _targets(u)
-    reach: dict[int, _Reach] = {}  # by id() of the rule: rules compare by content
-
-    def of(rule: ClusterRule) -> _Reach:
-        found = reach.get(id(rule))
-        if found is None:
-            found = reach[id(rule)] = _Reach.of(u, rule, targets)
-        return found
-
     for tier in Tier:
         by_priority: dict[int, list[ClusterPolicy]] = defaultdict(list)
         for p in _policies(u, tier):
             by_priority[p.priority].append(p)
         for tied in by_priority.values():
-            subjects = {p.id: set(_subject(u, p)) for p in tied}
-            for i, a in enumerate(tied):
-                for b in tied[i + 1 :]:
-                    if common := subjects[a.id] & subjects[b.id]:
-                        yield from _conflict(u, a, b, common, of)
+            if len(tied) > 1:
+                yield from _conflicts(u, tied, targets)
 
 
-def _conflict(
-    u: Upload,
-    a: ClusterPolicy,
-    b: ClusterPolicy,
-    common: set[str],
-    of: Callable[[ClusterRule], _Reach],
+def _conflicts(
+    u: Upload, tied: list[ClusterPolicy], targets: list[tuple[ContainerPort, ...]]
 ) -> Iterator[Hit]:
-    for direction in Direction:
-        for ra in a.rules(direction):
-            for rb in b.rules(direction):
-                if ra.action is rb.action or not of(ra).overlaps(of(rb), u):
+    """For each pair of tied policies with subjects in common, their first pair of
+    overlapping rules of different actions (ingress first, then by rule index)."""
+    subjects = [set(_subject(u, p)) for p in tied]
+    common: dict[tuple[int, int], set[str]] = {}
+    first: dict[tuple[int, int], tuple[tuple[int, int, int], ClusterRule, ClusterRule]] = {}
+    for d_rank, direction in enumerate(Direction):
+        entries = [
+            (i, r, _Reach.of(u, r, targets)) for i, p in enumerate(tied) for r in p.rules(direction)
+        ]
+        index: dict[_Key, list[int]] = defaultdict(list)
+        for n, (_, _, reach) in enumerate(entries):
+            for key in reach.own_keys():
+                index[key].append(n)
+        for i, rule, reach in entries:
+            near = {m for key in reach.overlap_keys() for m in index.get(key, ())}
+            for j, other, other_reach in (entries[m] for m in near):
+                if i >= j or rule.action is other.action:
+                    continue  # each pair once, from the policy first by name
+                pair = (i, j)
+                rank = (d_rank, rule.index, other.index)
+                if pair in first and first[pair][0] <= rank:
                     continue
-                nodes = tuple(e for e in _subject(u, a) if e in common)
-                yield Hit(
-                    f"{_rule_text(a, ra)} and {_rule_text(b, rb)} are both {a.tier} priority "
-                    f"{a.priority}, apply to {len(nodes)} endpoint{'s' if len(nodes) != 1 else ''}"
-                    " in common and match some of the same traffic: order undefined by the spec; "
-                    "netpol-viz evaluates by name as kube-network-policies and Calico do "
-                    f"({shorten(a.name)} first); give them different priorities",
-                    nodes,
-                    (a.id, b.id),
-                    rb.source,
-                )
-                return  # one finding per pair of policies
+                if pair not in common:
+                    common[pair] = subjects[i] & subjects[j]
+                if common[pair] and reach.overlaps(other_reach, u):
+                    first[pair] = (rank, rule, other)
+    for (i, j), (_, ra, rb) in sorted(first.items()):
+        a, b = tied[i], tied[j]
+        nodes = tuple(e for e in _subject(u, a) if e in common[i, j])
+        yield Hit(
+            f"{_rule_text(a, ra)} and {_rule_text(b, rb)} are both {a.tier} priority "
+            f"{a.priority}, apply to {len(nodes)} endpoint{'s' if len(nodes) != 1 else ''}"
+            " in common and match some of the same traffic: order undefined by the spec; "
+            "netpol-viz evaluates by name as kube-network-policies and Calico do "
+            f"({shorten(a.name)} first); give them different priorities",
+            nodes,
+            (a.id, b.id),
+            rb.source,
+        )
 
 
 # --- cnp-shadowed-rule -----------------------------------------------------------
@@ -266,7 +306,6 @@ def _covering(policies: list[ClusterPolicy], policy: ClusterPolicy) -> list[Clus
 
 
 _EVERY = Selector()
-_Key = tuple[object, ...]
 
 
 def _keys(peer: ClusterPeer) -> list[_Key]:
@@ -292,9 +331,7 @@ def _wider_keys(peer: ClusterPeer) -> list[_Key]:
         first = peer.cidrs[0]
         return [("networks", first.supernet(new_prefix=n)) for n in range(first.prefixlen + 1)]
     if isinstance(peer, DomainPeer):
-        labels = peer.pattern.removeprefix("*.").split(".")
-        wildcards = ["*." + ".".join(labels[i:]) for i in range(1, len(labels))]
-        return [("domain", pattern) for pattern in [peer.pattern, *wildcards]]
+        return [("domain", pattern) for pattern in _domain_parents(peer.pattern)]
     return [("nodes", peer.selector), ("nodes", _EVERY)]
 
 
