@@ -118,6 +118,13 @@ CASES: list[Any] = [
     pytest.param([*CLUSTER, cnp("deny-net", egress=[out("Deny", {"networks": ["10.0.0.0/8"]})]),
                   cnp("allow-net", egress=[out("Accept", {"networks": ["10.1.0.0/16"]})])],
                  "cnp-priority-conflict", "order undefined", id="overlapping-networks"),
+    pytest.param([*CLUSTER, cnp("a-wide", egress=[out("Deny", {"networks": ["10.0.0.0/8"]})]),
+                  cnp("b-narrow", egress=[out("Accept", {"networks": ["10.1.0.0/16"]})])],
+                 "cnp-priority-conflict", "order undefined",
+                 id="overlapping-networks-wider-first-by-name"),
+    pytest.param([*CLUSTER, cnp("a", egress=[out("Accept", {"domainNames": ["*.example.com"]})]),
+                  cnp("b", egress=[out("Pass", {"domainNames": ["api.example.com"]})])],
+                 "cnp-priority-conflict", "order undefined", id="overlapping-domain-names"),
     # cnp-shadowed-rule
     pytest.param([*CLUSTER, cnp("p", ingress=[rule("Deny", EVERY), rule("Accept", FROM_B)])],
                  "cnp-shadowed-rule", "spec.ingress[1] (Accept) can never match",

@@ -207,16 +207,17 @@ def _conflicts(
         for i, rule, reach in entries:
             near = {m for key in reach.overlap_keys() for m in index.get(key, ())}
             for j, other, other_reach in (entries[m] for m in near):
-                if i >= j or rule.action is other.action:
-                    continue  # each pair once, from the policy first by name
-                pair = (i, j)
-                rank = (d_rank, rule.index, other.index)
+                if i == j or rule.action is other.action:
+                    continue
+                # Found from either side; named with the policy first by name first.
+                pair, ra, rb = ((i, j), rule, other) if i < j else ((j, i), other, rule)
+                rank = (d_rank, ra.index, rb.index)
                 if pair in first and first[pair][0] <= rank:
                     continue
                 if pair not in common:
                     common[pair] = subjects[i] & subjects[j]
                 if common[pair] and reach.overlaps(other_reach, u):
-                    first[pair] = (rank, rule, other)
+                    first[pair] = (rank, ra, rb)
     for (i, j), (_, ra, rb) in sorted(first.items()):
         a, b = tied[i], tied[j]
         nodes = tuple(e for e in _subject(u, a) if e in common[i, j])
