@@ -532,9 +532,13 @@ def handover_ambiguity(u: Upload) -> Iterator[Result]:
             selecting = sorted({p.id for e in nodes for p in isolation[e][other]})
             yield Hit(
                 f"{shorten(policy.id)} has {d} rules for {len(nodes)} endpoint"
-                f"{'s' if len(nodes) != 1 else ''} that NetworkPolic"
-                f"{'ies' if len(selecting) != 1 else 'y'} {names(selecting)} "
-                f"select for {other} only: netpol-viz (and the NetworkPolicy definition of "
+                f"{'s' if len(nodes) != 1 else ''} that "
+                + (
+                    f"NetworkPolicy {names(selecting)} selects"
+                    if len(selecting) == 1
+                    else f"NetworkPolicies {names(selecting)} select"
+                )
+                + f" for {other} only: netpol-viz (and the NetworkPolicy definition of "
                 f"isolation) applies the Baseline to their {d}, kube-network-policies does "
                 f"not (any selecting NetworkPolicy decides both directions there)",
                 nodes,
