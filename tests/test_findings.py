@@ -514,6 +514,10 @@ def test_registry_ids_are_unique_kebab_case_with_one_line_summaries() -> None:
         "named-port-undefined": "medium", "internet-open": "medium", "any-namespace": "low",
         "ingress-not-isolated": "low", "namespace-not-defined": "low",
         "duplicate-policy": "low", "cni-enforcement": "info",
+        # cluster-wide policies (issue 10)
+        "cnp-priority-conflict": "medium", "cnp-shadowed-rule": "medium",
+        "cnp-pass-to-nothing": "medium", "cnp-networks-all": "medium",
+        "cnp-handover-ambiguity": "low", "cnp-priority-ovn": "info",
     }  # fmt: skip
 
 
@@ -542,7 +546,9 @@ def test_every_registered_check_runs_on_the_sample(sample: Path) -> None:
 
 
 def test_every_registered_rule_has_a_firing_case() -> None:
-    fired_rules = {p.values[1] for p in CASES if p.values[2] is not None}
+    from test_findings_cluster import CASES as CLUSTER_CASES  # cluster-wide policy rules
+
+    fired_rules = {p.values[1] for p in [*CASES, *CLUSTER_CASES] if p.values[2] is not None}
     assert fired_rules == {c.id for c in CHECKS}
 
 

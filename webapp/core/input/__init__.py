@@ -13,7 +13,9 @@ One module per step, in the order the data flows:
 - `json_input`: JSON documents and `kubectl get -o json` Lists.
 - `inventory`: `build_inventory`: each object's kind and group version, then
   the kind's reader, then duplicates and pods counted once.
-- `policies`, `namespaces`, `workloads`: one reader per kind, built from
+- `policies`, `namespaces`, `workloads`, `cluster_policies` (ClusterNetworkPolicy
+  v1alpha2, AdminNetworkPolicy and BaselineAdminNetworkPolicy v1alpha1, Nodes):
+  one reader per kind, built from
   `fields` (field paths, the problem report, strict typed readers, labels,
   selectors, ports, CIDRs), `metadata` (ObjectMeta) and `validation` (the API
   server's name, label, port and CIDR checks).

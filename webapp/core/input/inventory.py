@@ -17,12 +17,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from webapp.core.input.cluster_policies import read_cluster_policy, read_node
 from webapp.core.input.fields import _At, _Report
 from webapp.core.input.namespaces import NAMESPACE_API_VERSION, _read_namespace
 from webapp.core.input.policies import POLICY_API_VERSION, _read_policy
 from webapp.core.input.raw import RawObject
 from webapp.core.input.workloads import WORKLOAD_API_VERSIONS, _Pods, _read_pods
 from webapp.core.model import (
+    ClusterNode,
+    ClusterPolicy,
     Duplicate,
     Inventory,
     Labels,
@@ -45,8 +48,16 @@ SERVED_API_VERSIONS: dict[str, str] = {
     "ReplicaSet": "apps/v1",
     "Job": "batch/v1",
     "CronJob": "batch/v1",
+    # Cluster-wide policies and Nodes: webapp.core.input.cluster_policies.
+    "ClusterNetworkPolicy": "policy.networking.k8s.io/v1alpha2",
+    "AdminNetworkPolicy": "policy.networking.k8s.io/v1alpha1",
+    "BaselineAdminNetworkPolicy": "policy.networking.k8s.io/v1alpha1",
+    "Node": "v1",
 }
 """The group version that serves each kind the analysis reads today."""
+_CLUSTER_KINDS = frozenset(
+    {"ClusterNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "Node"}
+)
 
 HOST_NETWORK_WARNING = (
     "hostNetwork pods are not selected by NetworkPolicies; their traffic comes from "
@@ -68,7 +79,7 @@ class _Entry:
     namespace: str
     name: str
     name_at: _At
-    value: Policy | Namespace | _Pods
+    value: Policy | Namespace | _Pods | ClusterPolicy | ClusterNode
 
 
 def _name_of(body: Mapping[str, Any]) -> str | None:
@@ -129,8 +140,11 @@ def _read_object(raw: RawObject, order: int) -> tuple[_Entry | None, list[Proble
         return None, report.problems
     if not _check_api_version(kind, version, root, report):
         return None, report.problems
-    value: Policy | Namespace | _Pods | None
-    if kind == "NetworkPolicy":
+    value: Policy | Namespace | _Pods | ClusterPolicy | ClusterNode | None
+    if kind in _CLUSTER_KINDS:
+        value = read_cluster_policy(raw, report) if kind != "Node" else read_node(raw, report)
+        namespace = ""
+    elif kind == "NetworkPolicy":
         value = _read_policy(raw, report)
         namespace = value.namespace if value else ""
     elif kind == "Namespace":
@@ -141,7 +155,7 @@ def _read_object(raw: RawObject, order: int) -> tuple[_Entry | None, list[Proble
         namespace = meta.namespace
     if value is None:
         return None, report.problems
-    name = value.name if isinstance(value, Policy | Namespace) else report.name or ""
+    name = value.name if not isinstance(value, _Pods) else report.name or ""
     meta_at = root.field(raw.body, "metadata")
     name_at = meta_at.field(raw.body.get("metadata"), "name")
     return _Entry(order, raw, kind, namespace, name, name_at, value), report.problems
@@ -175,6 +189,10 @@ def _latest(
                 Duplicate(entry.kind, entry.namespace, entry.name, kept, dropped, message)
             )
     return sorted(latest.values(), key=lambda e: e.order), problems, duplicates
+
+
+def _by_name(node: ClusterNode) -> str:
+    return node.name
 
 
 def _qualified(entry: _Entry) -> str:
@@ -292,6 +310,10 @@ def build_inventory(objects: Sequence[RawObject]) -> Inventory:
 
     problems.sort(key=lambda op: op[0])
     return Inventory(
+        cluster_policies=tuple(e.value for e in entries if isinstance(e.value, ClusterPolicy)),
+        cluster_nodes=tuple(
+            sorted((e.value for e in entries if isinstance(e.value, ClusterNode)), key=_by_name)
+        ),
         namespaces=tuple(namespaces),
         workloads=tuple(w for _, w in workloads),
         policies=tuple(policies),

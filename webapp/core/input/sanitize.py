@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from webapp.core.input.cluster_policies import CLUSTER_API_VERSIONS, NODE_API_VERSION
 from webapp.core.input.namespaces import NAMESPACE_API_VERSION
 from webapp.core.input.policies import POLICY_API_VERSION
 from webapp.core.input.raw import RawObject
@@ -168,6 +169,11 @@ def sanitize_object(obj: RawObject) -> dict[str, Any] | None:
     if kind == "NetworkPolicy" and version == POLICY_API_VERSION:
         return _policy(obj.body)
     if kind == "Namespace" and version == NAMESPACE_API_VERSION:
+        return _namespace(obj.body)
+    # Cluster-wide policies are decoded strictly like NetworkPolicies; a Node is its labels.
+    if kind in CLUSTER_API_VERSIONS and version == CLUSTER_API_VERSIONS[kind]:
+        return _policy(obj.body)
+    if kind == "Node" and version == NODE_API_VERSION:
         return _namespace(obj.body)
     if version in WORKLOAD_API_VERSIONS.get(kind, ()):
         return _workload(obj.body, kind)
