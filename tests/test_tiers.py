@@ -663,3 +663,47 @@ def test_namespaces_subject_uses_namespace_labels() -> None:
     inv = cluster(cnp("admin", namespaces({NAME_LABEL: "t2"}), ingress=[deny(ALL)]))
     assert not seen(inv, WEB, DB).allowed
     assert seen(inv, DB, WEB).allowed
+
+
+# --- finding ------------------------------------------------------------------------------
+
+
+def _findings(inv: Inventory, rule: str) -> list[Any]:
+    from webapp.core.findings import run_checks
+
+    evaluation, ev = evaluate(inv)
+    return [f for f in run_checks(evaluation, ev) if f.check == rule]
+
+
+def test_finding_cnp_overridden_allow_names_the_networkpolicy_rule_and_the_admin_deny() -> None:
+    allow_web = netpol(
+        "t2", "allow-web", {"app": "db"}, ingress=[([in_namespace("t1")], [tcp(80), tcp(443)])]
+    )
+    inv = cluster(
+        cnp(
+            "tenants", DB_SUBJECT, ingress=[deny(in_namespace("t1"), ports=[tcp(80)], name="no-80")]
+        ),
+        netpols=[allow_web],
+    )
+    [finding] = _findings(inv, "cnp-overridden-allow")
+    assert finding.message == (
+        "spec.ingress[0] of NetworkPolicy 't2/allow-web' allows TCP 80 that Admin "
+        "ClusterNetworkPolicy 'tenants' priority 10 ingress[0] 'no-80' Deny drops first, for 1 "
+        "pair of nodes: the Admin tier decides before NetworkPolicy, so this allow never "
+        "applies there"
+    )
+    assert finding.policies == ("t2/allow-web",)
+    assert set(finding.nodes) == {WEB, DB}
+    assert (finding.source.file, finding.source.line) == ("np.yaml", 10)
+    # A Baseline Deny is below NetworkPolicy: it overrides nothing.
+    below = cluster(
+        cnp("base", DB_SUBJECT, tier=Tier.BASELINE, ingress=[deny(in_namespace("t1"))]),
+        netpols=[allow_web],
+    )
+    assert _findings(below, "cnp-overridden-allow") == []
+    # Ports the Deny does not cover are not reported.
+    other_port = cluster(
+        cnp("tenants", DB_SUBJECT, ingress=[deny(in_namespace("t1"), ports=[tcp(22)])]),
+        netpols=[allow_web],
+    )
+    assert _findings(other_port, "cnp-overridden-allow") == []
