@@ -167,7 +167,7 @@ def _decided(chain: Chain, probe: tuple[Protocol, int]) -> tuple[str, tuple, tup
     )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tiered_inventory())
 def test_group_flows_and_denials_expand_to_the_literal_tier_algorithm(inv: Inventory) -> None:
     evaluation, evaluator = evaluate(inv)
@@ -229,7 +229,7 @@ def test_group_flows_and_denials_expand_to_the_literal_tier_algorithm(inv: Inven
                 assert why.ports == verdict.ports
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tiered_inventory())
 def test_members_of_a_group_are_interchangeable_with_tiers(inv: Inventory) -> None:
     """Every member of a group has the same row and column of verdicts and denials."""

@@ -247,6 +247,11 @@ class Evaluator:
         self.tiers = bool(inventory.cluster_policies)
         """Cluster-wide policies are present: flows come from `tier_verdict`."""
         self._cluster_peer_cache: dict[ClusterPeer, frozenset[int]] = {}
+        self._rule_peer_cache: dict[
+            tuple[Direction, int], tuple[tuple[frozenset[int], ...], bool]
+        ] = {}
+        self._side_cache: dict[tuple[object, ...], tuple[Chain, ...]] = {}
+        self._np_peer_cache: dict[int, frozenset[int]] = {}
         tier_rank = {Tier.ADMIN: 0, Tier.BASELINE: 1}
         for cp in sorted(inventory.cluster_policies, key=lambda p: (tier_rank[p.tier], p.order)):
             # Subjects are pods only, never hostNetwork ones (peer_classes skips them).
@@ -372,13 +377,55 @@ class Evaluator:
                     undecided = undecided - ports
         return taken, undecided
 
+    def _rule_peers(
+        self, direction: Direction, me: EndpointClass
+    ) -> tuple[tuple[frozenset[int], ...], bool]:
+        """For `me`'s cluster and NetworkPolicy rules of a direction: the classes each rule's
+        peers match, and whether any rule names a port (resolved on the destination)."""
+        key = (direction, me.index)
+        found = self._rule_peer_cache.get(key)
+        if found is None:
+            cluster = [r for p in me.cluster for r in p.rules(direction)]
+            netpol = [r for p in me.isolated[direction] for r in p.rules(direction)]
+            matched = [
+                frozenset().union(*(self.cluster_peer_classes(p) for p in r.peers)) for r in cluster
+            ] + [self._np_peer_classes(r) for r in netpol]
+            named = any(isinstance(s.port, str) for r in cluster + netpol for s in r.ports)
+            found = self._rule_peer_cache[key] = (tuple(matched), named)
+        return found
+
+    def _np_peer_classes(self, rule: Rule) -> frozenset[int]:
+        found = self._np_peer_cache.get(id(rule))  # rules live as long as the inventory
+        if found is None:
+            found = frozenset(c.index for p in rule.peers for c in self.peer_classes(p))
+            self._np_peer_cache[id(rule)] = found
+        return found
+
     def side(
         self, direction: Direction, me: EndpointClass, other: EndpointClass, dst: EndpointClass
     ) -> tuple[Chain, ...]:
         """How `me`'s `direction` (towards or from `other`; `dst` is the destination) decides
-        every port, tier by tier (doc §3.2). External and hostNetwork ends decide nothing."""
+        every port, tier by tier (doc §3.2). External and hostNetwork ends decide nothing.
+
+        The answer depends on `other` only through which of `me`'s rules match it, and on
+        `dst` only through named ports, so it is computed once per such combination."""
         if me.external or me.host_network:
-            return (Chain(ALL_PORTS, Outcome.DEFAULT),)
+            return _OPEN
+        matched, named = self._rule_peers(direction, me)
+        key = (
+            direction,
+            me.index,
+            tuple(other.index in m for m in matched),
+            dst.ports if named else None,
+        )
+        found = self._side_cache.get(key)
+        if found is None:
+            found = self._side_cache[key] = self._decide(direction, me, other, dst)
+        return found
+
+    def _decide(
+        self, direction: Direction, me: EndpointClass, other: EndpointClass, dst: EndpointClass
+    ) -> tuple[Chain, ...]:
         chains: list[Chain] = []
         admin = [p for p in me.cluster if p.tier is Tier.ADMIN]
         baseline = [p for p in me.cluster if p.tier is Tier.BASELINE]
@@ -397,7 +444,7 @@ class Evaluator:
                 Grant(p, r, self.rule_ports(r, dst))
                 for p in policies
                 for r in p.rules(direction)
-                if any(self.peer_matches(peer, other) for peer in r.peers)
+                if other.index in self._np_peer_classes(r)
             ]
             allowed = _union(grants)
             for ports, steps in handed:
@@ -457,6 +504,10 @@ class Evaluator:
         return tuple(
             sorted(seen.values(), key=lambda g: (self._position[id(g.policy)], g.rule.index))
         )
+
+
+_OPEN = (Chain(ALL_PORTS, Outcome.DEFAULT),)
+"""An end no tier decides: external, or a hostNetwork pod."""
 
 
 def _allowed(chains: tuple[Chain, ...]) -> PortSet:
