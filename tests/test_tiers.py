@@ -707,3 +707,13 @@ def test_finding_cnp_overridden_allow_names_the_networkpolicy_rule_and_the_admin
         netpols=[allow_web],
     )
     assert _findings(other_port, "cnp-overridden-allow") == []
+
+
+def test_query_from_a_domain_endpoint_is_not_analysed_and_says_why() -> None:
+    inv = cluster(cnp("admin", WEB_SUBJECT, egress=[accept(domain("*.example.com"))]))
+    answer = _query(inv, "dns:*.example.com", WEB, 443)
+    assert (answer["analysed"], answer["allowed"]) == (False, False)
+    assert answer["sentence"].endswith(
+        "is not analysed: domain names and nodes of cluster-wide policies are destinations "
+        "of egress rules only"
+    )

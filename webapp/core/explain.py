@@ -101,6 +101,9 @@ SELF_TEXT = "each pod's traffic to itself is always allowed"
 EXTERNAL_TEXT = (
     "traffic between external addresses is not something the cluster's NetworkPolicies decide"
 )
+DESTINATION_ONLY_TEXT = (
+    "domain names and nodes of cluster-wide policies are destinations of egress rules only"
+)
 
 
 class NoteCode(StrEnum):
@@ -196,6 +199,8 @@ class Explanation:
     self_traffic: SelfTraffic | None = None
     """Set when source and target are the same node."""
     notes: tuple[Note, ...] = ()
+    destination_only: bool = False
+    """The source is a domain or node endpoint, which only egress rules name (not analysed)."""
 
     @property
     def sides(self) -> tuple[SideVerdict, SideVerdict]:
@@ -217,7 +222,8 @@ class Explanation:
 
     def _verdict(self) -> str:
         if not self.analysed:
-            return f"not analysed: {EXTERNAL_TEXT}"
+            why = DESTINATION_ONLY_TEXT if self.destination_only else EXTERNAL_TEXT
+            return f"not analysed: {why}"
         if self.allowed:
             decided = [
                 f"{side.direction}: {'; '.join(side.chain_texts(ALLOWING))}"
@@ -426,11 +432,8 @@ def explain(
         egress = _side(ev, Direction.EGRESS, src, dst, dst, wanted)
         ingress = _side(ev, Direction.INGRESS, dst, src, dst, wanted)
         ports = egress.ports & ingress.ports & wanted
-    # Between external ends, and from a domain or node endpoint (egress destinations only).
-    analysed = not (src.type.is_external and dst.type.is_external) and src.type not in (
-        NodeType.DOMAIN,
-        NodeType.NODE,
-    )
+    destination_only = src.type in (NodeType.DOMAIN, NodeType.NODE)
+    analysed = not ((src.type.is_external and dst.type.is_external) or destination_only)
     if not analysed:
         ports = NO_PORTS
     return Explanation(
@@ -445,4 +448,5 @@ def explain(
         analysed=analysed,
         self_traffic=itself,
         notes=notes,
+        destination_only=destination_only,
     )
