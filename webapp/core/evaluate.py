@@ -252,6 +252,7 @@ class Evaluator:
         ] = {}
         self._side_cache: dict[tuple[object, ...], tuple[Chain, ...]] = {}
         self._np_peer_cache: dict[int, frozenset[int]] = {}
+        self._verdict_cache: dict[tuple[int, int], tuple[Verdict | None, tuple[Denial, ...]]] = {}
         tier_rank = {Tier.ADMIN: 0, Tier.BASELINE: 1}
         for cp in sorted(inventory.cluster_policies, key=lambda p: (tier_rank[p.tier], p.order)):
             # Subjects are pods only, never hostNetwork ones (peer_classes skips them).
@@ -476,6 +477,16 @@ class Evaluator:
         (an egress Accept does not bypass ingress), and the ports each side's Deny rules drop."""
         eg = self.side(EG, source, target, target)
         ing = self.side(IN, target, source, target)
+        # Sides come from a cache, so pairs decided alike share one verdict (and its JSON).
+        key = (id(eg), id(ing))
+        found = self._verdict_cache.get(key)
+        if found is None:
+            found = self._verdict_cache[key] = self._combine(eg, ing)
+        return found
+
+    def _combine(
+        self, eg: tuple[Chain, ...], ing: tuple[Chain, ...]
+    ) -> tuple[Verdict | None, tuple[Denial, ...]]:
         denials = tuple(
             Denial(d, c.steps[-1])
             for d, chains in ((EG, eg), (IN, ing))
