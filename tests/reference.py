@@ -11,15 +11,22 @@ from __future__ import annotations
 import ipaddress
 
 from webapp.core.model import (
+    Action,
     AnyPeer,
+    ClusterPolicy,
+    ClusterRule,
     Direction,
+    DomainPeer,
     Inventory,
     IPBlockPeer,
+    NetworksPeer,
+    NodesPeer,
     NodeType,
     PodPeer,
     Policy,
     Protocol,
     Rule,
+    Tier,
 )
 from webapp.core.portset import PortSet
 from webapp.core.scene import Endpoint, Scene
@@ -35,13 +42,13 @@ def _peer_matches(peer: object, policy: Policy, e: Endpoint, scene: Scene) -> bo
         return True
     if isinstance(peer, IPBlockPeer):
         if e.type is not NodeType.IPBLOCK:
-            return False  # pods are never matched by ipBlock (our stated assumption)
+            return False  # pods (and domain names, nodes) are never matched by ipBlock
         addr = _sample_address(e)
         if addr.version != peer.cidr.version or addr not in peer.cidr:
             return False
         return not any(addr in x for x in peer.excepts)
     assert isinstance(peer, PodPeer)
-    if e.type is NodeType.IPBLOCK or e.host_network:
+    if e.type.is_external or e.host_network:
         return False
     assert e.namespace is not None
     if peer.same_namespace and e.namespace != policy.namespace:
@@ -50,7 +57,7 @@ def _peer_matches(peer: object, policy: Policy, e: Endpoint, scene: Scene) -> bo
     return peer.namespace_selector.matches(ns_labels) and peer.pod_selector.matches(dict(e.labels))
 
 
-def _port_matches(rule: Rule, dst: Endpoint, protocol: Protocol, port: int) -> bool:
+def _port_matches(rule: Rule | ClusterRule, dst: Endpoint, protocol: Protocol, port: int) -> bool:
     if not rule.ports:
         return True
     for spec in rule.ports:
@@ -70,7 +77,7 @@ def _port_matches(rule: Rule, dst: Endpoint, protocol: Protocol, port: int) -> b
 
 
 def _selecting(inv: Inventory, e: Endpoint, direction: Direction) -> list[Policy]:
-    if e.type is NodeType.IPBLOCK or e.host_network:
+    if e.type.is_external or e.host_network:
         return []
     return [
         p
@@ -167,7 +174,7 @@ def pairwise_flows(
     out = {}
     for src in scene.endpoints:
         for dst in scene.endpoints:
-            if src.id == dst.id or src.type is dst.type is NodeType.IPBLOCK:
+            if src.id == dst.id or (src.type.is_external and dst.type.is_external):
                 continue
             eg = _side(inv, scene, src, dst, dst, Direction.EGRESS)
             ing = _side(inv, scene, dst, src, dst, Direction.INGRESS)
@@ -181,3 +188,112 @@ def pairwise_flows(
                 eg is None and ing is None,
             )
     return out
+
+
+# --- the tiers of cluster-wide policies, literally (doc §3.2) ------------------------
+#
+# One (subject, peer, protocol, port) at a time: the Admin tier's policies whose
+# subject selects the pod, sorted by (priority, name), each one's rules in written
+# order, the first whose peers and ports match decides; then NetworkPolicy if it
+# isolates the pod for this direction; then the Baseline tier; then allow.
+
+
+def _cluster_peer_matches(inv: Inventory, scene: Scene, peer: object, e: Endpoint) -> bool:
+    if isinstance(peer, PodPeer):  # namespaces / pods: never hostNetwork pods
+        if e.type.is_external or e.host_network:
+            return False
+        assert e.namespace is not None
+        ns_labels = dict(scene.namespaces[e.namespace].labels)
+        return peer.namespace_selector.matches(ns_labels) and peer.pod_selector.matches(
+            dict(e.labels)
+        )
+    if isinstance(peer, NetworksPeer):  # external addresses only, as an ipBlock
+        if e.type is not NodeType.IPBLOCK:
+            return False
+        addr = _sample_address(e)
+        return any(addr.version == c.version and addr in c for c in peer.cidrs)
+    if isinstance(peer, DomainPeer):  # symbolic: only its own pattern
+        return e.type is NodeType.DOMAIN and e.id == f"dns:{peer.pattern}"
+    assert isinstance(peer, NodesPeer)
+    if e.type is not NodeType.NODE:
+        return False
+    if not inv.cluster_nodes:
+        return e.id == f"node:{peer.selector}"
+    names = set(e.id.removeprefix("node:").split(","))
+    return all(peer.selector.matches(dict(n.labels)) for n in inv.cluster_nodes if n.name in names)
+
+
+def _subjects(inv: Inventory, scene: Scene, e: Endpoint, tier: Tier) -> list[ClusterPolicy]:
+    if e.type.is_external or e.host_network:
+        return []  # hostNetwork pods are never subjects
+    found = [
+        p
+        for p in inv.cluster_policies
+        if p.tier is tier and _cluster_peer_matches(inv, scene, p.subject, e)
+    ]
+    return sorted(found, key=lambda p: (p.priority, p.name))
+
+
+ClusterKey = tuple[str, Direction, int]
+
+
+def tier_decision(
+    inv: Inventory,
+    scene: Scene,
+    me: Endpoint,
+    other: Endpoint,
+    dst: Endpoint,
+    direction: Direction,
+    protocol: Protocol,
+    port: int,
+) -> tuple[str, tuple[ClusterKey, ...], tuple[RuleKey, ...]]:
+    """(outcome, the cluster rules on the way in order, the NetworkPolicy rules allowing),
+    outcome one of accept, deny, networkpolicy-allow, networkpolicy-isolated, default."""
+    steps: list[ClusterKey] = []
+
+    def first_match(tier: Tier) -> ClusterRule | None:
+        for policy in _subjects(inv, scene, me, tier):
+            for rule in policy.rules(direction):
+                if any(
+                    _cluster_peer_matches(inv, scene, peer, other) for peer in rule.peers
+                ) and _port_matches(rule, dst, protocol, port):
+                    steps.append((policy.id, direction, rule.index))
+                    return rule
+        return None
+
+    rule = first_match(Tier.ADMIN)
+    if rule is not None and rule.action is Action.ACCEPT:
+        return "accept", tuple(steps), ()
+    if rule is not None and rule.action is Action.DENY:
+        return "deny", tuple(steps), ()
+    # No Admin rule matched, or a Pass: NetworkPolicy, if it isolates this direction.
+    if not (me.type.is_external or me.host_network) and _selecting(inv, me, direction):
+        allowing = tuple(
+            (p.id, direction, r.index)
+            for p in _selecting(inv, me, direction)
+            for r in p.rules(direction)
+            if any(_peer_matches(peer, p, other, scene) for peer in r.peers)
+            and _port_matches(r, dst, protocol, port)
+        )
+        return (
+            ("networkpolicy-allow" if allowing else "networkpolicy-isolated"),
+            tuple(steps),
+            allowing,
+        )
+    rule = first_match(Tier.BASELINE)
+    if rule is not None and rule.action is Action.ACCEPT:
+        return "accept", tuple(steps), ()
+    if rule is not None and rule.action is Action.DENY:
+        return "deny", tuple(steps), ()
+    return "default", tuple(steps), ()  # nothing matched, or a Baseline Pass
+
+
+def tier_allowed(
+    inv: Inventory, scene: Scene, src: Endpoint, dst: Endpoint, protocol: Protocol, port: int
+) -> bool:
+    """Egress of src and ingress of dst must both allow (an egress Accept does not bypass
+    ingress); an external end decides nothing."""
+    ok = ("accept", "networkpolicy-allow", "default")
+    eg = tier_decision(inv, scene, src, dst, dst, Direction.EGRESS, protocol, port)
+    ing = tier_decision(inv, scene, dst, src, dst, Direction.INGRESS, protocol, port)
+    return eg[0] in ok and ing[0] in ok

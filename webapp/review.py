@@ -21,8 +21,16 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from webapp.core.diff import FLOW_CHANGES, external_ports, port_set
-from webapp.core.document import ports_json
-from webapp.core.explain import REASON_TEXT, Explanation, Reason, SideVerdict, find_address
+from webapp.core.document import cluster_rule_ref, ports_json, rule_ref
+from webapp.core.evaluate import Chain
+from webapp.core.explain import (
+    REASON_TEXT,
+    Explanation,
+    Reason,
+    SideVerdict,
+    chain_text,
+    find_address,
+)
 from webapp.core.findings import CHECKS, LEVELS, Level
 from webapp.outputs.csv import csv_cell
 from webapp.outputs.markdown import md, md_table
@@ -722,8 +730,26 @@ def _node_ref(analysis: Analysis, node_id: str) -> dict[str, Any]:
     }
 
 
-def _side_json(side: SideVerdict, node_id: str) -> dict[str, Any]:
+def _chain_json(chain: Chain, side: SideVerdict) -> dict[str, Any]:
+    """One decision of a side: its outcome, ports, the cluster rules on the way (each with
+    tier, action, priority and name) and the NetworkPolicy rules that allow."""
     return {
+        "outcome": str(chain.outcome),
+        "ports": ports_json(chain.ports),
+        "portsText": str(chain.ports),
+        "text": chain_text(chain, side.policies),
+        "steps": [
+            {**cluster_rule_ref(g.policy, g.rule), "ports": ports_json(g.ports)}
+            for g in chain.steps
+        ],
+        "rules": [rule_ref(g.policy, g.rule) for g in chain.grants],
+    }
+
+
+def _side_json(side: SideVerdict, node_id: str, tiers: bool = False) -> dict[str, Any]:
+    extra = {"chains": [_chain_json(c, side) for c in side.chains]} if tiers else {}
+    return {
+        **extra,
         "direction": str(side.direction),
         "node": node_id,
         "isolated": side.isolated,
@@ -761,8 +787,8 @@ def explanation_json(explanation: Explanation, analysis: Analysis) -> dict[str, 
         "port": x.port,
         "ports": ports_json(x.ports),
         "portsText": str(x.ports),
-        "egress": _side_json(x.egress, x.source),
-        "ingress": _side_json(x.ingress, x.target),
+        "egress": _side_json(x.egress, x.source, analysis.evaluator.tiers),
+        "ingress": _side_json(x.ingress, x.target, analysis.evaluator.tiers),
         "analysed": x.analysed,
         "self": str(x.self_traffic) if x.self_traffic is not None else None,
         "notes": [{"code": str(n.code), "node": n.node, "text": n.text} for n in x.notes],
@@ -785,6 +811,23 @@ def _rule_line(check: Mapping[str, Any]) -> str:
     return f"{text}: {check['reason']}: {detail}"
 
 
+def _chain_lines(key: str, name: str, side: Mapping[str, Any]) -> list[str]:
+    """A side decided through the tiers: each decision with the files and lines of its rules."""
+    head = f"{key} of {name}: allows {side['portsText']}"
+    if side["isolated"]:
+        head += f"; isolated by {', '.join(one_line(p) for p in side['policies'])}"
+    lines = [head]
+    for c in side["chains"]:
+        where = ", ".join(
+            w for w in (format_source(r["source"]) for r in c["steps"] + c["rules"]) if w
+        )
+        text = f"  {c['outcome']}: {one_line(c['text'])} [{c['portsText']}]"
+        lines.append(text + (f" ({one_line(where)})" if where else ""))
+    if side["isolated"]:
+        lines += [f"  {_rule_line(c)}" for c in side["rules"]]
+    return lines
+
+
 def explanation_text(answer: Mapping[str, Any]) -> str:
     """The `query` text output, from the dict `explanation_json` returns."""
     if not answer["analysed"]:
@@ -796,6 +839,9 @@ def explanation_text(answer: Mapping[str, Any]) -> str:
         side = answer[key]
         node = answer["source" if key == "egress" else "target"]
         name = one_line(node_title(node, node["id"]))
+        if side.get("chains"):
+            lines += _chain_lines(key, name, side)
+            continue
         if not side["isolated"]:
             lines.append(f"{key} of {name}: open: {side['reasonText']}")
             continue

@@ -15,8 +15,19 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, NotRequired, TypedDict
 
-from webapp.core.evaluate import Evaluation, Grant, Verdict
-from webapp.core.model import Direction, NodeType, Policy, Problem, Rule, Severity, Source
+from webapp.core.evaluate import ClusterGrant, Evaluation, Grant, Verdict
+from webapp.core.model import (
+    ClusterPolicy,
+    ClusterRule,
+    Direction,
+    NodeType,
+    Policy,
+    Problem,
+    Rule,
+    Severity,
+    Source,
+    Tier,
+)
 from webapp.core.portset import PortSet
 from webapp.core.scene import Endpoint
 
@@ -40,9 +51,17 @@ class RuleSourceJSON(TypedDict):
 
 class RuleRefJSON(TypedDict):
     policy: str
+    """`namespace/name`, or `<kind>/<name>` (ClusterNetworkPolicy/x) for a cluster rule."""
     direction: str
     rule: int
     source: RuleSourceJSON
+    tier: NotRequired[str]
+    """Cluster rules only: "Admin" or "Baseline"; so are the keys below."""
+    action: NotRequired[str]
+    """"Accept", "Deny" or "Pass"."""
+    priority: NotRequired[int]
+    name: NotRequired[str | None]
+    """The rule's `name`, or null."""
 
 
 class IsolationJSON(TypedDict):
@@ -93,6 +112,18 @@ class FlowJSON(TypedDict):
     egress: list[RuleRefJSON]
     ingress: list[RuleRefJSON]
     defaultAllow: bool
+
+
+class DenialJSON(TypedDict):
+    """Ports that an Admin or Baseline Deny rule drops from every node of `source` to every
+    other node of `target` (groups as for flows), in one direction."""
+
+    source: str
+    target: str
+    pairs: int
+    ports: list[PortRangeJSON]
+    direction: str
+    rule: RuleRefJSON
 
 
 class RuleJSON(TypedDict):
@@ -154,6 +185,8 @@ class DocumentJSON(TypedDict):
     groups: NotRequired[list[GroupJSON]]
     """Left out with `--pairs`, where flows connect nodes."""
     flows: list[FlowJSON]
+    denials: NotRequired[list[DenialJSON]]
+    """Only when the upload has cluster-wide policies, so older documents stay as they were."""
     policies: list[PolicyJSON]
     findings: list[FindingJSON]
     problems: list[ProblemJSON]
@@ -177,6 +210,19 @@ def rule_ref(policy: Policy, rule: Rule) -> RuleRefJSON:
         "direction": str(rule.direction),
         "rule": rule.index,
         "source": {"file": rule.source.file, "line": rule.source.line},
+    }
+
+
+def cluster_rule_ref(policy: ClusterPolicy, rule: ClusterRule) -> RuleRefJSON:
+    return {
+        "policy": policy.id,
+        "direction": str(rule.direction),
+        "rule": rule.index,
+        "source": {"file": rule.source.file, "line": rule.source.line},
+        "tier": str(policy.tier),
+        "action": str(rule.action),
+        "priority": policy.priority,
+        "name": rule.name,
     }
 
 
@@ -226,6 +272,24 @@ def _refs(grants: tuple[Grant, ...]) -> list[RuleRefJSON]:
     return [rule_ref(g.policy, g.rule) for g in grants]
 
 
+def _tier_refs(v: Verdict, direction: Direction) -> list[RuleRefJSON]:
+    """The rules that decided a direction, in tier order: Admin (a Pass hop included),
+    NetworkPolicy, Baseline; each once."""
+    chains = v.egress_chains if direction is Direction.EGRESS else v.ingress_chains
+    if not chains:
+        return _refs(v.egress if direction is Direction.EGRESS else v.ingress)
+    steps: dict[Tier, dict[tuple[int, int], ClusterGrant]] = {t: {} for t in Tier}
+    for c in chains:
+        for g in c.steps:
+            steps[g.policy.tier].setdefault((id(g.policy), g.rule.index), g)
+    grants = v.egress if direction is Direction.EGRESS else v.ingress
+    return [
+        *(cluster_rule_ref(g.policy, g.rule) for g in steps[Tier.ADMIN].values()),
+        *_refs(grants),
+        *(cluster_rule_ref(g.policy, g.rule) for g in steps[Tier.BASELINE].values()),
+    ]
+
+
 class _FlowParts:
     """The JSON of each distinct verdict, built once however many flows share it."""
 
@@ -236,7 +300,11 @@ class _FlowParts:
     def flow(self, source: str, target: str, pairs: int, v: Verdict) -> FlowJSON:
         parts = self._cache.get(id(v))
         if parts is None:
-            parts = (ports_json(v.ports), _refs(v.egress), _refs(v.ingress))
+            parts = (
+                ports_json(v.ports),
+                _tier_refs(v, Direction.EGRESS),
+                _tier_refs(v, Direction.INGRESS),
+            )
             self._cache[id(v)] = parts
         return {
             "source": source,
@@ -253,6 +321,20 @@ class _FlowParts:
 def group_flows(ev: Evaluation) -> list[FlowJSON]:
     parts = _FlowParts()
     return [parts.flow(f.source, f.target, f.pairs, f.verdict) for f in ev.grouped.flows]
+
+
+def denials_json(ev: Evaluation) -> list[DenialJSON]:
+    return [
+        {
+            "source": d.source,
+            "target": d.target,
+            "pairs": d.pairs,
+            "ports": ports_json(d.ports),
+            "direction": str(d.direction),
+            "rule": cluster_rule_ref(d.rule.policy, d.rule.rule),
+        }
+        for d in ev.grouped.denials
+    ]
 
 
 def node_pair_flows(ev: Evaluation) -> Iterator[FlowJSON]:
@@ -336,7 +418,7 @@ def build_document(
     flows = group_flows(ev)
     workloads = [n for n in nodes if n["type"] == "workload"]
     reported = [p for p in problems if p.severity is not Severity.INFO]
-    return {
+    doc: DocumentJSON = {
         "version": VERSION,
         "nodes": nodes,
         "groups": [{"id": g.id, "nodes": list(g.members)} for g in ev.grouped.groups],
@@ -358,3 +440,6 @@ def build_document(
             "problems": len(reported),
         },
     }
+    if ev.grouped.tiers:
+        doc["denials"] = denials_json(ev)
+    return doc

@@ -6,6 +6,12 @@ their rules whether its peers match the other side and whether its ports
 cover the traffic. A denial is named by a reason code and one shared sentence.
 Reference: https://kubernetes.io/docs/concepts/services-networking/network-policies/
 
+With cluster-wide policies each side is also decided through the tiers
+(`Evaluator.side`): the answer keeps, per side, the chains that decided the
+asked ports (an Admin Pass, then NetworkPolicy; an Admin or Baseline Accept
+or Deny; the default), and a denial by a Deny rule is said as such, apart
+from "no NetworkPolicy rule allows it".
+
 A node asked about itself: a node that is one pod is always allowed ("a pod
 cannot block access to itself"); a node that stands for several pods is asked
 about two of them, exactly as the evaluator treats two distinct members of
@@ -19,8 +25,8 @@ import ipaddress
 from dataclasses import dataclass
 from enum import StrEnum
 
-from webapp.core.evaluate import Evaluator
-from webapp.core.model import Direction, NodeType, PortSpec, Protocol, Rule
+from webapp.core.evaluate import Chain, ClusterGrant, Evaluator, Outcome
+from webapp.core.model import Direction, NodeType, Policy, PortSpec, Protocol, Rule
 from webapp.core.portset import ALL_PORTS, NO_PORTS, PortSet
 from webapp.core.scene import Endpoint
 
@@ -37,6 +43,8 @@ class Reason(StrEnum):
     NAMED_PORT_MISSING = "named-port-missing"
     NO_RULES = "no-rules"
     SAME_POD = "same-pod"
+    CLUSTER_ACCEPT = "cluster-accept"
+    CLUSTER_DENY = "cluster-deny"
 
 
 REASON_TEXT: dict[Reason, str] = {
@@ -49,7 +57,33 @@ REASON_TEXT: dict[Reason, str] = {
     Reason.NAMED_PORT_MISSING: "the rule names a port the destination does not define",
     Reason.NO_RULES: "the policy has no rules for this direction: it only isolates",
     Reason.SAME_POD: "a pod's traffic to itself is always allowed; no policy decides it",
+    Reason.CLUSTER_ACCEPT: "an Admin or Baseline Accept rule of a cluster-wide policy allows it",
+    Reason.CLUSTER_DENY: "a Deny rule of a cluster-wide policy drops it",
 }
+
+
+def cluster_rule_text(g: ClusterGrant) -> str:
+    """e.g. "Admin ClusterNetworkPolicy/tenants priority 10 ingress[0] 'pass-monitoring' Pass"."""
+    rule = g.rule
+    name = f" '{rule.name}'" if rule.name else ""
+    return (
+        f"{g.policy.tier} {g.policy.id} priority {g.policy.priority} "
+        f"{rule.direction}[{rule.index}]{name} {rule.action}"
+    )
+
+
+def chain_text(chain: Chain, policies: tuple[str, ...] = ()) -> str:
+    """The decisions of one direction for some ports, joined by arrows where a Pass hands over."""
+    parts = [cluster_rule_text(g) for g in chain.steps]
+    if chain.outcome is Outcome.ALLOW:
+        rules = ", ".join(f"{g.policy.id} {g.rule.direction}[{g.rule.index}]" for g in chain.grants)
+        parts.append(f"NetworkPolicy {rules} allow{'s' if len(chain.grants) == 1 else ''}")
+    elif chain.outcome is Outcome.ISOLATED:
+        by = f" ({', '.join(policies)})" if policies else ""
+        parts.append(f"NetworkPolicy isolates it{by} and no rule allows it")
+    elif chain.outcome is Outcome.DEFAULT:
+        parts.append("allowed by default" if parts else "no rule decides: allowed by default")
+    return " → ".join(parts)
 
 
 class SelfTraffic(StrEnum):
@@ -66,6 +100,9 @@ class SelfTraffic(StrEnum):
 SELF_TEXT = "each pod's traffic to itself is always allowed"
 EXTERNAL_TEXT = (
     "traffic between external addresses is not something the cluster's NetworkPolicies decide"
+)
+DESTINATION_ONLY_TEXT = (
+    "domain names and nodes of cluster-wide policies are destinations of egress rules only"
 )
 
 
@@ -119,10 +156,32 @@ class SideVerdict:
     policies: tuple[str, ...]
     ports: PortSet
     checks: tuple[RuleCheck, ...]
+    chains: tuple[Chain, ...] = ()
+    """With cluster-wide policies, for a pod side: how each asked port was decided."""
 
     @property
     def allowed_rules(self) -> tuple[RuleCheck, ...]:
         return tuple(c for c in self.checks if c.reason is Reason.MATCHED)
+
+    def chain_texts(self, outcomes: tuple[Outcome, ...]) -> list[str]:
+        """The chains with these outcomes in words, with their ports when there are several."""
+        mine = [c for c in self.chains if c.outcome in outcomes]
+        return [
+            chain_text(c, self.policies) + (f" ({c.ports})" if len(mine) > 1 else "") for c in mine
+        ]
+
+    def handed_over_by(self) -> str:
+        """The Admin Pass rules that handed the refused ports to NetworkPolicy, in words."""
+        steps = {
+            cluster_rule_text(g): None
+            for c in self.chains
+            if c.outcome is Outcome.ISOLATED
+            for g in c.steps
+        }
+        return f" (handed over by {', '.join(steps)})" if steps else ""
+
+
+ALLOWING = (Outcome.ACCEPT, Outcome.ALLOW, Outcome.DEFAULT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +199,8 @@ class Explanation:
     self_traffic: SelfTraffic | None = None
     """Set when source and target are the same node."""
     notes: tuple[Note, ...] = ()
+    destination_only: bool = False
+    """The source is a domain or node endpoint, which only egress rules name (not analysed)."""
 
     @property
     def sides(self) -> tuple[SideVerdict, SideVerdict]:
@@ -161,16 +222,29 @@ class Explanation:
 
     def _verdict(self) -> str:
         if not self.analysed:
-            return f"not analysed: {EXTERNAL_TEXT}"
+            why = DESTINATION_ONLY_TEXT if self.destination_only else EXTERNAL_TEXT
+            return f"not analysed: {why}"
         if self.allowed:
-            return f"allowed ({self.ports})"
+            decided = [
+                f"{side.direction}: {'; '.join(side.chain_texts(ALLOWING))}"
+                for side in self.sides
+                if side.chains
+            ]
+            return f"allowed ({self.ports})" + (f" — {'; '.join(decided)}" if decided else "")
+        for side in self.sides:
+            if side.reason is Reason.CLUSTER_DENY:
+                who = self.source if side.direction is Direction.EGRESS else self.target
+                why = "; ".join(side.chain_texts((Outcome.DENY,)))
+                rest = side.chain_texts((Outcome.ISOLATED,))
+                more = f"; other ports: {'; '.join(rest)}" if rest else ""
+                return f"denied: {side.direction} of {who} is denied by {why}{more}"
         for side in self.sides:
             if side.isolated and not (side.ports and self._wanted(side.ports)):
                 who = self.source if side.direction is Direction.EGRESS else self.target
                 names = ", ".join(side.policies)
                 return (
                     f"denied: {who} is isolated for {side.direction} by {names} and "
-                    f"{REASON_TEXT[side.reason]}"
+                    f"{REASON_TEXT[side.reason]}{side.handed_over_by()}"
                 )
         return "denied: no port is allowed by both sides"
 
@@ -221,7 +295,7 @@ a DaemonSet's pod on every node, a CronJob's overlapping runs (concurrencyPolicy
 
 def self_traffic(e: Endpoint) -> SelfTraffic:
     """What traffic from a node to itself means: one pod, several pods, or external addresses."""
-    if e.type is NodeType.IPBLOCK:
+    if e.type.is_external:
         return SelfTraffic.EXTERNAL
     if e.type is NodeType.WORKLOAD and e.pods == 1 and e.kind not in _POD_PER_RUN_OR_NODE:
         return SelfTraffic.SAME_POD
@@ -238,11 +312,44 @@ def _side(
     dst: Endpoint,
     wanted: PortSet,
 ) -> SideVerdict:
-    if me.type is NodeType.IPBLOCK:
+    if me.type.is_external:
         return SideVerdict(direction, False, Reason.EXTERNAL, (), ALL_PORTS, ())
     if me.host_network:
         return SideVerdict(direction, False, Reason.HOST_NETWORK, (), ALL_PORTS, ())
     policies = ev.class_of[me.id].isolated[direction]
+    np_side = _np_side(ev, direction, policies, other, dst, wanted)
+    if not ev.tiers:
+        return np_side
+    chains = tuple(
+        Chain(c.ports & wanted, c.outcome, c.steps, c.grants)
+        for c in ev.side(direction, ev.class_of[me.id], ev.class_of[other.id], ev.class_of[dst.id])
+        if c.ports & wanted
+    )
+    allowed = NO_PORTS
+    for c in chains:
+        if c.outcome.allows:
+            allowed = allowed | c.ports
+    reason = np_side.reason
+    if not allowed and any(c.outcome is Outcome.DENY for c in chains):
+        reason = Reason.CLUSTER_DENY
+    elif allowed and any(c.outcome is Outcome.ACCEPT for c in chains):
+        reason = Reason.CLUSTER_ACCEPT
+    elif allowed and np_side.isolated:
+        reason = Reason.MATCHED
+    return SideVerdict(
+        direction, np_side.isolated, reason, np_side.policies, allowed, np_side.checks, chains
+    )
+
+
+def _np_side(
+    ev: Evaluator,
+    direction: Direction,
+    policies: list[Policy],
+    other: Endpoint,
+    dst: Endpoint,
+    wanted: PortSet,
+) -> SideVerdict:
+    """What the NetworkPolicies isolating one side say, rule by rule."""
     if not policies:
         return SideVerdict(direction, False, Reason.NOT_ISOLATED, (), ALL_PORTS, ())
     other_class = ev.class_of[other.id]
@@ -325,7 +432,8 @@ def explain(
         egress = _side(ev, Direction.EGRESS, src, dst, dst, wanted)
         ingress = _side(ev, Direction.INGRESS, dst, src, dst, wanted)
         ports = egress.ports & ingress.ports & wanted
-    analysed = not (src.type is NodeType.IPBLOCK and dst.type is NodeType.IPBLOCK)
+    destination_only = src.type in (NodeType.DOMAIN, NodeType.NODE)
+    analysed = not ((src.type.is_external and dst.type.is_external) or destination_only)
     if not analysed:
         ports = NO_PORTS
     return Explanation(
@@ -340,4 +448,5 @@ def explain(
         analysed=analysed,
         self_traffic=itself,
         notes=notes,
+        destination_only=destination_only,
     )

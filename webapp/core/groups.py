@@ -30,6 +30,16 @@ pair of groups, visiting only pairs some rule names (see `_group_flows`):
 time and memory grow with endpoints + groups² + grants, never with
 endpoints². `expand_pairs` gives the pairwise flows back, lazily.
 
+With cluster-wide policies the signature also carries the cluster policies
+whose subject selects the endpoint (so, per direction, the tiers it goes
+through), the distinct cluster-rule peers that match it, the named ports of
+cluster rules as it resolves them, and its node type (so a domain or node
+endpoint never shares a group with an address region). Any pair of groups can
+then be decided by a cluster rule (an Admin Deny of open traffic, an Accept),
+so every pair of groups is visited once (groups², never endpoints²), and the
+ports an Admin or Baseline Deny drops become `denials`. Without cluster
+policies nothing of this is computed and group ids do not change.
+
 Group ids: a group of one endpoint has that endpoint's id (CONTRACT §3); a
 larger group is `group:` and 16 hex digits of a SHA-256 of its signature
 written with policy ids and selectors. So the id names a behaviour: it stays
@@ -48,9 +58,31 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from webapp.core.addresses import block_text
-from webapp.core.evaluate import EG, IN, EndpointClass, Evaluator, Flow, Verdict
-from webapp.core.model import AnyPeer, Direction, IPBlockPeer, Peer, Policy, Protocol, Rule
-from webapp.core.portset import ALL_PORTS
+from webapp.core.evaluate import (
+    EG,
+    IN,
+    ClusterGrant,
+    Denial,
+    EndpointClass,
+    Evaluator,
+    Flow,
+    Verdict,
+)
+from webapp.core.model import (
+    AnyPeer,
+    ClusterPeer,
+    Direction,
+    DomainPeer,
+    IPBlockPeer,
+    NetworksPeer,
+    NodesPeer,
+    NodeType,
+    Peer,
+    Policy,
+    Protocol,
+    Rule,
+)
+from webapp.core.portset import ALL_PORTS, PortSet
 from webapp.core.scene import Scene
 
 GROUP_PREFIX = "group:"
@@ -80,6 +112,23 @@ class GroupFlow:
 
 
 @dataclass(frozen=True, slots=True)
+class GroupDenial:
+    """Ports that an Admin or Baseline Deny rule of one direction drops, from every member of
+    `source` to every other member of `target` (not merely "no NetworkPolicy rule allows")."""
+
+    source: str
+    target: str
+    pairs: int
+    direction: Direction
+    rule: ClusterGrant
+    """The Deny rule; `rule.ports` are the ports it drops."""
+
+    @property
+    def ports(self) -> PortSet:
+        return self.rule.ports
+
+
+@dataclass(frozen=True, slots=True)
 class GroupedEvaluation:
     scene: Scene
     groups: tuple[Group, ...]
@@ -88,6 +137,10 @@ class GroupedEvaluation:
     """Endpoint id -> group id."""
     flows: tuple[GroupFlow, ...]
     """Sorted by (source group, target group) in the order of `groups`."""
+    denials: tuple[GroupDenial, ...] = ()
+    """Sorted like flows; egress before ingress; empty without cluster-wide policies."""
+    tiers: bool = False
+    """The upload has cluster-wide policies."""
 
 
 class _Signature(NamedTuple):
@@ -101,6 +154,12 @@ class _Signature(NamedTuple):
     """Numbers of the distinct peers that match it, ascending."""
     named_ports: tuple[tuple[str, str, tuple[int, ...]], ...]
     """(name, protocol, port numbers) of each named port that resolves to something."""
+    cluster: tuple[int, ...] = ()
+    """Positions of the cluster-wide policies whose subject selects it."""
+    cluster_peers: tuple[int, ...] = ()
+    """Numbers of the distinct cluster-rule peers that match it (see `_cluster_peers`)."""
+    type: str = ""
+    """Its node type, with cluster-wide policies only (domain and node endpoints are external)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +219,28 @@ def _peer_text(peer: Peer) -> str:
     return f"pods [{peer.pod_selector}] in namespaces [{peer.namespace_selector}]"
 
 
+def _cluster_peers(ev: Evaluator) -> list[ClusterPeer]:
+    """The distinct peers of every cluster-wide policy's rules, in upload order."""
+    return list(
+        dict.fromkeys(
+            peer
+            for cp in ev.inventory.cluster_policies
+            for rule in cp.ingress + cp.egress
+            for peer in rule.peers
+        )
+    )
+
+
+def _cluster_names(ev: Evaluator) -> set[tuple[str, Protocol]]:
+    return {
+        (s.port, s.protocol)
+        for cp in ev.inventory.cluster_policies
+        for rule in cp.ingress + cp.egress
+        for s in rule.ports
+        if isinstance(s.port, str)
+    }
+
+
 def _signatures(ev: Evaluator, applied: list[_Applied], peers: _Peers) -> list[_Signature]:
     """Each class's signature (see the module docstring), cheap to compare: policy
     positions and peer numbers."""
@@ -179,11 +260,17 @@ def _signatures(ev: Evaluator, applied: list[_Applied], peers: _Peers) -> list[_
             for k in a.peers:
                 egress_names[k] |= named
     position = {id(p): i for i, p in enumerate(ev.inventory.policies)}
+    cluster_position = {id(p): i for i, p in enumerate(ev.inventory.cluster_policies)}
+    cluster_matched: list[list[int]] = [[] for _ in ev.classes]
+    for k, cpeer in enumerate(_cluster_peers(ev)):
+        for i in sorted(ev.cluster_peer_classes(cpeer)):
+            cluster_matched[i].append(k)
+    cluster_names = _cluster_names(ev)
     out: list[_Signature] = []
     for c in ev.classes:
         # Named ports are resolved on the destination: the ingress rules of the
         # policies isolating it, and the egress rules whose peers match it.
-        names: set[tuple[str, Protocol]] = set()
+        names: set[tuple[str, Protocol]] = set(cluster_names) if not c.external else set()
         for p in c.isolated[IN]:
             names |= ingress_names.get(id(p), set())
         for k in matched[c.index]:
@@ -200,24 +287,45 @@ def _signatures(ev: Evaluator, applied: list[_Applied], peers: _Peers) -> list[_
                 tuple(position[id(p)] for p in c.isolated[EG]),
                 tuple(matched[c.index]),
                 tuple(resolved),
+                tuple(sorted(cluster_position[id(p)] for p in c.cluster)),
+                tuple(cluster_matched[c.index]),
+                str(c.type) if ev.tiers else "",
             )
         )
     return out
+
+
+def _cluster_peer_text(peer: ClusterPeer) -> str:
+    if isinstance(peer, NetworksPeer):
+        return "networks " + ",".join(str(c) for c in peer.cidrs)
+    if isinstance(peer, DomainPeer):
+        return f"domain {peer.pattern}"
+    if isinstance(peer, NodesPeer):
+        return f"nodes [{peer.selector}]"
+    return _peer_text(peer)
 
 
 def _signature_text(ev: Evaluator, sig: _Signature, peers: _Peers) -> str:
     """The signature in stable words (policy ids, selectors), for the group id."""
     policies = ev.inventory.policies
     ports = (f"{n}/{p}={','.join(map(str, numbers))}" for n, p, numbers in sig.named_ports)
-    return "\n".join(
-        [
-            "external" if sig.external else "pods",
-            "ingress " + ",".join(policies[i].id for i in sig.ingress),
-            "egress " + ",".join(policies[i].id for i in sig.egress),
-            "peers " + "; ".join(sorted(_peer_text(peers.values[k]) for k in sig.peers)),
-            "ports " + "; ".join(ports),
+    lines = [
+        "external" if sig.external else "pods",
+        "ingress " + ",".join(policies[i].id for i in sig.ingress),
+        "egress " + ",".join(policies[i].id for i in sig.egress),
+        "peers " + "; ".join(sorted(_peer_text(peers.values[k]) for k in sig.peers)),
+        "ports " + "; ".join(ports),
+    ]
+    if ev.tiers:  # only then: ids of uploads without cluster policies stay as they were
+        cluster = ev.inventory.cluster_policies
+        cpeers = _cluster_peers(ev)
+        lines += [
+            "type " + sig.type,
+            "subject of " + ",".join(sorted(cluster[i].id for i in sig.cluster)),
+            "cluster peers "
+            + "; ".join(sorted(_cluster_peer_text(cpeers[k]) for k in sig.cluster_peers)),
         ]
-    )
+    return "\n".join(lines)
 
 
 def _group_ids(
@@ -266,12 +374,21 @@ def evaluate_groups(ev: Evaluator) -> GroupedEvaluation:
     groups = tuple(
         Group(gid, tuple(m), c.external) for gid, m, c in zip(ids, members, reps, strict=True)
     )
-    flows = _group_flows(applied, peers, group_of_class, reps, [len(m) for m in members], ev)
+    sizes = [len(m) for m in members]
+    denials: list[tuple[int, int, int, Denial]] = []
+    if ev.tiers:
+        flows, denials = _tier_flows(reps, sizes, ev)
+    else:
+        flows = _group_flows(applied, peers, group_of_class, reps, sizes, ev)
     return GroupedEvaluation(
         ev.scene,
         groups,
         {m: g.id for g in groups for m in g.members},
         tuple(GroupFlow(ids[s], ids[t], pairs, v) for s, t, pairs, v in flows),
+        tuple(
+            GroupDenial(ids[s], ids[t], pairs, d.direction, d.rule) for s, t, pairs, d in denials
+        ),
+        ev.tiers,
     )
 
 
@@ -419,6 +536,30 @@ def _group_flows(
                 out.append((s, t, pairs(s, t), default))
     out.sort(key=lambda f: (f[0], f[1]))
     return out
+
+
+def _tier_flows(
+    reps: list[EndpointClass], sizes: list[int], ev: Evaluator
+) -> tuple[list[tuple[int, int, int, Verdict]], list[tuple[int, int, int, Denial]]]:
+    """Flows and denials with cluster-wide policies: a cluster rule can decide any pair
+    (an Admin Deny of open traffic, an Accept no NetworkPolicy names), so every pair of
+    groups is decided once through the tiers."""
+    flows: list[tuple[int, int, int, Verdict]] = []
+    denials: list[tuple[int, int, int, Denial]] = []
+    for s, src in enumerate(reps):
+        if src.type in (NodeType.DOMAIN, NodeType.NODE):
+            continue  # symbolic destinations of egress rules only
+        for t, dst in enumerate(reps):
+            if src.external and dst.external:
+                continue  # traffic between two external addresses is not the cluster's
+            if s == t and sizes[s] < 2:
+                continue  # a node's traffic to itself is never listed
+            pairs = sizes[s] * (sizes[t] - (s == t))
+            verdict, denied = ev.tier_verdict(src, dst)
+            if verdict is not None:
+                flows.append((s, t, pairs, verdict))
+            denials += [(s, t, pairs, d) for d in denied]
+    return flows, denials
 
 
 def expand_pairs(grouped: GroupedEvaluation) -> Iterator[Flow]:

@@ -52,6 +52,15 @@ class NodeType(StrEnum):
     WORKLOAD = "workload"
     IPBLOCK = "ipblock"
     INFERRED = "inferred"
+    DOMAIN = "domain"
+    """A `domainNames` pattern of a cluster-wide policy: a symbolic destination."""
+    NODE = "node"
+    """The Nodes a `nodes` peer selects (symbolic, or a set of uploaded Nodes)."""
+
+    @property
+    def is_external(self) -> bool:
+        """Not a pod: never a policy's subject, and traffic between two of these is not analysed."""
+        return self in (NodeType.IPBLOCK, NodeType.DOMAIN, NodeType.NODE)
 
 
 def labels_of(mapping: dict[str, str]) -> Labels:

@@ -15,16 +15,19 @@ requires (e.g. `team=payments`).
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from webapp.core.addresses import Region, partition
 from webapp.core.model import (
     NAME_LABEL,
     ContainerPort,
+    DomainPeer,
     Inventory,
     IPBlockPeer,
     Labels,
     Namespace,
+    NetworksPeer,
+    NodesPeer,
     NodeType,
     PodPeer,
     Policy,
@@ -62,8 +65,11 @@ class Scene:
     """Pods (workload and inferred) first, then external regions."""
     regions: tuple[Region, ...]
     blocks: tuple[IPBlockPeer, ...]
-    """Every distinct ipBlock of the upload; Region.blocks indexes this."""
+    """Every distinct ipBlock of the upload, then each CIDR of a cluster policy's `networks`
+    peers as an ipBlock of its own; Region.blocks indexes this."""
     problems: tuple[Problem, ...]
+    node_selectors: dict[str, frozenset[Selector]] = field(default_factory=dict)
+    """Per "node" endpoint: the `nodes` selectors that match it."""
 
 
 def pod_peers(policy: Policy) -> list[PodPeer]:
@@ -196,6 +202,58 @@ def _workload_endpoints(inv: Inventory) -> list[Endpoint]:
     return out
 
 
+def _cluster_peers(inv: Inventory) -> list[object]:
+    return [peer for cp in inv.cluster_policies for r in cp.ingress + cp.egress for peer in r.peers]
+
+
+def _domain_endpoints(inv: Inventory) -> list[Endpoint]:
+    """One symbolic destination per distinct `domainNames` pattern: names are resolved at run
+    time, so no address region stands for them (doc §3.3)."""
+    patterns = dict.fromkeys(p.pattern for p in _cluster_peers(inv) if isinstance(p, DomainPeer))
+    return [
+        Endpoint(id=f"dns:{pattern}", type=NodeType.DOMAIN, name=pattern, selector=pattern)
+        for pattern in patterns
+    ]
+
+
+def _node_endpoints(inv: Inventory) -> tuple[list[Endpoint], dict[str, frozenset[Selector]]]:
+    """The Nodes `nodes` peers select: one symbolic endpoint per distinct selector, or, when
+    the upload has Nodes, one per set of Nodes that the same selectors match."""
+    selectors = list(
+        dict.fromkeys(p.selector for p in _cluster_peers(inv) if isinstance(p, NodesPeer))
+    )
+    if not selectors:
+        return [], {}
+    out: list[Endpoint] = []
+    matched: dict[str, frozenset[Selector]] = {}
+    if not inv.cluster_nodes:
+        for sel in selectors:
+            node_id = f"node:{sel}"
+            out.append(
+                Endpoint(id=node_id, type=NodeType.NODE, name=f"nodes: {sel}", selector=str(sel))
+            )
+            matched[node_id] = frozenset({sel})
+        return out, matched
+    by_signature: dict[frozenset[Selector], list[str]] = defaultdict(list)
+    for node in inv.cluster_nodes:
+        labels = dict(node.labels)
+        sig = frozenset(s for s in selectors if s.matches(labels))
+        if sig:  # Nodes no selector matches are like any other address
+            by_signature[sig].append(node.name)
+    for sig, names in by_signature.items():
+        node_id = "node:" + ",".join(sorted(names))
+        out.append(
+            Endpoint(
+                id=node_id,
+                type=NodeType.NODE,
+                name="nodes " + ", ".join(names),
+                selector="; ".join(sorted(str(s) for s in sig)),
+            )
+        )
+        matched[node_id] = sig
+    return out, matched
+
+
 def build_scene(inv: Inventory) -> Scene:
     problems: list[Problem] = []
     namespaces = _complete_namespaces(inv, problems)
@@ -209,8 +267,28 @@ def build_scene(inv: Inventory) -> Scene:
             if isinstance(peer, IPBlockPeer)
         )
     )
+    # `networks` CIDRs cut the external addresses exactly as ipBlocks do.
+    blocks += [
+        b
+        for b in dict.fromkeys(
+            IPBlockPeer(cidr)
+            for peer in _cluster_peers(inv)
+            if isinstance(peer, NetworksPeer)
+            for cidr in peer.cidrs
+        )
+        if b not in blocks
+    ]
     regions = partition(blocks)
     endpoints += [
         Endpoint(id=r.id, type=NodeType.IPBLOCK, name=r.name, cidrs=r.cidrs) for r in regions
     ]
-    return Scene(namespaces, tuple(endpoints), tuple(regions), tuple(blocks), tuple(problems))
+    nodes, node_selectors = _node_endpoints(inv)
+    endpoints += _domain_endpoints(inv) + nodes
+    return Scene(
+        namespaces,
+        tuple(endpoints),
+        tuple(regions),
+        tuple(blocks),
+        tuple(problems),
+        node_selectors,
+    )

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 # isort: off
 from webapp.core.findings import dns, isolation, selectors, ports, open_peers  # noqa: F401
 from webapp.core.findings import namespaces, duplicates, cni  # noqa: F401
-from webapp.core.findings import cluster  # noqa: F401
+from webapp.core.findings import cluster, cluster_flows  # noqa: F401
 # isort: on
 from webapp.core.document import FindingJSON
 from webapp.core.findings.registry import LEVELS, Check, Hit, Level, Unchecked, registered
