@@ -139,3 +139,18 @@ def test_peak_memory_is_the_childs_own_not_the_benchs() -> None:
     del ballast
     assert child.status == 0
     assert 1 < child.peak_mib < 100, child
+
+
+def test_children_run_this_checkout_with_its_bytecode_cached(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # With PYTHONDONTWRITEBYTECODE every measured run would compile the package again.
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    run = load_run()
+    program = ("import sys, webapp; "
+               "print(sys.flags.dont_write_bytecode, sys.pycache_prefix, webapp.__file__)")
+    child = run.run_child([sys.executable, "-c", program], run.child_env())
+    assert child.status == 0, child.stderr
+    flag, prefix, package = child.stdout.split()
+    assert (flag, prefix) == ("0", str(run.PYCACHE))
+    assert Path(package).parent.parent == SCRIPT.parent.parent  # this checkout's package
