@@ -235,9 +235,14 @@ def test_document_bytes_parse_equal_to_the_document(name: str) -> None:
     )
 
 
-def test_cli_api_and_export_write_the_same_document_bytes(tmp_path: Path) -> None:
-    """`analyze --format json`, the API's POST and GET bodies and export.json: one form."""
-    from webfixtures import make_app, upload
+@pytest.mark.parametrize("database", [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+])
+def test_cli_api_and_export_write_the_same_document_bytes(tmp_path: Path, database: str) -> None:
+    """`analyze --format json`, the API's POST and GET bodies and export.json: one form,
+    stored as it is written (UTF-8) in either database."""
+    from webfixtures import database_for, make_app, upload
 
     folder = tmp_path / "shop ü"
     folder.mkdir()
@@ -247,7 +252,7 @@ def test_cli_api_and_export_write_the_same_document_bytes(tmp_path: Path) -> Non
         (folder / path.name).write_bytes(path.read_bytes())
     printed = cli("analyze", str(folder), "--format", "json")
     assert printed.returncode == 0, printed.stderr.decode()
-    client = make_app(tmp_path).test_client()
+    client = make_app(tmp_path, {"DATABASE": database_for(database, tmp_path)}).test_client()
     created = upload(client, *((str(folder / p.name), p.read_bytes()) for p in files))
     assert created.status_code == 201, created.get_data(as_text=True)[:300]
     api = f"/api/v1/analyses/{created.get_json()['id']}"
