@@ -254,7 +254,7 @@ def test_hostile_upload_shows_strings_as_text(
     html = tab.content()
     assert HOSTILE_ANNOTATION not in html and "alert(2)" not in html  # annotations and env dropped
     assert tab.locator("img").count() == 0
-    assert tab.locator("script").count() == 3  # the data island, vis-network, app.js
+    assert tab.locator("script").count() == 4  # the data island, vis-network, app.js, matrix.js
     watch.assert_clean()
 
 

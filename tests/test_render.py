@@ -38,7 +38,7 @@ from webapp import data_dir
 from webapp.core import analyze
 from webapp.core.raw import SourceText
 from webapp.outputs import install
-from webapp.outputs.offline import standalone_html
+from webapp.outputs.offline import STANDALONE_SCRIPTS, standalone_html
 from webapp.render import (
     COLLAPSE_THRESHOLD,
     EDGE_BUDGET,
@@ -314,6 +314,7 @@ def test_analysis_page_puts_data_only_in_the_json_island(app: Flask) -> None:
         '<script type="application/json" id="view-data">',
         '<script src="/static/vendor/vis-network.min.js">',
         '<script src="/static/app.js">',
+        '<script src="/static/matrix.js">',
     ]
     outside = page.replace(re.search(r'id="view-data">.*?</script>', page, re.S).group(0), "")
     assert HOSTILE_HTML not in outside and "<img" not in outside
@@ -368,7 +369,7 @@ def test_templates_have_no_inline_script_style_or_handlers(template: str) -> Non
     assert not re.search(r"<style\b", text)
 
 
-@pytest.mark.parametrize("script", ["app.js", "upload.js"])
+@pytest.mark.parametrize("script", ["app.js", "matrix.js", "upload.js"])
 def test_static_scripts_never_parse_data_as_html(script: str) -> None:
     text = (STATIC / script).read_text()
     for sink in (
@@ -405,8 +406,9 @@ def test_standalone_html_inlines_everything_and_allows_it_by_hash() -> None:
     assert inline == [
         (STATIC / "vendor" / "vis-network.min.js").read_text(),
         (STATIC / "app.js").read_text(),
+        (STATIC / "matrix.js").read_text(),
     ]
-    assert len(styles) == 2
+    assert len(styles) == 3
     directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
     assert directives["default-src"] == "'none'"
     assert directives["script-src"] == " ".join(csp_hash(s) for s in inline)
@@ -424,7 +426,7 @@ def test_standalone_html_escapes_hostile_data() -> None:
     rest = page.replace(island, "")
     for inline in re.findall(r"<script>(.*?)</script>", page, re.S):
         rest = rest.replace(inline, "")
-    assert rest.count("<script") == 3
+    assert rest.count("<script") == 1 + len(STANDALONE_SCRIPTS)  # the data island, the inlined
     assert HOSTILE_HTML not in rest and BIDI not in page
     assert data_island(page)["nodeDetails"][0]["name"] == document["nodes"][0]["name"]
 

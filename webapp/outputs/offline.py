@@ -19,8 +19,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from webapp import __version__, data_dir
 from webapp.outputs import install
 
-STANDALONE_STYLES = ("vendor/vis-network.min.css", "style.css")
-STANDALONE_SCRIPTS = ("vendor/vis-network.min.js", "app.js")
+STANDALONE_STYLES = ("vendor/vis-network.min.css", "style.css", "matrix.css")
+STANDALONE_SCRIPTS = ("vendor/vis-network.min.js", "app.js", "matrix.js")
 
 
 @cache
