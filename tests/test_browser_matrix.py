@@ -11,8 +11,6 @@ drill-down to workload pairs and to the rules of one flow (file:line), the
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -29,8 +27,9 @@ from browserfixtures import (
     _policy,
     wait_ready,
 )
+from clirun import cli
 
-from webapp.graph import EXTERNAL_CLUSTER, NAMESPACE_PREFIX, cluster_of, cluster_title
+from webapp.graph import EXTERNAL_CLUSTER, NAMESPACE_PREFIX, cluster_of
 
 pytestmark = pytest.mark.browser
 
@@ -102,10 +101,10 @@ READ_CELLS = """() => Array.from(document.querySelectorAll('[data-testid="matrix
   .map(td => ({from: td.dataset.from, to: td.dataset.to, status: td.dataset.status,
                policy: +td.dataset.policy, open: +td.dataset.open, denied: +td.dataset.denied,
                total: +td.dataset.total, text: td.innerText}))"""
-READ_ROWS = """() => Array.from(document.querySelectorAll('[data-testid="matrix"] tbody th[data-cluster]'))
-  .map(th => th.dataset.cluster)"""
-READ_COLUMNS = """() => Array.from(document.querySelectorAll('[data-testid="matrix"] thead th[data-cluster]'))
-  .map(th => th.dataset.cluster)"""
+READ_ROWS = """() => Array.from(document.querySelectorAll(
+  '[data-testid="matrix"] tbody th[data-cluster]')).map(th => th.dataset.cluster)"""
+READ_COLUMNS = """() => Array.from(document.querySelectorAll(
+  '[data-testid="matrix"] thead th[data-cluster]')).map(th => th.dataset.cluster)"""
 
 
 def shown_cells(tab: Any) -> Cells:
@@ -341,12 +340,11 @@ def test_drill_down_reaches_the_rules_of_a_flow_with_file_and_line(
     document = answer["analysis"]
     nodes = {n["name"]: n for n in document["nodes"]}
     backend, mysql, frontend = nodes["backend"], nodes["mysql"], nodes["frontend"]
-    flow = next(
-        f for f in document["flows"] if f["source"] == backend["group"] and f["target"] == mysql["group"]
-    )
-    (ref,) = flow["ingress"]
+    flows = {(f["source"], f["target"]): f for f in document["flows"]}
+    (ref,) = flows[backend["group"], mysql["group"]]["ingress"]
     policy = next(p for p in document["policies"] if p["id"] == ref["policy"])
-    rule = next(r for r in policy["rules"] if r["direction"] == "ingress" and r["rule"] == ref["rule"])
+    rules = {(r["direction"], r["rule"]): r for r in policy["rules"]}
+    rule = rules["ingress", ref["rule"]]
     where = f"{ref['source']['file']}:{ref['source']['line']}-{rule['endLine']}"
 
     open_matrix(tab, server, answer["url"], "&keep=1")
@@ -481,20 +479,10 @@ def test_uploaded_file_names_in_the_rules_are_text(
 
 def test_offline_export_has_the_matrix(context: Any, tmp_path: Path) -> None:
     saved = tmp_path / "export.html"
-    subprocess.run(
-        [sys.executable, "-m", "webapp", "analyze", str(ARTICLE), "--format", "html"]
-        + ["--output", str(saved)],
-        cwd=REPO,
-        check=True,
-        capture_output=True,
-    )
-    document_run = subprocess.run(
-        [sys.executable, "-m", "webapp", "analyze", str(ARTICLE), "--format", "json"],
-        cwd=REPO,
-        check=True,
-        capture_output=True,
-    )
-    expected = expected_cells(json.loads(document_run.stdout))
+    assert cli("analyze", str(ARTICLE), "--format", "html", "--output", str(saved)).returncode == 0
+    answer = cli("analyze", str(ARTICLE), "--format", "json")
+    assert answer.returncode == 0, answer.stderr
+    expected = expected_cells(json.loads(answer.stdout))
     context.set_offline(True)
     try:
         tab = context.new_page()
