@@ -54,8 +54,12 @@
 
   var HIDDEN_CHARS = /[\p{C}\p{Zl}\p{Zp}]/gu;
 
+  var PLAIN = /^[\x20-\x7e→·–›×]*$/; // printable ASCII and our own signs: quick to tell
+
   function shown(value) {
-    return String(value === null || value === undefined ? "" : value).replace(HIDDEN_CHARS, function (c) {
+    var text = String(value === null || value === undefined ? "" : value);
+    if (PLAIN.test(text)) return text;
+    return text.replace(HIDDEN_CHARS, function (c) {
       return "<U+" + c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0") + ">";
     });
   }
@@ -80,12 +84,15 @@
     return node;
   }
 
-  function plural(count, word) {
-    return count.toLocaleString("en-US") + " " + word + (count === 1 ? "" : "s");
-  }
+  // One formatter: toLocaleString makes a new one per call, which costs a second per 2,500 cells.
+  var digits = new Intl.NumberFormat("en-US");
 
   function number(count) {
-    return count.toLocaleString("en-US");
+    return digits.format(count);
+  }
+
+  function plural(count, word) {
+    return number(count) + " " + word + (count === 1 ? "" : "s");
   }
 
   // --- the data ------------------------------------------------------------------
@@ -319,6 +326,35 @@
     writeAddress();
   }
 
+  /**
+   * A cell's drill-down: a link to its own address (so it can be opened in a new tab or
+   * copied), followed in place by one listener per table. Links, not buttons: a table of
+   * 2,500 buttons takes a second to lay out.
+   */
+  var targets = new WeakMap();
+
+  function drill(cell, pair) {
+    var params = new URLSearchParams(window.location.search);
+    params.set("view", "matrix");
+    params.set("cell", tokenOf(cell[0]) + "|" + tokenOf(cell[1]));
+    if (pair) params.set("pair", details[pair[0]].id + "|" + details[pair[1]].id);
+    else params.delete("pair");
+    var link = el("a", "nm-go");
+    link.href = "?" + params.toString();
+    targets.set(link, [cell, pair]);
+    return link;
+  }
+
+  function followCells(table) {
+    table.addEventListener("click", function (event) {
+      var link = event.target.closest("a.nm-go");
+      if (!link || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
+      event.preventDefault();
+      var where = targets.get(link);
+      go(where[0], where[1]);
+    });
+  }
+
   function breadcrumb() {
     var nav = el("nav", "nm-breadcrumb");
     nav.setAttribute("aria-label", "Matrix level");
@@ -424,6 +460,7 @@
     var table = el("table", "nm-table nm-namespaces");
     table.dataset.testid = "matrix";
     table.dataset.level = "namespaces";
+    followCells(table);
     table.dataset.countMs = String(Math.round(countMs));
     table.appendChild(el("caption", "nm-caption", "Namespace × namespace: from (rows) to (columns)"));
     var head = el("tr");
@@ -469,10 +506,12 @@
       return td;
     }
     var sentence = cellSentence(cell, clusterName(cell.from), clusterName(cell.to));
-    var body = cell.total ? button("", function () { go([cell.from, cell.to], null); }, "nm-open-cell") : el("span");
-    body.appendChild(el("span", "nm-word", CELL_WORD[cell.status]));
-    if (cell.total && cell.status !== "na") body.appendChild(el("span", "nm-counts", countsText(cell)));
-    if (cell.total) body.appendChild(el("span", "nm-total", "of " + number(cell.total)));
+    var body = cell.total ? drill([cell.from, cell.to], null) : el("span");
+    // One text node of three lines (CSS white-space: pre-line), the first in bold: a cell is
+    // two elements, so 2,500 of them lay out quickly.
+    body.textContent = CELL_WORD[cell.status] +
+      (cell.total && cell.status !== "na" ? "\n" + countsText(cell) : "") +
+      (cell.total ? "\nof " + number(cell.total) : "");
     body.title = shown(sentence) + (cell.total ? "\nclick for its workloads" : "");
     body.setAttribute("aria-label", shown(sentence));
     td.appendChild(body);
@@ -579,6 +618,7 @@
     var table = el("table", "nm-table nm-workloads");
     table.dataset.testid = "matrix";
     table.dataset.level = "workloads";
+    followCells(table);
     table.appendChild(el("caption", "nm-caption", clusterName(a) + " → " + clusterName(b) + ": from (rows) to (columns)"));
     var head = el("tr");
     head.appendChild(el("th", "nm-corner", "from \\ to"));
@@ -619,16 +659,15 @@
     var sentence = nodeName(source) + " → " + nodeName(target) + ": " + STATUS_TEXT[found.status] +
       (found.flow !== null ? ", " + flows[found.flow].label : "");
     if (found.status === "self") {
-      td.appendChild(el("span", "nm-word", "–"));
+      td.appendChild(el("span", null, "–"));
       td.title = "a node's traffic to itself is not listed";
       return td;
     }
-    var body = button("", function () { go(state.cell, [source, target]); }, "nm-open-cell");
-    body.appendChild(el("span", "nm-word", CELL_WORD[found.status]));
-    if (found.flow !== null) body.appendChild(el("span", "nm-ports", flows[found.flow].label));
+    var body = drill(state.cell, [source, target]);
+    body.textContent = CELL_WORD[found.status] + (found.flow !== null ? "\n" + flows[found.flow].label : "");
     body.title = shown(sentence) + "\nclick for the rules";
     body.setAttribute("aria-label", shown(sentence));
-    if (selected) body.setAttribute("aria-pressed", "true");
+    if (selected) body.setAttribute("aria-current", "true");
     td.appendChild(body);
     return td;
   }

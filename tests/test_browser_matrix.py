@@ -348,7 +348,7 @@ def test_drill_down_reaches_the_rules_of_a_flow_with_file_and_line(
     where = f"{ref['source']['file']}:{ref['source']['line']}-{rule['endLine']}"
 
     open_matrix(tab, server, answer["url"], "&keep=1")
-    tab.click('td[data-from="default"][data-to="default"] button')
+    tab.click('td[data-from="default"][data-to="default"] a')
     table = tab.locator(MATRIX)
     assert table.get_attribute("data-level") == "workloads"
     assert query(tab)["cell"] == ["default|default"]
@@ -359,7 +359,7 @@ def test_drill_down_reaches_the_rules_of_a_flow_with_file_and_line(
     denied = f'td[data-source="{frontend["id"]}"][data-target="{mysql["id"]}"]'
     assert tab.get_attribute(denied, "data-status") == "denied"
 
-    tab.click(cell + " button")
+    tab.click(cell + " a")
     pair = tab.locator('[data-testid="matrix-pair"]')
     assert pair.get_attribute("data-status") == "policy"
     text = pair.inner_text()
@@ -377,7 +377,7 @@ def test_drill_down_reaches_the_rules_of_a_flow_with_file_and_line(
     wait_ready(tab)
     assert tab.locator('[data-testid="matrix-rule-where"]').all_inner_texts() == [where]
 
-    tab.click(denied + " button")
+    tab.click(denied + " a")
     text = tab.inner_text('[data-testid="matrix-pair"]')
     assert "denied" in text and "isolated for ingress by default/db-backend" in text
 
