@@ -221,14 +221,21 @@
     colPage: 0,
   };
 
+  /** Sorting and filters in the address bar: [parameter, state key, default]. */
+  var SETTINGS = [["msort", "sort", "name"], ["mfrom", "fromFilter", ""], ["mto", "toFilter", ""], ["monly", "only", ""]];
+
   function readAddress() {
     var params = new URLSearchParams(window.location.search);
     state.shown = params.get("view") === "matrix";
+    SETTINGS.forEach(function (s) { state[s[1]] = params.get(s[0]) || s[2]; });
+    if (!SORTS.some(function (o) { return o[0] === state.sort; })) state.sort = "name";
+    if (!ONLY.some(function (o) { return o[0] === state.only; })) state.only = "";
     state.cell = parseCell(params.get("cell"));
     state.pair = state.cell ? parsePair(params.get("pair"), state.cell) : null;
     if (state.pair) {
-      state.rowPage = Math.floor(clusters[state.cell[0]].members.indexOf(state.pair[0]) / PAGE);
-      state.colPage = Math.floor(clusters[state.cell[1]].members.indexOf(state.pair[1]) / PAGE);
+      // The pages that hold the pair, in the order the table shows.
+      state.rowPage = Math.floor(byName(clusters[state.cell[0]].members).indexOf(state.pair[0]) / PAGE);
+      state.colPage = Math.floor(byName(clusters[state.cell[1]].members).indexOf(state.pair[1]) / PAGE);
     }
   }
 
@@ -257,6 +264,10 @@
     var params = url.searchParams;
     params.set("view", state.shown ? "matrix" : "graph");
     if (state.shown) {
+      SETTINGS.forEach(function (s) {
+        if (state[s[1]] === s[2]) params.delete(s[0]);
+        else params.set(s[0], state[s[1]]);
+      });
       if (state.cell) params.set("cell", tokenOf(state.cell[0]) + "|" + tokenOf(state.cell[1]));
       else params.delete("cell");
       if (state.pair) params.set("pair", details[state.pair[0]].id + "|" + details[state.pair[1]].id);
@@ -535,7 +546,7 @@
       sort.appendChild(option);
     });
     sort.value = state.sort;
-    sort.addEventListener("change", function () { state.sort = sort.value; render(); });
+    sort.addEventListener("change", function () { state.sort = sort.value; render(); writeAddress(); });
     labelled("Sort", sort);
     [["From", "fromFilter", "matrix-filter-from"], ["To", "toFilter", "matrix-filter-to"]].forEach(function (f) {
       var input = el("input");
@@ -546,6 +557,7 @@
       input.addEventListener("input", function () {
         state[f[1]] = input.value;
         render();
+        writeAddress();
         var again = root.querySelector('[data-testid="' + f[2] + '"]');
         again.focus();
         again.setSelectionRange(again.value.length, again.value.length);
@@ -560,7 +572,7 @@
       only.appendChild(option);
     });
     only.value = state.only;
-    only.addEventListener("change", function () { state.only = only.value; render(); });
+    only.addEventListener("change", function () { state.only = only.value; render(); writeAddress(); });
     labelled("Show", only);
     return bar;
   }

@@ -296,6 +296,10 @@ def test_sorting_and_filtering_change_the_rows(
     assert shown != by_name
     assert sorted(shown) == sorted(by_name)
     assert [denied[r] for r in shown] == sorted((denied[r] for r in shown), reverse=True)
+    assert query(tab)["msort"] == ["denied"]
+    tab.reload()
+    wait_ready(tab)
+    assert rows(tab) == shown  # the address bar keeps the order
 
     totals = {r: row_sums(expected, "total")[r] for r in by_name}
     allowed = {r: row_sums(expected, "policy")[r] + row_sums(expected, "open")[r] for r in by_name}
@@ -309,6 +313,7 @@ def test_sorting_and_filtering_change_the_rows(
     assert tab.evaluate(READ_COLUMNS) == by_name  # the To filter is separate
     tab.fill('[data-testid="matrix-filter-to"]', "team-03")
     assert tab.evaluate(READ_COLUMNS) == ["team-03"]
+    assert (query(tab)["mfrom"], query(tab)["mto"]) == (["team-1"], ["team-03"])
     tab.fill('[data-testid="matrix-filter-from"]', "")
     tab.fill('[data-testid="matrix-filter-to"]', "")
 
@@ -420,6 +425,18 @@ def test_big_namespace_pair_is_paged_and_says_what_is_left_out(
             assert status == "open", cell
         else:
             assert status == ("policy" if source["labels"]["tier"] == "api" else "denied"), cell
+
+    # A pair on the second page of rows: its link opens that page with the pair's rules.
+    last = tab.locator(f"{MATRIX} td[data-source][data-status=open]").last
+    source, target = last.get_attribute("data-source"), last.get_attribute("data-target")
+    last.locator("a").click()
+    assert query(tab)["pair"] == [f"{source}|{target}"]
+    tab.reload()
+    wait_ready(tab)
+    assert f"rows 41–{per_namespace} of" in tab.inner_text('[data-testid="matrix-pages"]')
+    assert tab.get_attribute('[data-testid="matrix-pair"]', "data-status") == "open"
+    selected = f'{MATRIX} td.nm-selected[data-source="{source}"][data-target="{target}"]'
+    assert tab.locator(selected).count() == 1
     watch.assert_clean()
 
 
