@@ -518,7 +518,7 @@
     }
     var sentence = cellSentence(cell, clusterName(cell.from), clusterName(cell.to));
     var body = cell.total ? drill([cell.from, cell.to], null) : el("span");
-    // One text node of three lines (CSS white-space: pre-line), the first in bold: a cell is
+    // One text node of three lines (CSS white-space: pre), the first in bold: a cell is
     // two elements, so 2,500 of them lay out quickly.
     body.textContent = CELL_WORD[cell.status] +
       (cell.total && cell.status !== "na" ? "\n" + countsText(cell) : "") +
