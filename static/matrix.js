@@ -304,6 +304,10 @@
     writeAddress();
   }
 
+  // At the end of the page head, where its last row has room: a row of its own would push the
+  // diagram down, past the bottom of a 1000-pixel window (the toolbar's row is full).
+  var head = document.querySelector(".analysis-head");
+  if (head) head.appendChild(switcher);
   switcher.hidden = false;
   switcher.querySelectorAll("button[data-view]").forEach(function (b) {
     b.addEventListener("click", function () { show(b.dataset.view === "matrix"); });
