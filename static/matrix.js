@@ -450,8 +450,9 @@
       });
   }
 
+  /** Whether a cell holds pairs of the kind the "Show" filter asks for (never a cell not analysed). */
   function matches(cell) {
-    return !state.only || cell[state.only] > 0;
+    return !state.only || (cell.status !== "na" && cell[state.only] > 0);
   }
 
   function renderNamespaces() {
