@@ -242,6 +242,18 @@ def test_sample_matrix_counts_equal_the_document(
     assert shown_cells(tab) == expected
     statuses = {cell["status"] for cell in expected.values()}
     assert statuses - {"none", "na"}, "the sample must have pairs"
+    # A namespace of inferred pods says so in its row header.
+    kinds: dict[str, set[str]] = {}
+    for node in answer["analysis"]["nodes"]:
+        kinds.setdefault(token(cluster_of(node)), set()).add(node["type"])
+    headers = tab.evaluate(
+        """() => Object.fromEntries(Array.from(document.querySelectorAll(
+          '[data-testid="matrix"] tbody th[data-cluster]')).map(th => [th.dataset.cluster,
+          th.firstChild.textContent]))"""
+    )
+    for row, types in kinds.items():
+        inferred = types == {"inferred"} and not row.startswith("(")
+        assert headers[row].endswith(" (inferred)") == inferred, (row, headers[row])
     watch.assert_clean()
 
 
