@@ -23,7 +23,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from webapp import __version__, data_dir
 from webapp.outputs import install
 
-STANDALONE_STYLES = ("vendor/vis-network.min.css", "style.css")
+STANDALONE_STYLES = ("vendor/vis-network.min.css", "style.css", "matrix.css")
 DIAGRAM_SCRIPTS = (
     "vendor/vis-network.min.js",
     # static/js/: classic scripts sharing window.NetpolViz; core.js first, main.js last.
@@ -35,6 +35,7 @@ DIAGRAM_SCRIPTS = (
     "js/share.js",
     "js/findings.js",
     "js/why.js",
+    "matrix.js",  # the matrix view: reads the data island itself
     "js/main.js",
 )
 
