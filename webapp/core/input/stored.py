@@ -32,18 +32,27 @@ Path = list[str | int]
 
 
 def _lines(kept: Any, original: Any, path: Path, out: list[list[Any]]) -> None:
-    """Record the line of every kept mapping key and list item, found in the original."""
+    """Record the line of every kept mapping key and list item, found in the original.
+
+    Recurses only into containers: most kept values are scalars, and a call
+    per scalar was most of the cost of storing a large upload."""
     if isinstance(kept, dict) and isinstance(original, PosDict):
+        key_lines = original.key_lines
         for key, value in kept.items():
-            if key in original.key_lines:
-                out.append([[*path, key], original.key_lines[key]])
-            _lines(value, original.get(key), [*path, key], out)
+            here = [*path, key]
+            line = key_lines.get(key)
+            if line is not None:
+                out.append([here, line])
+            if isinstance(value, dict | list):
+                _lines(value, original.get(key), here, out)
     elif isinstance(kept, list) and isinstance(original, PosList):
+        item_lines = original.item_lines
         for index, value in enumerate(kept):
-            if index < len(original.item_lines):
-                out.append([[*path, index], original.item_lines[index]])
-            if index < len(original):
-                _lines(value, original[index], [*path, index], out)
+            here = [*path, index]
+            if index < len(item_lines):
+                out.append([here, item_lines[index]])
+            if isinstance(value, dict | list) and index < len(original):
+                _lines(value, original[index], here, out)
 
 
 def _refused(objects: Sequence[RawObject], problems: Sequence[Problem]) -> set[int]:
