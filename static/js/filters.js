@@ -76,10 +76,16 @@
     NV.byId("focus-name").textContent = id === null ? "" : NV.shown(nameOf(id));
   }
 
-  /** Draw only node id, its direct peers and its own flows (null: everything again). */
+  /**
+   * Draw only node id, its direct peers and its own flows (null: everything again).
+   * The search text that found it is dropped: it would hide the peers.
+   */
   function setFocus(id) {
     state.focus = id;
-    if (id !== null) state.expanded.add(details[id].cluster);
+    if (id !== null) {
+      state.expanded.add(details[id].cluster);
+      if (state.search) NV.clearSearch();
+    }
     showFocus();
     NV.render();
     NV.network.fit({ animation: false });

@@ -137,6 +137,7 @@
 
     function update() {
       clearTimeout(timer);
+      timer = null;
       var text = input.value;
       matches = matchNodes(text);
       NV.clear(list);
@@ -182,7 +183,7 @@
       delete input.dataset.nodeId;
       clearTimeout(timer);
       timer = setTimeout(function () {
-        update();
+        update(); // sets timer back to null
         if (options.onType) options.onType(input.value);
       }, 150);
     });
@@ -251,7 +252,14 @@
     },
   });
 
+  /** Empty the search box and its filter (the caller renders). */
+  function clearSearch() {
+    if (search) search.clear();
+    state.search = "";
+  }
+
   Object.assign(NV, {
+    clearSearch: clearSearch,
     matchNodes: matchNodes,
     bestMatch: bestMatch,
     optionText: optionText,

@@ -101,9 +101,8 @@
       var list = el("ul", "why-rules");
       box.appendChild(list);
       if (!allows) {
-        side.rules.slice().sort(function (a, b) {
-          return (MISS_ORDER[a.reason] || 9) - (MISS_ORDER[b.reason] || 9);
-        }).forEach(function (check) { list.appendChild(ruleItem(check)); });
+        function miss(check) { return check.reason in MISS_ORDER ? MISS_ORDER[check.reason] : 9; }
+        side.rules.slice().sort(function (a, b) { return miss(a) - miss(b); }).forEach(function (check) { list.appendChild(ruleItem(check)); });
         return box;
       }
       var others = [];
