@@ -300,6 +300,9 @@
   function updateStatus() {
     var drawnCollapsed = nodes.getIds().filter(function (id) { return typeof id === "string"; }).length;
     var parts = [];
+    if (state.focus !== null) {
+      parts.push("Focus: only the flows of " + shown(NV.nameOf(state.focus)) + " are drawn.");
+    }
     if (drawn.visible.size < details.length) {
       parts.push(drawn.visible.size + " of " + plural(details.length, "node") + " match the filters.");
     }
@@ -309,7 +312,7 @@
     parts.push(drawnCollapsed
       ? "Double-click a namespace to expand it."
       : "Double-click a node to collapse its namespace.");
-    if (view.omitted.flows) {
+    if (view.omitted.flows && state.focus === null) {
       // Counted in pairs of nodes (from the flows' "pairs"), not from what is drawn.
       parts.push(
         view.omitted.flows + " more flows between pairs of nodes (" + view.omitted.defaultAllow +

@@ -89,6 +89,8 @@
     showFocus();
     NV.render();
     NV.network.fit({ animation: false });
+    // The panel's focus button says what a click does now.
+    if (state.selected !== null) NV.showNode(state.selected);
     NV.syncAddress();
   }
 

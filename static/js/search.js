@@ -208,12 +208,12 @@
         close();
       }
     });
-    // mousedown, not click: the input would lose focus (and close the list) first.
-    list.addEventListener("mousedown", function (event) {
-      var item = event.target.closest(".picker-option");
-      if (!item) return;
+    // mousedown, not click: the input would lose focus (and close the list) first;
+    // kept on the input for the list's scrollbar too.
+    results.addEventListener("mousedown", function (event) {
       event.preventDefault();
-      pick(Number(item.dataset.node));
+      var item = event.target.closest(".picker-option");
+      if (item) pick(Number(item.dataset.node));
     });
     input.addEventListener("blur", close);
     input.addEventListener("focus", function () { if (input.value.trim()) update(); });
