@@ -10,6 +10,7 @@ first. Expected values come from the analysis document, never from the page.
 
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -543,3 +544,33 @@ def test_a_denial_shows_the_refusing_side_first_nearest_miss_first(
     # Every rule of a refusing side decides, shown open: the one whose peer matched first.
     assert codes == ["port-not-matched", "peer-not-matched", "peer-not-matched"]
     assert sides.first.locator("details.why-unmatched").count() == 0
+
+
+# --- the offline export -------------------------------------------------------------------
+
+
+def test_the_offline_export_takes_deep_links_and_searches_without_a_server(
+    context: Any, server: ServerProcess, uploads: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    answer = uploads["ingress"]
+    with urllib.request.urlopen(f"{server.url}/api/v1/analyses/{answer['id']}/export.html") as r:
+        saved = tmp_path / "export.html"
+        saved.write_bytes(r.read())
+    context.set_offline(True)
+    try:
+        tab = context.new_page()
+        watch = PageWatch(tab, saved.as_uri())
+        tab.goto(saved.as_uri() + f"?node={MYSQL}")
+        wait_ready(tab)
+        mysql = vis_id(tab, MYSQL)
+        assert _state(tab)["focus"] == mysql and panel_title(tab) == "mysql"
+        search = tab.locator('[data-testid="search"]')
+        search.fill("role=backend")
+        search.press("Enter")
+        assert panel_title(tab) == "backend"
+        assert tab.locator("#why").count() == 0  # no API to ask offline
+        assert watch.csp_violations() == [] and watch.console_errors == []
+        assert watch.page_errors == []
+        assert [url for url in watch.requests if not url.startswith(saved.as_uri())] == []
+    finally:
+        context.set_offline(False)
