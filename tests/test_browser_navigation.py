@@ -574,3 +574,19 @@ def test_the_offline_export_takes_deep_links_and_searches_without_a_server(
         assert [url for url in watch.requests if not url.startswith(saved.as_uri())] == []
     finally:
         context.set_offline(False)
+
+
+def test_to_takes_an_ip_address_as_typed_and_enter_asks(
+    rules_page: tuple[Any, PageWatch],
+) -> None:
+    tab, _ = rules_page
+    pick_node(tab, "#why-from", "default/backend")
+    to = tab.locator("#why-to")
+    to.fill("203.0.113.9")
+    count = tab.locator("#why-to-list").locator("xpath=..").locator(".picker-count")
+    count.wait_for(state="visible")
+    assert count.inner_text() == "no node matches: an IP address or CIDR is asked as typed"
+    to.press("Enter")  # nothing to pick: Enter submits the form
+    tab.wait_for_function("() => document.body.dataset.why === 'allowed'")
+    assert "Ingress to any external address" in tab.locator("#why-result").inner_text()
+    assert address(tab)["to"] == ["203.0.113.9"]

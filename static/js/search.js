@@ -87,7 +87,7 @@
    * Make `input` a combobox listing matchNodes(its text) below it. options:
    * limit (how many to list; the count always says how many match), onPick(id),
    * onType(text) (each change, debounced), fill (put the picked node's name in
-   * the input and its id in data-node-id).
+   * the input and its id in data-node-id), none (what to say when nothing matches).
    */
   function picker(input, options) {
     var number = ++pickers;
@@ -147,7 +147,7 @@
         return;
       }
       var shownCount = Math.min(matches.length, limit);
-      count.textContent = matches.length === 0 ? "no node matches"
+      count.textContent = matches.length === 0 ? options.none || "no node matches"
         : matches.length + (matches.length === 1 ? " match" : " matches") +
           (shownCount < matches.length ? ", the first " + shownCount + " listed: type more" : "");
       var query = text.trim().toLowerCase();
@@ -170,12 +170,16 @@
       input.setAttribute("aria-expanded", "true");
     }
 
-    function pick(id) {
+    /** Show node id in the input, its id in data-node-id. */
+    function fillWith(id) {
       close();
-      if (options.fill) {
-        input.value = NV.shown(optionText(id));
-        input.dataset.nodeId = details[id].id;
-      }
+      input.value = NV.shown(optionText(id));
+      input.dataset.nodeId = details[id].id;
+    }
+
+    function pick(id) {
+      if (options.fill) fillWith(id);
+      else close();
       if (options.onPick) options.onPick(id);
     }
 
@@ -196,14 +200,16 @@
         var step = event.key === "ArrowDown" ? 1 : -1;
         setActive(active < 0 ? (step > 0 ? 0 : size - 1) : (active + step + size) % size);
       } else if (event.key === "Enter") {
-        event.preventDefault();
+        // A node picked already, or nothing to pick (an IP address): Enter submits the form.
+        if (results.hidden && input.dataset.nodeId) return;
         if (timer !== null || results.hidden) {
           update(); // typed faster than the list: Enter still means the best match
           if (options.onType) options.onType(input.value);
         }
         var id = active >= 0 ? Number(list.children[active].dataset.node) : matches[0];
-        if (id !== undefined) pick(id);
-        else if (options.onFree) options.onFree(input.value);
+        if (id === undefined) return;
+        event.preventDefault();
+        pick(id);
       } else if (event.key === "Escape") {
         close();
       }
@@ -221,11 +227,7 @@
     return {
       input: input,
       /** Set the input to node id, as a pick would, without the onPick call. */
-      set: function (id) {
-        close();
-        input.value = NV.shown(optionText(id));
-        input.dataset.nodeId = details[id].id;
-      },
+      set: fillWith,
       /** What the input names: the picked node's id, else its text. */
       value: function () {
         return input.dataset.nodeId || input.value.trim();

@@ -24,7 +24,11 @@
     var asked = 0;
     var question = null; // the last question asked: {from, to, port, protocol}
     var fromPicker = NV.picker(byId("why-from"), { limit: 50, fill: true });
-    var toPicker = NV.picker(byId("why-to"), { limit: 50, fill: true });
+    var toPicker = NV.picker(byId("why-to"), {
+      limit: 50,
+      fill: true,
+      none: "no node matches: an IP address or CIDR is asked as typed",
+    });
     section.hidden = false;
 
     function say(className, text) {
