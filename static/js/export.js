@@ -162,6 +162,7 @@
     lines(words.about, 12, "normal", MUTED);
     if (words.status) lines(words.status, 12, "normal", MUTED);
     y += PAD / 2;
+    y = Math.ceil(y); // whole pixels: the PNG copies the vis canvas without resampling
     var diagram = { x: 0, y: y, width: width, height: diagramHeight };
     y += diagramHeight + PAD / 2;
 
