@@ -118,7 +118,7 @@
   // From any browser: paste the token.
   var form = byId("delete-form");
   if (form && deleteUrl) {
-    form.closest("details").hidden = false;
+    form.closest(".delete-with-token").hidden = false;
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var pasted = byId("delete-token-input").value.trim();
