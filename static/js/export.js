@@ -94,7 +94,7 @@
     var link = shareLink();
     var status = NV.byId("status-line");
     return {
-      title: shown((data.title || "Allowed flows") + (named ? ": " + named : "")),
+      title: shown("Allowed flows" + (named ? ": " + named : "")),
       about: shown(about.join(" · ")),
       status: status ? shown(status.textContent.trim()) : "",
       link: link ? "Share link: " + shown(link) : "No share link: this is an offline copy.",
@@ -104,9 +104,9 @@
 
   // --- the layout: primitives in CSS pixels -------------------------------------------
 
+  /** A legend symbol as the page draws it (a CSS box): its size, fill, border and text. */
   function cssBox(node) {
     var style = getComputedStyle(node);
-    var dash = function (side) { return style["border" + side + "Style"] === "dashed"; };
     return {
       width: Math.min(Math.max(node.offsetWidth, 10), 160),
       height: Math.max(node.offsetHeight, 2),
@@ -114,7 +114,7 @@
       lineOnly: style.borderTopStyle !== "none" && style.borderLeftStyle === "none",
       stroke: style.borderTopColor,
       strokeWidth: parseFloat(style.borderTopWidth) || 0,
-      dashed: dash("Top"),
+      dashed: style.borderTopStyle === "dashed",
       round: style.borderTopLeftRadius === "50%",
       radius: parseFloat(style.borderTopLeftRadius) || 0,
       text: node.textContent.trim(),
