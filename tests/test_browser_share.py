@@ -25,7 +25,7 @@ from browserfixtures import (
     ServerProcess,
     wait_ready,
 )
-from webapp.core.raw import SourceText
+from webapp.core.input.raw import SourceText
 
 from webapp.core import analyze
 from webapp.outputs.offline import standalone_html
