@@ -25,9 +25,9 @@ from browserfixtures import (
     ServerProcess,
     wait_ready,
 )
-from webapp.core.input.raw import SourceText
 
 from webapp.core import analyze
+from webapp.core.input.raw import SourceText
 from webapp.outputs.offline import standalone_html
 
 pytestmark = pytest.mark.browser
