@@ -226,7 +226,8 @@
     var counts = plural(b.members.length, "node") + " · " + plural(workloads, "workload") + " · " + plural(pods, "pod");
     return {
       id: MORE,
-      label: "+" + plural(b.clusters.length, "more namespace") + "\n" + counts + "\n(double-click to draw them)",
+      // Two short lines, so the box fits its block like a namespace's.
+      label: "+" + plural(b.clusters.length, "more namespace") + "\n" + plural(b.members.length, "node"),
       title: plural(b.clusters.length, "namespace") + " not drawn one by one, to keep the text readable:\n" + counts +
         "\nDouble-click to draw them, or pick one in the legend or the search.",
       shape: "box",
@@ -320,7 +321,7 @@
     if (!drawn.labels || !drawn.labels.size) return;
     var want = new Set(network.getSelectedEdges());
     network.getSelectedNodes().forEach(function (id) {
-      network.getConnectedEdges(id).forEach(function (edgeId) { want.add(edgeId); });
+      if (nodes.get(id)) network.getConnectedEdges(id).forEach(function (edgeId) { want.add(edgeId); });
     });
     if (hovered !== null) want.add(hovered);
     var changes = [];
@@ -572,8 +573,8 @@
 
   /**
    * The scale vis's fit() gives to `blocks` (the nodes' range and 10% more, at most 1). A
-   * node box is about 200 × 90 around its centre, a cell 230 × 120, so the range is the
-   * blocks less the margin that their outer cells leave.
+   * node box is at most about 200 × 90 in a cell of 215 × 110, and a namespace's 228 × 72
+   * in its 240 × 110: the range is the blocks less a little of the margin they leave.
    */
   function fitScale(blocks) {
     var left = Infinity, top = Infinity, right = -Infinity, bottom = -Infinity;
@@ -583,7 +584,7 @@
       right = Math.max(right, b.x + b.w);
       bottom = Math.max(bottom, b.top + b.h);
     });
-    var width = Math.max(1, right - left - 30), height = Math.max(1, bottom - top - 30);
+    var width = Math.max(1, right - left - 10), height = Math.max(1, bottom - top - 30);
     var canvas = [Math.max(1, container.clientWidth), Math.max(1, container.clientHeight)];
     return Math.min(1, canvas[0] / (1.1 * width), canvas[1] / (1.1 * height));
   }
@@ -594,7 +595,8 @@
 
   function legible(blocks) {
     var scale = fitScale(blocks);
-    return blocks.every(function (b) { return fontOf(b) * scale >= LEGIBLE_PX; });
+    // 5% to spare: the prediction is close to vis's fit, not exact.
+    return blocks.every(function (b) { return fontOf(b) * scale >= LEGIBLE_PX * 1.05; });
   }
 
   /**
