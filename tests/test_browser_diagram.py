@@ -20,6 +20,7 @@ import pytest
 from browserfixtures import (
     PageWatch,
     ServerProcess,
+    bare_pods,
     large_manifests,
     wait_ready,
 )
@@ -302,6 +303,38 @@ def test_first_view_is_readable_at_fit_and_says_what_it_leaves_out(
         assert shown_reach(tab, node) == expected[node["id"]], node["name"]
     # Every workload resolves DNS, and coredns is open to the external addresses.
     assert expected[coredns["id"]][1] == len(document["nodes"]) - 1
+    watch.assert_clean()
+
+
+def test_a_large_group_of_alike_nodes_is_one_box_with_a_count(
+    page: tuple[Any, PageWatch], server: ServerProcess
+) -> None:
+    tab, watch = page
+    answer = open_upload(tab, server, [("pods.json", bare_pods(200, namespaces=4))])
+    clusters = tab.evaluate("window.netpolViz.view.clusters")
+    ns0 = next(c for c in clusters if c["title"] == "ns-0")
+    click_node(tab, ns0["id"], double=True)
+    key = tab.evaluate(
+        "window.netpolViz.nodes.getIds().find((id) => String(id).startsWith('grp:'))"
+    )
+    box = tab.evaluate(f"window.netpolViz.nodes.get({json.dumps(key)})")
+    assert box["label"].split("\n")[0] == "×50 alike workloads · 50 pods"
+    assert "ingress: open to all" in box["label"].split("\n")
+    assert not any(isinstance(i, int) for i in tab.evaluate("window.netpolViz.nodes.getIds()"))
+    status = tab.inner_text("#status-line")
+    assert "1 box of alike nodes" in status and "boxes hold 50 nodes" in status
+    click_node(tab, key)
+    assert "×50 alike nodes in ns-0" in tab.inner_text("#details")
+
+    click_node(tab, key, double=True)
+    tab.wait_for_function(
+        f"() => {json.dumps(ns0['members'])}.every((id) => window.netpolViz.nodes.get(id))"
+    )
+    assert not tab.evaluate(f"window.netpolViz.nodes.get({json.dumps(key)})")
+    # Reach is the group's, over every pod: 199 others and the external addresses.
+    pod = next(n for n in answer["analysis"]["nodes"] if n["name"] == "pod-0101")
+    externals = sum(1 for n in answer["analysis"]["nodes"] if n["type"] == "ipblock")
+    assert shown_reach(tab, pod) == (199 + externals, 199 + externals)
     watch.assert_clean()
 
 

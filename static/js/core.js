@@ -72,8 +72,9 @@
     return node;
   }
 
-  function plural(count, word) {
-    return count + " " + word + (count === 1 ? "" : "s");
+  /** "1 pod", "2 pods"; `many` where adding an s is wrong ("boxes"). */
+  function plural(count, word, many) {
+    return count + " " + (count === 1 ? word : many || word + "s");
   }
 
   function byId(id) {
@@ -146,6 +147,11 @@
   /** The name of a drawn node: a node's (vis id a number), a collapsed cluster's, the fold's. */
   function labelOf(nodeId) {
     if (nodeId === MORE) return "namespaces not drawn";
+    if (typeof nodeId === "string" && nodeId.indexOf("grp:") === 0) {
+      // A box of alike nodes in one namespace (draw.js, which fills NV.drawn.boxes).
+      var members = window.NetpolViz.drawn.boxes.get(nodeId) || [];
+      return "×" + members.length + " like " + (members.length ? nameOf(members[0]) : "these");
+    }
     return typeof nodeId === "string" ? clusters[clusterOfId(nodeId)].title : nameOf(nodeId);
   }
 
@@ -207,6 +213,7 @@
     // "more" box: draw.js picks both from the size before the first render.
     expanded: new Set(view.collapsed ? [] : clusters.map(function (_, i) { return i; })),
     fold: new Set(),
+    openGroups: new Set(), // keys of large groups drawn node by node (draw.js)
     hideDefault: false,
     showOpen: false, // open-by-default traffic drawn by namespace (open.js)
     search: "",

@@ -8,13 +8,14 @@
  * flows among its peers. Uses core; filters (NV.visibleNodes, NV.filtered,
  * NV.focusPeers) and the panel (NV.showNode, NV.changeClass) at run time.
  * Provides NV.network, NV.nodes, NV.edges, NV.render, NV.representative,
- * NV.drawn, NV.expand, NV.collapse, NV.reveal, NV.unfold,
+ * NV.drawn, NV.expand, NV.collapse, NV.reveal, NV.unfold, NV.openGroup,
  * NV.startLevel, NV.showLabels.
  *
  * Levels of detail: the first view is the most detailed one whose text is
  * readable once fitted (LEGIBLE_PX): every namespace expanded, else every
  * namespace as one box, else the biggest namespaces as boxes and the rest
- * folded into one "more" box that says how many it holds. Arrows that end
+ * folded into one "more" box that says how many it holds. In an expanded
+ * namespace, a large group of alike nodes is one "×N" box until opened. Arrows that end
  * in a collapsed namespace or the fold are summed (pairs of nodes, ports).
  * When arrows are dense their port labels show only on hover and for what
  * is selected, so they never pile on each other.
@@ -34,7 +35,8 @@
   // focus's arrows that view.edges lacks (both by vis edge id), the clusters drawn
   // expanded.
   var drawn = { visible: new Set(), aggregates: new Map(), pairs: new Map(), clusters: new Set(),
-                open: new Map(), folded: [], labels: new Map(), dense: false };
+                open: new Map(), folded: [], labels: new Map(), dense: false,
+                boxOf: new Map(), boxes: new Map() };
 
   var MORE = NV.MORE;
   /** Text at least this tall on screen, once fitted, counts as readable. */
@@ -52,11 +54,74 @@
     return state.fold.has(clusterIndex) && !isExpanded(clusterIndex, visible);
   }
 
-  /** The drawn node that stands for node id: itself, its collapsed cluster, or the fold. */
+  /** The drawn node that stands for node id: itself, its group's box, its collapsed cluster, or the fold. */
   function representative(id, visible) {
     var c = details[id].cluster;
-    if (isExpanded(c, visible)) return id;
+    if (isExpanded(c, visible)) return drawn.boxOf.get(id) || id;
     return isFolded(c, visible) ? MORE : clusters[c].id;
+  }
+
+  // --- large groups as one box: nodes that every policy treats alike -------------
+
+  /** A group with at least this many nodes in an expanded namespace is drawn as one box. */
+  var GROUP_BOX = 6;
+
+  function groupKey(id) {
+    return "grp:" + details[id].g + ":" + details[id].cluster;
+  }
+
+  /**
+   * Which visible nodes are drawn inside a group's box (drawn.boxOf: id -> key) and each
+   * box's nodes (drawn.boxes: key -> ids). None while focused: the focus is about one node.
+   */
+  function findBoxes(visible) {
+    drawn.boxOf = new Map();
+    drawn.boxes = new Map();
+    if (state.focus !== null) return;
+    var byKey = new Map();
+    visible.forEach(function (id) {
+      if (!isExpanded(details[id].cluster, visible)) return;
+      var key = groupKey(id);
+      if (state.openGroups.has(key)) return;
+      if (!byKey.has(key)) byKey.set(key, []);
+      byKey.get(key).push(id);
+    });
+    byKey.forEach(function (ids, key) {
+      if (ids.length < GROUP_BOX) return;
+      drawn.boxes.set(key, ids);
+      ids.forEach(function (id) { drawn.boxOf.set(id, key); });
+    });
+  }
+
+  /** The box of a group's nodes, where its first node would be: a count and what they share. */
+  function groupBoxNode(key, ids, at) {
+    var first = NV.nodeById.get(ids[0]);
+    var d = details[ids[0]];
+    var pods = ids.reduce(function (n, id) { return n + (details[id].pods || 0); }, 0);
+    var names = ids.slice(0, 2).map(function (id) { return details[id].name; }).join(", ") +
+      (ids.length > 2 ? " +" + (ids.length - 2) : "");
+    var kind = d.type === "ipblock" ? "address blocks" : d.type === "inferred" ? "inferred nodes" : "workloads";
+    var lines = ["×" + ids.length + " alike " + kind, shown(names)];
+    if (d.type === "workload") lines[0] += " · " + plural(pods, "pod");
+    // Alike for every policy, so they share their isolation: the first node's lines say it.
+    var own = first.label.split("\n").filter(function (line) { return /^(ingress|egress): /.test(line); });
+    return Object.assign({}, first, {
+      id: key,
+      label: lines.concat(own).join("\n"),
+      title: plural(ids.length, "node") + " that every policy treats alike, drawn as one box:\n" +
+        ids.slice(0, 12).map(function (id) { return shown(NV.nameOf(id)); }).join("\n") +
+        (ids.length > 12 ? "\n… and " + (ids.length - 12) + " more" : "") + "\nDouble-click to draw them one by one.",
+      x: at.x,
+      y: at.y,
+      borderWidth: 3,
+      shapeProperties: { borderDashes: false, borderRadius: 4 },
+    });
+  }
+
+  /** Draw a group's nodes one by one (double-click on its box). */
+  function openGroup(key) {
+    state.openGroups.add(key);
+    render();
   }
 
   /** The distinct port labels of flows `ks`: the first two, then how many more. */
@@ -106,6 +171,7 @@
   function nodeLit(id) {
     var lit = state.highlight.nodes;
     if (typeof id === "number") return lit.has(id);
+    if (drawn.boxes.has(id)) return drawn.boxes.get(id).some(function (member) { return lit.has(member); });
     if (id === MORE) return Array.from(state.fold).some(function (c) { return clusterLit(c, lit); });
     return clusterLit(NV.clusterOfId(id), lit);
   }
@@ -247,6 +313,7 @@
   function render() {
     var visible = NV.visibleNodes();
     drawn.visible = visible;
+    findBoxes(visible);
     var wantNodes = new Map();
     drawn.clusters = new Set();
     drawn.folded = [];
@@ -268,7 +335,10 @@
       b.members.forEach(function (id) {
         var node = NV.nodeById.get(id);
         var offset = moved.get(id) || { x: node.x - cluster.box[0], y: node.y - cluster.box[1] };
-        wantNodes.set(id, Object.assign({}, node, { x: b.x + offset.x, y: b.y + offset.y }));
+        var at = { x: b.x + offset.x, y: b.y + offset.y };
+        var key = drawn.boxOf.get(id);
+        if (!key) wantNodes.set(id, Object.assign({}, node, at));
+        else if (!wantNodes.has(key)) wantNodes.set(key, groupBoxNode(key, drawn.boxes.get(key), at));
       });
     });
 
@@ -441,18 +511,24 @@
   function updateStatus() {
     var ids = nodes.getIds();
     var drawnCollapsed = ids.filter(function (id) { return typeof id === "string" && id.indexOf("cluster:") === 0; }).length;
+    var boxed = 0;
+    drawn.boxes.forEach(function (members) { boxed += members.length; });
     var drawnNodes = ids.filter(function (id) { return typeof id === "number"; }).length;
     var parts = [];
     if (drawn.visible.size < details.length) {
       parts.push(drawn.visible.size + " of " + plural(details.length, "node") + " match the filters.");
     }
     parts.push("Drawn: " + plural(drawnNodes, "node") +
+      (drawn.boxes.size ? ", " + plural(drawn.boxes.size, "box", "boxes") + " of alike nodes" : "") +
       (drawnCollapsed ? " and " + plural(drawnCollapsed, "collapsed namespace") : "") +
       ", " + plural(edges.length, "arrow") + ".");
     if (drawn.folded.length) {
       var held = drawn.folded.reduce(function (n, c) { return n + clusters[c].members.length; }, 0);
       parts.push("The “+" + drawn.folded.length + " more” box holds " + plural(drawn.folded.length, "namespace") +
         " (" + plural(held, "node") + "): double-click it to draw them.");
+    }
+    if (drawn.boxes.size) {
+      parts.push("The “×N” boxes hold " + plural(boxed, "node") + ": double-click one to draw its nodes.");
     }
     if (drawnCollapsed) parts.push("Double-click a namespace to expand it.");
     // Counted in pairs of nodes (from the flows' "pairs"), not from what is drawn.
@@ -484,7 +560,7 @@
     drawn.clusters.forEach(function (c) {
       var cluster = clusters[c];
       var box = null;
-      cluster.members.forEach(function (id) {
+      cluster.members.map(function (id) { return drawn.boxOf.get(id) || id; }).forEach(function (id) {
         if (!onCanvas.has(id)) return;
         var b = network.getBoundingBox(id);
         if (!b) return;
@@ -645,6 +721,7 @@
   function reveal(id) {
     if (!nodes.get(id)) {
       state.expanded.add(details[id].cluster);
+      state.openGroups.add(groupKey(id));
       render();
     }
     if (nodes.get(id)) {
@@ -666,6 +743,7 @@
     collapse: collapse,
     reveal: reveal,
     unfold: unfold,
+    openGroup: openGroup,
     startLevel: startLevel,
     showLabels: showLabels,
   });

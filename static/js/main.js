@@ -31,6 +31,8 @@
     var id = params.nodes[0];
     if (id === NV.MORE) {
       NV.unfold();
+    } else if (typeof id === "string" && id.indexOf("grp:") === 0) {
+      NV.openGroup(id);
     } else if (typeof id === "string" && id.indexOf("hub:") === 0) {
       return; // an open-traffic hub: its namespace is already expanded
     } else if (typeof id === "string") {

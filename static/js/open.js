@@ -25,10 +25,11 @@
     arrows: "to",
   };
 
-  /** The drawn end of node id's open arrows: its collapsed box, the fold, or its namespace's hub. */
+  /** The drawn end of node id's open arrows: its collapsed namespace, the fold, or its namespace's hub. */
   function endOf(id, visible) {
     var rep = NV.representative(id, visible);
-    return rep === id ? "hub:" + details[id].cluster : rep;
+    var drawnInside = rep === id || String(rep).indexOf("grp:") === 0; // itself or its group's box
+    return drawnInside ? "hub:" + details[id].cluster : rep;
   }
 
   /**

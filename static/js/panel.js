@@ -55,11 +55,32 @@
     if (NV.denied && NV.denied.picked(id)) return; // "compare with…" was waiting for this node
     if (id === NV.MORE) {
       showFold();
+    } else if (typeof id === "string" && NV.drawn.boxes.has(id)) {
+      showBox(id);
     } else if (typeof id === "string") {
       showCluster(NV.clusterOfId(id));
     } else {
       showNode(id);
     }
+  }
+
+  /** A box of alike nodes: what they share, and each node (its own panel on click). */
+  function showBox(key) {
+    var members = NV.drawn.boxes.get(key);
+    clearPanel("×" + members.length + " alike nodes in " + clusters[details[members[0]].cluster].title);
+    panel.appendChild(el("p", null, "Every policy treats these nodes alike: each reaches, and is reached by, " +
+      "the same nodes on the same ports. Select one for its reach lists."));
+    var actions = el("p", "actions");
+    actions.appendChild(button("Draw them one by one", function () { NV.openGroup(key); }, "small"));
+    panel.appendChild(actions);
+    var list = el("ul", "peers");
+    members.slice(0, LIST_LIMIT).forEach(function (id) {
+      var item = el("li", "peer");
+      item.appendChild(button(nameOf(id), function () { NV.reveal(id); }));
+      list.appendChild(item);
+    });
+    if (members.length > LIST_LIMIT) list.appendChild(el("li", "hint", "and " + (members.length - LIST_LIMIT) + " more"));
+    panel.appendChild(list);
   }
 
   /** The namespaces folded into the "more" box, each with its counts. */
