@@ -2,7 +2,9 @@
  * netpol-viz diagram page, the side panel (#details): a node (its facts and
  * every node it reaches and is reached by, with ports, over the whole
  * analysis), a pair of nodes with the rules that allow it, an aggregated
- * arrow, a namespace. Showing a node makes it the selected one
+ * arrow, a namespace, a box of alike nodes, the fold of namespaces not
+ * drawn, an open-traffic arrow (open.js) and a denied pair (denied.js, whose
+ * "Compare with…" takes the next node clicked). Showing a node makes it the selected one
  * (state.selected, which the address bar follows). Uses core; draw
  * (NV.nodes, NV.drawn, NV.representative, NV.reveal, NV.expand,
  * NV.collapse), filters (NV.setFocus), why (NV.why) and address
