@@ -89,7 +89,9 @@
     current = { from: from, to: to, label: reason.label, lines: reason.lines, answer: answer || null };
     current.title = nameOf(from) + " → " + nameOf(to) + "\n" + reason.lines.join("\n");
     [from, to].forEach(function (id) {
-      if (!NV.nodes.get(id)) state.expanded.add(details[id].cluster);
+      if (NV.nodes.get(id)) return;
+      state.expanded.add(details[id].cluster);
+      state.openGroups.add(NV.groupKey(id)); // drawn as itself, not inside a box of alike nodes
     });
     if (state.focus !== null && state.focus !== from && state.focus !== to) NV.setFocus(null);
     NV.render();

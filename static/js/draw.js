@@ -744,6 +744,7 @@
     reveal: reveal,
     unfold: unfold,
     openGroup: openGroup,
+    groupKey: groupKey,
     startLevel: startLevel,
     showLabels: showLabels,
   });
