@@ -43,6 +43,8 @@ from webapp.outputs.offline import DIAGRAM_SCRIPTS, standalone_html
 from webapp.render import (
     COLLAPSE_THRESHOLD,
     EDGE_BUDGET,
+    EXTERNAL_COLOR,
+    cluster_color,
     edge_styles,
     isolation_text,
     node_label,
@@ -165,6 +167,15 @@ def test_node_title_is_plain_text_with_policies_and_source() -> None:
         "egress: not isolated, may reach anything",
         "from app.yaml:12",
     ]
+
+
+def test_namespace_colour_comes_from_the_name_not_the_position() -> None:
+    colours = {name: cluster_color(f"ns:{name}") for name in ("shop", "payments", "kube-system")}
+    again = {name: cluster_color(f"ns:{name}") for name in ("kube-system", "payments", "shop")}
+    assert colours == again
+    assert len(set(colours.values())) == 3
+    assert all(re.fullmatch(r"#[0-9a-f]{6}", c) for c in colours.values())
+    assert cluster_color("external") == EXTERNAL_COLOR
 
 
 # --- view_data ----------------------------------------------------------------------
