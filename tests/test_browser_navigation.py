@@ -265,9 +265,9 @@ def test_focus_on_a_database_draws_only_its_own_flows(
     document = answer["analysis"]
     db = next(n for n in document["nodes"] if n["name"] == "db-0020")
     open_page(tab, server, answer)
-    everything = int(tab.evaluate("window.netpolViz.edges.length"))
     focus = vis_id(tab, db["id"])
     tab.evaluate("(id) => window.netpolViz.reveal(id)", focus)
+    tab.check("#show-open")  # the db's open flows too, a pair each while focused
     tab.click("text=Focus on its neighbourhood")
 
     out, into = peers(document, db["id"], True), peers(document, db["id"], False)
@@ -276,13 +276,12 @@ def test_focus_on_a_database_draws_only_its_own_flows(
     # never an arrow between two of its neighbours.
     assert all(focus in (e["from"], e["to"]) for e in edges)
     assert len(edges) == len(out) + len(into)
-    assert len(edges) < everything
     drawn = tab.evaluate("window.netpolViz.nodes.getIds()")
     assert len(drawn) == len(out | into) + 1
     assert address(tab)["node"] == [db["id"]]
 
-    # Hiding what is open by default leaves only the rule's flows: api of team-00 to it.
-    tab.check("#hide-default")
+    # Without open traffic only the rule's flows are left: api of team-00 to it.
+    tab.uncheck("#show-open")
     edges = drawn_edges(tab)
     assert len(edges) == len(into) and all(e["to"] == focus for e in edges)
     tab.click("#clear-focus")
@@ -298,7 +297,7 @@ def _state(tab: Any) -> dict[str, Any]:
             """() => {
               const s = window.netpolViz.state;
               return {focus: s.focus, selected: s.selected, search: s.search,
-                      hideDefault: s.hideDefault, namespace: s.namespace,
+                      hideDefault: s.hideDefault, showOpen: s.showOpen, namespace: s.namespace,
                       picked: window.netpolViz.network.getSelectedNodes()};
             }"""
         )
@@ -334,11 +333,11 @@ def test_deep_link_filters_restore_search_namespace_and_default_allow(
     page: tuple[Any, PageWatch], server: ServerProcess, uploads: dict[str, dict[str, Any]]
 ) -> None:
     tab, _ = page
-    open_page(tab, server, uploads["shop"], "?q=tier%3Dapi&namespace=shop-backend&hideDefault=1")
+    open_page(tab, server, uploads["shop"], "?q=tier%3Dapi&namespace=shop-backend&showOpen=1")
     state = _state(tab)
-    assert state["search"] == "tier=api" and state["hideDefault"] is True
+    assert state["search"] == "tier=api" and state["showOpen"] is True
     assert tab.locator('[data-testid="search"]').input_value() == "tier=api"
-    assert tab.locator("#hide-default").is_checked()
+    assert tab.locator("#show-open").is_checked()
     assert tab.locator("#namespace-filter option:checked").inner_text() == "shop-backend"
     labels = tab.evaluate("window.netpolViz.nodes.get().map((n) => n.label.split('\\n')[0])")
     assert sorted(labels) == ["cart", "checkout"]
@@ -418,20 +417,21 @@ def test_the_address_follows_the_view_and_a_copied_link_restores_it(
     search.fill("default/backend")
     search.press("Enter")
     tab.click("text=Focus on its neighbourhood")
-    tab.check("#hide-default")
-    pick_node(tab, "#why-from", "default/frontend")
+    tab.check("#show-open")
+    # A denied pair the focused node is part of (one it is not would end the focus to draw it).
+    pick_node(tab, "#why-from", "default/backend")
     pick_node(tab, "#why-to", "default/mysql")
-    tab.fill("#why-port", "3306")
+    tab.fill("#why-port", "80")
     tab.click("#why-explain")
     tab.wait_for_function("() => document.body.dataset.why === 'denied'")
     wanted = address(tab)
     assert wanted == {
         "view": ["graph"],
         "node": [BACKEND],  # focus dropped the search that found it
-        "hideDefault": ["1"],
-        "from": ["default/Deployment/frontend"],
+        "showOpen": ["1"],
+        "from": [BACKEND],
         "to": [MYSQL],
-        "port": ["3306"],
+        "port": ["80"],
     }
     # The share link carries the same view.
     share = tab.locator("#share-url").input_value()

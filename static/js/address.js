@@ -1,7 +1,7 @@
 /*
  * netpol-viz diagram page, the address bar (CONTRACT §5 deep links): the
  * page's own query parameters say what is focused (node), selected (select),
- * filtered (q, namespace, hideDefault, hideUnchanged) and asked (from, to,
+ * filtered (q, namespace, showOpen, hideDefault, hideUnchanged) and asked (from, to,
  * port, protocol). NV.restoreAddress reads them into the state before the
  * first render and NV.applyAddress selects and asks once it is drawn;
  * NV.syncAddress writes them back (history.replaceState) after every change,
@@ -16,7 +16,7 @@
   if (!NV) return;
   var state = NV.state, details = NV.details, clusters = NV.clusters, byId = NV.byId;
 
-  var OWN = ["node", "select", "q", "namespace", "hideDefault", "hideUnchanged", "from", "to", "port", "protocol"];
+  var OWN = ["node", "select", "q", "namespace", "showOpen", "hideDefault", "hideUnchanged", "from", "to", "port", "protocol"];
   var shareInput = byId("share-url");
   var shareBase = shareInput ? shareInput.value : null;
   var restoring = false;
@@ -36,6 +36,7 @@
     var search = byId("search");
     if (state.search && search) params.set("q", search.value.trim());
     if (state.namespace !== null) params.set("namespace", clusters[state.namespace].title);
+    if (state.showOpen) params.set("showOpen", "1");
     if (state.hideDefault) params.set("hideDefault", "1");
     if (state.hideUnchanged) params.set("hideUnchanged", "1");
     var asked = NV.why && NV.why.asked();
@@ -87,7 +88,7 @@
         unknown.push("namespace=" + namespace);
       }
     }
-    [["hideDefault", "hide-default"], ["hideUnchanged", "hide-unchanged"]].forEach(function (pair) {
+    [["showOpen", "show-open"], ["hideDefault", "hide-default"], ["hideUnchanged", "hide-unchanged"]].forEach(function (pair) {
       var box = byId(pair[1]);
       if (params.get(pair[0]) === "1" && box) {
         state[pair[0]] = true;

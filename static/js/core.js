@@ -227,10 +227,11 @@
   /**
    * Whether a flow's arrows are hidden: by the toolbar's checkboxes, and on the analysis
    * page every flow open only by default, which the nodes' isolation markers show instead
-   * (open.js draws it by namespace on request).
+   * (open.js draws it by namespace on request; in focus, "show open traffic" draws the
+   * focused node's own open flows, a pair each).
    */
   function hiddenFlow(info) {
-    if (view.openByNamespace && info.defaultAllow) return true;
+    if (view.openByNamespace && info.defaultAllow) return !(state.showOpen && state.focus !== null);
     return (state.hideDefault && info.defaultAllow) || (state.hideUnchanged && info.change === "unchanged");
   }
 

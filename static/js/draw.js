@@ -43,6 +43,7 @@
   var LEGIBLE_PX = 10;
   /** With more arrows than this drawn, their labels show only on hover and selection. */
   var DENSE_ARROWS = 30;
+  var MAX_ROUTED = 800; // arrows checked against the nodes they cross (routing below)
 
   function isExpanded(clusterIndex, visible) {
     if (state.expanded.has(clusterIndex)) return true;
@@ -380,6 +381,7 @@
     edges.add(wantEdges.map(decorateEdge));
     showLabels();
     updateStatus();
+    routePending = true; // bend arrows round nodes once this drawing is sized
   }
 
   // --- port labels of dense arrows: on hover, and for what is selected ------------
@@ -735,6 +737,80 @@
     NV.showNode(id);
   }
 
+  // --- routing: an arrow bends round the nodes it would cross, where a bend clears them ------
+  // vis-network draws "curvedCW"/"curvedCCW" edges as quadratic curves through a via point
+  // (BezierEdgeStatic._getViaCoordinates); the same formula here tests a curve before it is
+  // chosen. Runs once per render, after the first draw has sized the nodes.
+  var ROUTES = [
+    { type: "curvedCW", roundness: 0.12 }, // the default of view.options.edges.smooth
+    { type: "curvedCW", roundness: 0.35 },
+    { type: "curvedCCW", roundness: 0.35 },
+    { type: "curvedCW", roundness: 0.6 },
+    { type: "curvedCCW", roundness: 0.6 },
+    { type: "curvedCW", roundness: 1 }, // into the gap beside a column of nodes
+    { type: "curvedCCW", roundness: 1 },
+  ];
+  var routePending = false;
+
+  function via(from, to, route) {
+    var o = to.x - from.x, r = from.y - to.y;
+    var length = Math.sqrt(o * o + r * r);
+    var k = route.roundness;
+    var turn = route.type === "curvedCW" ? 0.5 * k + 0.5 : -0.5 * k + 0.5;
+    var angle = (Math.atan2(r, o) + turn * Math.PI) % (2 * Math.PI);
+    return { x: from.x + (0.5 * k + 0.5) * length * Math.sin(angle),
+             y: from.y + (0.5 * k + 0.5) * length * Math.cos(angle) };
+  }
+
+  function crosses(from, to, route, boxes, skip) {
+    var mid = via(from, to, route);
+    for (var step = 1; step < 12; step++) {
+      var t = step / 12, u = 1 - t;
+      var x = u * u * from.x + 2 * t * u * mid.x + t * t * to.x;
+      var y = u * u * from.y + 2 * t * u * mid.y + t * t * to.y;
+      for (var i = 0; i < boxes.length; i++) {
+        var b = boxes[i];
+        if (skip.has(b.id)) continue;
+        if (x > b.left && x < b.right && y > b.top && y < b.bottom) return true;
+      }
+    }
+    return false;
+  }
+
+  function route() {
+    var ids = nodes.getIds();
+    var boxes = ids.map(function (id) {
+      var box = network.getBoundingBox(id);
+      return box && { id: id, left: box.left, right: box.right, top: box.top, bottom: box.bottom };
+    }).filter(function (b) { return b && b.right > b.left; });
+    if (!boxes.length) return;
+    var positions = network.getPositions(ids);
+    var changes = [];
+    edges.forEach(function (edge) {
+      if (edge.from === edge.to || edge.smooth === false) return;
+      var from = positions[edge.from], to = positions[edge.to];
+      if (!from || !to) return;
+      var skip = new Set([edge.from, edge.to]);
+      var current = (edge.smooth && edge.smooth.type) ? edge.smooth : ROUTES[0];
+      if (!crosses(from, to, current, boxes, skip)) return;
+      for (var i = 1; i < ROUTES.length; i++) {
+        if (!crosses(from, to, ROUTES[i], boxes, skip)) {
+          changes.push({ id: edge.id, smooth: { enabled: true, type: ROUTES[i].type, roundness: ROUTES[i].roundness } });
+          return;
+        }
+      }
+    });
+    if (changes.length) edges.update(changes);
+    drawn.rerouted = changes.length; // for the browser tests
+  }
+
+  network.on("afterDrawing", function () {
+    if (!routePending) return;
+    routePending = false;
+    // Boxes above MAX_ROUTED cost more than they are worth: the drawing is dense anyway.
+    if (edges.length <= MAX_ROUTED) route();
+  });
+
   Object.assign(NV, {
     network: network,
     nodes: nodes,
@@ -750,5 +826,6 @@
     groupKey: groupKey,
     startLevel: startLevel,
     showLabels: showLabels,
+    route: route,
   });
 })();

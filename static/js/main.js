@@ -64,6 +64,7 @@
     edges: NV.edges,
     view: NV.view,
     state: NV.state,
+    drawn: NV.drawn, // what the last render drew and left out (read-only)
     expand: NV.expand,
     collapse: NV.collapse,
     reveal: NV.reveal,

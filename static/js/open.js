@@ -123,6 +123,7 @@
     state.showOpen = event.target.checked;
     NV.render();
     NV.network.fit({ animation: false });
+    NV.syncAddress();
   });
 
   Object.assign(NV, { openTraffic: openTraffic, showOpenArrow: showOpenArrow });
