@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -253,6 +254,17 @@ def wait_ready(page: Any, timeout: float = 10_000) -> None:
     # A function, not an expression: Playwright evaluates expressions with eval,
     # which the page's CSP rightly refuses.
     page.wait_for_function("() => document.body.dataset.ready === '1'", timeout=timeout)
+
+
+def pick_node(page: Any, selector: str, name: str) -> None:
+    """Type `name` into a type-ahead picker (#search, #why-from, #why-to) and click
+    the suggestion that shows exactly that name, as a user would."""
+    field = page.locator(selector)
+    field.fill(name)
+    options = page.locator(f"{selector}-list .picker-option")
+    options.first.wait_for(state="visible")
+    exact = page.locator(".picker-name", has_text=re.compile(f"^{re.escape(name)}$"))
+    options.filter(has=exact).click()
 
 
 # --- Hand-made documents ------------------------------------------------------

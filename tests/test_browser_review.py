@@ -19,6 +19,7 @@ import pytest
 from browserfixtures import (
     PageWatch,
     ServerProcess,
+    pick_node,
     wait_ready,
 )
 
@@ -156,8 +157,8 @@ def test_why_tool_shows_a_denial_reason_with_file_and_line(
     tab, watch = page
     open_sample(tab, server, INGRESS)
     assert tab.locator("#why").is_visible()
-    tab.select_option("#why-from", label="default/frontend")
-    tab.select_option("#why-to", label="default/mysql")
+    pick_node(tab, "#why-from", "default/frontend")
+    pick_node(tab, "#why-to", "default/mysql")
     tab.fill("#why-port", "3306")
     tab.click("#why-explain")
     tab.wait_for_function("() => document.body.dataset.why === 'denied'")
@@ -175,7 +176,7 @@ def test_why_tool_shows_a_denial_reason_with_file_and_line(
     assert sorted(selected) == sorted([vis_id(tab, "frontend"), vis_id(tab, "mysql")])
 
     tab.fill("#why-port", "22")
-    tab.select_option("#why-from", label="default/backend")
+    pick_node(tab, "#why-from", "default/backend")
     tab.click("#why-explain")
     tab.wait_for_function(
         "() => document.querySelector('#why-result .reason-code')"
@@ -195,8 +196,8 @@ def test_why_tool_with_shift_click_on_two_nodes(
     assert "Now shift-click the To node." in tab.locator("#why-result").inner_text()
     click_node(tab, vis_id(tab, "mysql"), shift=True)
     tab.wait_for_function("() => document.body.dataset.why === 'allowed'")
-    assert tab.locator("#why-from").input_value() == "default/Deployment/backend"
-    assert tab.locator("#why-to").input_value() == "default/Deployment/mysql"
+    assert tab.locator("#why-from").get_attribute("data-node-id") == "default/Deployment/backend"
+    assert tab.locator("#why-to").get_attribute("data-node-id") == "default/Deployment/mysql"
     text = tab.locator("#why-result").inner_text()
     assert text.startswith("Allowed")
     assert "Allows TCP 3306." in text
@@ -209,8 +210,8 @@ def test_why_tool_shows_the_apis_refusal(
 ) -> None:
     tab, watch = page
     open_sample(tab, server, INGRESS)
-    tab.select_option("#why-from", label="default/frontend")
-    tab.select_option("#why-to", label="default/mysql")
+    pick_node(tab, "#why-from", "default/frontend")
+    pick_node(tab, "#why-to", "default/mysql")
     # The number input's min/max would stop the browser's own validation; a script can
     # still ask for port 70000, and the API's 400 must be shown as text.
     tab.evaluate("document.querySelector('#why-port').value = '70000'")

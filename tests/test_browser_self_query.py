@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
-from browserfixtures import PageWatch, ServerProcess, wait_ready
+from browserfixtures import PageWatch, ServerProcess, pick_node, wait_ready
 
 pytestmark = pytest.mark.browser
 
@@ -68,8 +68,8 @@ def page(context: Any, server: ServerProcess) -> Iterator[tuple[Any, PageWatch]]
 
 
 def ask_itself(tab: Any, label: str) -> str:
-    tab.select_option("#why-from", label=label)
-    tab.select_option("#why-to", label=label)
+    pick_node(tab, "#why-from", label)
+    pick_node(tab, "#why-to", label)
     tab.evaluate("document.body.dataset.why = ''")
     tab.click("#why-explain")
     tab.wait_for_function("() => ['allowed', 'denied'].includes(document.body.dataset.why)")

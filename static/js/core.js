@@ -26,7 +26,8 @@
  * Each later module starts with `var NV = window.NetpolViz; if (!NV) return;`
  * so that a page without a diagram (or without vis-network) runs none of them.
  * Modules call each other through NV at run time (after every script has
- * loaded), so only core.js must come first.
+ * loaded), so only core.js must come first, and search.js before why.js
+ * (which builds its pickers at load time).
  */
 (function () {
   "use strict";
@@ -197,7 +198,8 @@
     hideDefault: false,
     search: "",
     namespace: null,
-    focus: null,
+    focus: null, // vis id: draw only this node's flows
+    selected: null, // vis id of the node the side panel shows
     hideUnchanged: false,
     highlight: null, // {finding, nodes: Set of vis ids, edges: Set of vis edge ids, flows: Set}
   };

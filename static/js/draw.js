@@ -3,9 +3,12 @@
  * arrows are drawn (render), namespaces collapsed into one box with arrows
  * aggregated in pairs of nodes, the packing of namespace blocks, a finding's
  * highlight (the rest dimmed), the status line, and expand / collapse /
- * reveal. Uses core; filters (NV.visibleNodes, NV.filtered) and the panel
- * (NV.showNode) at run time. Provides NV.network, NV.nodes, NV.edges,
- * NV.render, NV.representative, NV.drawn, NV.expand, NV.collapse, NV.reveal.
+ * reveal. With a focus, only the focused node's own flows are drawn (every
+ * pair, made from the groups where the budget left its arrow out), never the
+ * flows among its peers. Uses core; filters (NV.visibleNodes, NV.filtered,
+ * NV.focusPeers) and the panel (NV.showNode, NV.changeClass) at run time.
+ * Provides NV.network, NV.nodes, NV.edges, NV.render, NV.representative,
+ * NV.drawn, NV.expand, NV.collapse, NV.reveal.
  */
 (function () {
   "use strict";
@@ -18,9 +21,10 @@
   var nodes = new vis.DataSet();
   var edges = new vis.DataSet();
   var network = new vis.Network(container, { nodes: nodes, edges: edges }, view.options);
-  // What the last render drew: the visible nodes, the aggregated arrows (by vis
-  // edge id) and the clusters drawn expanded.
-  var drawn = { visible: new Set(), aggregates: new Map(), clusters: new Set() };
+  // What the last render drew: the visible nodes, the aggregated arrows and the
+  // focus's arrows that view.edges lacks (both by vis edge id), the clusters drawn
+  // expanded.
+  var drawn = { visible: new Set(), aggregates: new Map(), pairs: new Map(), clusters: new Set() };
 
   function isExpanded(clusterIndex, visible) {
     if (state.expanded.has(clusterIndex)) return true;
@@ -84,6 +88,8 @@
   function edgeLit(edge) {
     var lit = state.highlight.edges;
     if (typeof edge.id === "number") return lit.has(edge.id);
+    var pair = drawn.pairs.get(edge.id);
+    if (pair) return nodeLit(pair.from) && nodeLit(pair.to) && state.highlight.flows.has(pair.flow);
     var group = drawn.aggregates.get(edge.id);
     return nodeLit(group.from) && nodeLit(group.to) &&
       group.flows.some(function (k) { return state.highlight.flows.has(k); });
@@ -168,14 +174,19 @@
     });
 
     var wantEdges = [];
-    view.edges.forEach(function (edge, index) {
-      if (!visible.has(edge.from) || !visible.has(edge.to)) return;
-      if (hiddenFlow(view.edgeDetails[index])) return;
-      if (representative(edge.from, visible) === edge.from && representative(edge.to, visible) === edge.to) {
-        wantEdges.push(edge);
-      }
-    });
-    drawn.aggregates = aggregate(visible);
+    drawn.pairs = new Map();
+    if (state.focus !== null) {
+      drawn.aggregates = focusEdges(visible, wantEdges);
+    } else {
+      view.edges.forEach(function (edge, index) {
+        if (!visible.has(edge.from) || !visible.has(edge.to)) return;
+        if (hiddenFlow(view.edgeDetails[index])) return;
+        if (representative(edge.from, visible) === edge.from && representative(edge.to, visible) === edge.to) {
+          wantEdges.push(edge);
+        }
+      });
+      drawn.aggregates = aggregate(visible);
+    }
     drawn.aggregates.forEach(function (group) {
       wantEdges.push(aggregateEdge(group.from, group.to, group));
     });
@@ -194,7 +205,7 @@
    * behind the other|. Ends are disjoint, so no node is paired with itself.
    */
   function aggregate(visible) {
-    var found = new Map();
+    var sums = aggregator();
     var ends = groups.map(function (members) {
       var single = [], merged = new Map();
       members.forEach(function (id) {
@@ -205,20 +216,7 @@
       });
       return { single: single, merged: merged };
     });
-    function add(from, to, pairs, k) {
-      var key = "agg:" + from + ">" + to;
-      var group = found.get(key);
-      if (!group) {
-        group = { from: from, to: to, pairs: 0, defaultAllow: 0, flows: [],
-                  changes: { added: 0, removed: 0, unchanged: 0 } };
-        found.set(key, group);
-      }
-      var flow = groupFlows[k];
-      group.pairs += pairs;
-      if (flow.defaultAllow) group.defaultAllow += pairs;
-      if (flow.change in group.changes) group.changes[flow.change] += pairs;
-      if (group.flows[group.flows.length - 1] !== k) group.flows.push(k);
-    }
+    var add = sums.add;
     groupFlows.forEach(function (flow, k) {
       if (hiddenFlow(flow)) return;
       var source = ends[flow.source], target = ends[flow.target];
@@ -232,12 +230,79 @@
         target.merged.forEach(function (targetCount, to) { add(from, to, targetCount, k); });
       });
     });
-    return found;
+    return sums.found;
+  }
+
+  /** Aggregated arrows by vis edge id, and add(from, to, pairs, flow index) to sum into them. */
+  function aggregator() {
+    var found = new Map();
+    function add(from, to, pairs, k) {
+      var key = "agg:" + from + ">" + to;
+      var group = found.get(key);
+      if (!group) {
+        group = { from: from, to: to, pairs: 0, defaultAllow: 0, flows: [],
+                  changes: { added: 0, removed: 0, unchanged: 0 } };
+        found.set(key, group);
+      }
+      var flow = groupFlows[k];
+      group.pairs += pairs;
+      if (flow.defaultAllow) group.defaultAllow += pairs;
+      if (flow.change in group.changes) group.changes[flow.change] += pairs;
+      if (group.flows.indexOf(k) < 0) group.flows.push(k);
+    }
+    return { found: found, add: add };
+  }
+
+  /**
+   * The focused node's own arrows: one per peer and direction (into `want`), or
+   * summed into an aggregated arrow where the peer's namespace is collapsed.
+   */
+  function focusEdges(visible, want) {
+    var sums = aggregator();
+    var focus = state.focus;
+    if (!visible.has(focus)) return sums.found;
+    [true, false].forEach(function (forward) {
+      NV.focusPeers(forward, function (peer, k) {
+        if (!visible.has(peer)) return;
+        var from = forward ? focus : peer, to = forward ? peer : focus;
+        var ends = [representative(from, visible), representative(to, visible)];
+        if (ends[0] === from && ends[1] === to) want.push(pairEdge(from, to, k));
+        else if (ends[0] !== ends[1]) sums.add(ends[0], ends[1], 1, k);
+      });
+    });
+    return sums.found;
+  }
+
+  /** The arrow of pair from -> to (flow k): view's own if drawn there, else made here. */
+  function pairEdge(from, to, k) {
+    var listed = NV.outEdges[from].filter(function (edgeId) { return NV.edgeById.get(edgeId).edge.to === to; });
+    if (listed.length) return NV.edgeById.get(listed[0]).edge;
+    var flow = groupFlows[k];
+    var id = "pair:" + from + ">" + to;
+    drawn.pairs.set(id, { from: from, to: to, flow: k });
+    var style = view.edgeStyles[flow.defaultAllow ? "default" : "rule"];
+    if (NV.diffMode && flow.change) {
+      style = Object.assign({}, style, view.edgeStyles["diff-" + NV.changeClass(flow.change)]);
+    }
+    var policies = [];
+    ["egress", "ingress"].forEach(function (direction) {
+      (flow[direction] || []).forEach(function (ref) {
+        var name = view.policies[ref[0]].id;
+        if (policies.indexOf(name) < 0) policies.push(name);
+      });
+    });
+    var why = flow.defaultAllow ? "open by default: neither side is isolated"
+      : "allowed by " + policies.slice(0, 2).join(", ") + (policies.length > 2 ? " +" + (policies.length - 2) : "");
+    var title = shown(NV.nameOf(from)) + " → " + shown(NV.nameOf(to)) + "\n" + flow.label + "\n" + why;
+    return Object.assign({ id: id, from: from, to: to, label: flow.label, title: title }, style);
   }
 
   function updateStatus() {
     var drawnCollapsed = nodes.getIds().filter(function (id) { return typeof id === "string"; }).length;
     var parts = [];
+    if (state.focus !== null) {
+      parts.push("Focus: only the flows of " + shown(NV.nameOf(state.focus)) + " are drawn.");
+    }
     if (drawn.visible.size < details.length) {
       parts.push(drawn.visible.size + " of " + plural(details.length, "node") + " match the filters.");
     }
@@ -247,7 +312,7 @@
     parts.push(drawnCollapsed
       ? "Double-click a namespace to expand it."
       : "Double-click a node to collapse its namespace.");
-    if (view.omitted.flows) {
+    if (view.omitted.flows && state.focus === null) {
       // Counted in pairs of nodes (from the flows' "pairs"), not from what is drawn.
       parts.push(
         view.omitted.flows + " more flows between pairs of nodes (" + view.omitted.defaultAllow +

@@ -1,9 +1,10 @@
 /*
  * netpol-viz diagram page, filters: which nodes are visible (focus on one
- * node, a namespace, the search text), the toolbar's search box, namespace
- * filter, checkboxes and buttons. Uses core; draw (NV.render, NV.reveal,
- * NV.network) at run time. Provides NV.visibleNodes, NV.filtered,
- * NV.setFocus, NV.bestMatch.
+ * node: it and its direct peers; a namespace; the search text) and the
+ * toolbar's namespace filter, checkboxes and buttons (search.js has the
+ * search box). Uses core; draw (NV.render, NV.network) and address
+ * (NV.syncAddress) at run time. Provides NV.visibleNodes, NV.filtered,
+ * NV.setFocus, NV.focusPeers.
  */
 (function () {
   "use strict";
@@ -13,28 +14,41 @@
   var groups = NV.groups, groupFlows = NV.groupFlows, searchText = NV.searchText;
   var bind = NV.bind, nameOf = NV.nameOf;
 
-  /** `keep` plus every member of the groups that `groupSet`'s flows reach or come from. */
-  function addPeers(keep, groupSet, skip) {
-    groupSet.forEach(function (g) {
+  /**
+   * Each node that the focused node has a flow to (forward) or from, once per flow:
+   * calls visit(peer, k). The flows' other ends only: the focused node's group-mates
+   * are its peers only through a flow of its group to itself.
+   */
+  function focusPeers(forward, visit) {
+    var id = state.focus;
+    (forward ? NV.flowsFrom : NV.flowsTo)[details[id].g].forEach(function (k) {
+      var flow = groupFlows[k];
+      if (NV.hiddenFlow(flow)) return;
+      groups[forward ? flow.target : flow.source].forEach(function (peer) {
+        if (peer !== id) visit(peer, k);
+      });
+    });
+  }
+
+  function focusSet() {
+    var keep = new Set([state.focus]);
+    function add(peer) { keep.add(peer); }
+    focusPeers(true, add);
+    focusPeers(false, add);
+    return keep;
+  }
+
+  /** A namespace's nodes and every member of the groups its groups' flows reach or come from. */
+  function namespaceSet() {
+    var members = clusters[state.namespace].members;
+    var keep = new Set(members);
+    new Set(members.map(function (id) { return details[id].g; })).forEach(function (g) {
       NV.flowsFrom[g].concat(NV.flowsTo[g]).forEach(function (k) {
         var flow = groupFlows[k];
-        if (skip && skip(flow)) return;
         groups[flow.source].concat(groups[flow.target]).forEach(function (id) { keep.add(id); });
       });
     });
     return keep;
-  }
-
-  function focusSet() {
-    return addPeers(new Set([state.focus]), [details[state.focus].g], function (flow) {
-      return state.hideDefault && flow.defaultAllow;
-    });
-  }
-
-  function namespaceSet() {
-    var members = clusters[state.namespace].members;
-    var own = new Set(members.map(function (id) { return details[id].g; }));
-    return addPeers(new Set(members), own, null);
   }
 
   /** The vis ids of the nodes that the focus, namespace filter and search leave. */
@@ -55,66 +69,46 @@
     return state.focus !== null || state.namespace !== null || state.search !== "";
   }
 
-  function setFocus(id) {
-    state.focus = id;
+  /** Show the focus (or its absence) in the toolbar; the diagram's is render's. */
+  function showFocus() {
+    var id = state.focus;
     NV.byId("focus-status").hidden = id === null;
     NV.byId("focus-name").textContent = id === null ? "" : NV.shown(nameOf(id));
+  }
+
+  /**
+   * Draw only node id, its direct peers and its own flows (null: everything again).
+   * The search text that found it is dropped: it would hide the peers.
+   */
+  function setFocus(id) {
+    state.focus = id;
+    if (id !== null) {
+      state.expanded.add(details[id].cluster);
+      if (state.search) NV.clearSearch();
+    }
+    showFocus();
     NV.render();
     NV.network.fit({ animation: false });
+    // The panel's focus button says what a click does now.
+    if (state.selected !== null) NV.showNode(state.selected);
+    NV.syncAddress();
   }
 
-  /** The node a search means: ns/name or id, then name, label k=v, namespace, then any match. */
-  function bestMatch(text) {
-    var query = text.trim().toLowerCase();
-    if (!query) return null;
-    function lower(value) { return String(value === null || value === undefined ? "" : value).toLowerCase(); }
-    var tests = [
-      function (d, i) { return lower(d.id) === query || lower(nameOf(i)) === query; },
-      function (d) { return lower(d.name) === query; },
-      function (d) {
-        return Object.keys(d.labels || {}).some(function (k) { return lower(k + "=" + d.labels[k]) === query; });
-      },
-      function (d) { return d.type !== "ipblock" && lower(d.namespace) === query; },
-      function (d, i) { return searchText[i].indexOf(query) >= 0; },
-    ];
-    for (var t = 0; t < tests.length; t++) {
-      for (var i = 0; i < details.length; i++) {
-        if (tests[t](details[i], i)) return i;
-      }
-    }
-    return null;
-  }
-
-  var searchTimer = null;
-  bind("search", "input", function (event) {
-    clearTimeout(searchTimer);
-    searchTimer = setTimeout(function () {
-      state.search = event.target.value.trim().toLowerCase();
-      NV.render();
-      if (state.search) NV.network.fit({ animation: false });
-    }, 200);
-  });
-  bind("search", "keydown", function (event) {
-    if (event.key !== "Enter") return;
-    event.preventDefault();
-    clearTimeout(searchTimer);
-    state.search = event.target.value.trim().toLowerCase();
-    var best = bestMatch(event.target.value);
-    NV.render();
-    if (best !== null) NV.reveal(best);
-  });
   bind("namespace-filter", "change", function (event) {
     state.namespace = event.target.value === "" ? null : Number(event.target.value);
     NV.render();
     NV.network.fit({ animation: false });
+    NV.syncAddress();
   });
   bind("hide-default", "change", function (event) {
     state.hideDefault = event.target.checked;
     NV.render();
+    NV.syncAddress();
   });
   bind("hide-unchanged", "change", function (event) {
     state.hideUnchanged = event.target.checked;
     NV.render();
+    NV.syncAddress();
   });
   bind("clear-focus", "click", function () { setFocus(null); });
   bind("expand-all", "click", function () {
@@ -133,6 +127,7 @@
     visibleNodes: visibleNodes,
     filtered: filtered,
     setFocus: setFocus,
-    bestMatch: bestMatch,
+    showFocus: showFocus,
+    focusPeers: focusPeers,
   });
 })();

@@ -1,8 +1,9 @@
 /*
  * netpol-viz diagram page, start: wires the network's clicks to the panel
- * and the why tool, draws the first view, signals readiness
- * (body[data-ready="1"]) and publishes the read-only hooks for the browser
- * tests and the benchmark (window.netpolViz). Loaded last; uses every module.
+ * and the why tool, draws the first view as the address asks, signals
+ * readiness (body[data-ready="1"]) and publishes the read-only hooks for the
+ * browser tests and the benchmark (window.netpolViz). Loaded last; uses
+ * every module.
  */
 (function () {
   "use strict";
@@ -33,6 +34,9 @@
     }
   });
 
+  // The address's focus and filters shape the first view; selection and the why
+  // question need it drawn. All before the first paint, so "ready" means restored.
+  var wanted = NV.restoreAddress();
   // Readiness signal for tests and the benchmark: drawn, nothing simulating. Listened
   // for only now, just before the first render: the browser may paint the empty
   // canvas between two of the page's scripts.
@@ -42,6 +46,7 @@
   });
   NV.render();
   network.fit({ animation: false });
+  NV.applyAddress(wanted);
 
   // Hooks for the browser tests and the benchmark (read-only use).
   window.netpolViz = {
@@ -61,6 +66,9 @@
       return h && { finding: h.finding, nodes: Array.from(h.nodes), edges: Array.from(h.edges) };
     },
     why: NV.why,
+    setFocus: NV.setFocus,
+    /** Every node a search for `text` lists, best first (vis ids). */
+    matchNodes: NV.matchNodes,
     domPointOfNode: function (id) {
       return network.canvasToDOM(network.getPositions([id])[id]);
     },

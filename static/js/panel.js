@@ -1,11 +1,13 @@
 /*
  * netpol-viz diagram page, the side panel (#details): a node (its facts and
- * what it reaches and is reached by, over the whole analysis), a pair of
- * nodes with the rules that allow it, an aggregated arrow, a namespace.
- * Uses core; draw (NV.nodes, NV.drawn, NV.representative, NV.reveal,
- * NV.expand, NV.collapse), filters (NV.setFocus) and why (NV.why) at run
- * time. Provides NV.select, NV.showNode, NV.showEdge, NV.showPair,
- * NV.showCluster.
+ * every node it reaches and is reached by, with ports, over the whole
+ * analysis), a pair of nodes with the rules that allow it, an aggregated
+ * arrow, a namespace. Showing a node makes it the selected one
+ * (state.selected, which the address bar follows). Uses core; draw
+ * (NV.nodes, NV.drawn, NV.representative, NV.reveal, NV.expand,
+ * NV.collapse), filters (NV.setFocus), why (NV.why) and address
+ * (NV.syncAddress) at run time. Provides NV.select, NV.showNode,
+ * NV.showEdge, NV.showPair, NV.showCluster, NV.changeClass.
  */
 (function () {
   "use strict";
@@ -18,9 +20,12 @@
 
   var panel = NV.byId("details");
 
-  function clearPanel(title) {
+  /** Empty the panel for something new; `selected` is the node it shows, or null. */
+  function clearPanel(title, selected) {
     while (panel.firstChild) panel.removeChild(panel.firstChild);
     panel.appendChild(el("h2", "panel-title", title));
+    NV.state.selected = selected === undefined ? null : selected;
+    NV.syncAddress();
   }
 
   function addFacts(pairs) {
@@ -43,6 +48,8 @@
   }
 
   var LIST_LIMIT = 100;
+  /** A node's reach lists show this many peers, then "show all". */
+  var REACH_FOLD = 25;
 
   function select(id) {
     if (typeof id === "string") {
@@ -52,7 +59,11 @@
     }
   }
 
-  /** The nodes node id reaches (forward) or is reached by, over the whole analysis. */
+  /**
+   * Every node node id reaches (forward) or is reached by, with the ports, over the
+   * whole analysis: flows that a rule allows first, then those open by default;
+   * folded after REACH_FOLD behind "show all".
+   */
   function peerList(title, id, forward) {
     var count = NV.reachCountOf(id, forward);
     var section = el("section", "reach");
@@ -64,28 +75,47 @@
       section.appendChild(el("p", "hint", "nothing"));
       return;
     }
-    var list = el("ul", "peers");
-    NV.peersOf(id, forward, LIST_LIMIT).forEach(function (found) {
-      var flow = groupFlows[found.flow];
-      var from = forward ? id : found.peer, to = forward ? found.peer : id;
-      var item = el("li", flow.defaultAllow ? "peer by-default" : "peer");
-      item.appendChild(button(nameOf(found.peer), function () { NV.reveal(found.peer); }));
-      item.appendChild(el("span", "ports", " " + (flow.ports || [flow.label]).join(", ")));
-      if (flow.change && flow.change !== "unchanged") {
-        item.appendChild(el("span", "diff-tag diff-" + changeClass(flow.change), " " + flow.change));
-      }
-      item.appendChild(button("why?", function () { showPair(from, to, found.flow); }, "link-button why"));
-      list.appendChild(item);
+    var peers = NV.peersOf(id, forward, Infinity);
+    peers.sort(function (a, b) {
+      var byDefault = (groupFlows[a.flow].defaultAllow ? 1 : 0) - (groupFlows[b.flow].defaultAllow ? 1 : 0);
+      if (byDefault) return byDefault;
+      var left = nameOf(a.peer), right = nameOf(b.peer);
+      return left < right ? -1 : left > right ? 1 : 0;
     });
-    if (count > LIST_LIMIT) {
-      list.appendChild(el("li", "hint", "and " + (count - LIST_LIMIT) + " more"));
+    var list = el("ul", "peers");
+    function addItems(from, to) {
+      var fragment = document.createDocumentFragment();
+      peers.slice(from, to).forEach(function (found) { fragment.appendChild(peerItem(id, forward, found)); });
+      list.appendChild(fragment);
     }
+    addItems(0, REACH_FOLD);
     section.appendChild(list);
+    if (peers.length > REACH_FOLD) {
+      var more = button("show all " + peers.length, function () {
+        more.remove();
+        addItems(REACH_FOLD, peers.length);
+      }, "link-button show-all");
+      section.appendChild(more);
+    }
+  }
+
+  function peerItem(id, forward, found) {
+    var flow = groupFlows[found.flow];
+    var from = forward ? id : found.peer, to = forward ? found.peer : id;
+    var item = el("li", flow.defaultAllow ? "peer by-default" : "peer");
+    item.appendChild(button(nameOf(found.peer), function () { NV.reveal(found.peer); }));
+    item.appendChild(el("span", "ports", " " + (flow.ports || [flow.label]).join(", ")));
+    if (flow.defaultAllow) item.appendChild(el("span", "by-default-tag", " open by default"));
+    if (flow.change && flow.change !== "unchanged") {
+      item.appendChild(el("span", "diff-tag diff-" + changeClass(flow.change), " " + flow.change));
+    }
+    item.appendChild(button("why?", function () { showPair(from, to, found.flow); }, "link-button why"));
+    return item;
   }
 
   function showNode(id) {
     var d = details[id];
-    clearPanel(d.name);
+    clearPanel(d.name, id);
     var isolated = d.isolated || {};
     var policies = d.policies || {};
     var labels = Object.keys(d.labels || {}).map(function (k) { return k + "=" + d.labels[k]; });
@@ -111,7 +141,11 @@
         : "Removed: only the before version had it."));
     }
     var actions = el("p", "actions");
-    actions.appendChild(button("Focus on its neighbourhood", function () { NV.setFocus(id); }, "small"));
+    if (NV.state.focus === id) {
+      actions.appendChild(button("Show everything again", function () { NV.setFocus(null); }, "small"));
+    } else {
+      actions.appendChild(button("Focus on its neighbourhood", function () { NV.setFocus(id); }, "small"));
+    }
     if (NV.nodes.get(id)) {
       actions.appendChild(button("Collapse its namespace", function () { NV.collapse(d.cluster); }, "small"));
     }
@@ -154,6 +188,11 @@
   }
 
   function showEdge(edgeId) {
+    var pair = NV.drawn.pairs.get(edgeId);
+    if (pair) {
+      showPair(pair.from, pair.to, pair.flow);
+      return;
+    }
     if (typeof edgeId === "string") {
       showAggregate(edgeId);
       return;

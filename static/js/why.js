@@ -1,47 +1,33 @@
 /*
- * netpol-viz diagram page, the why / why not tool (#why): From and To node
- * pickers, port and protocol; asks the query API (the form's data-query-url)
- * and shows the verdict, each side's isolation and every rule checked. Only
- * on the served analysis page (the offline export has no API). Uses core;
- * draw (NV.network, NV.nodes, NV.edges) at run time. Provides NV.why
- * ({ask, set, pick}) or null.
+ * netpol-viz diagram page, the why / why not tool (#why): From and To are
+ * type-ahead pickers (search.js's NV.picker: any node of the analysis; To
+ * also takes an IP address), then port and protocol; asks the query API
+ * (the form's data-query-url) and shows the verdict, then each side with
+ * the rules that decide first and the rules that do not match folded away.
+ * Only on the served analysis page (the offline export has no API). Uses
+ * core and search (NV.picker, at load time); draw (NV.network, NV.nodes,
+ * NV.edges) and address (NV.syncAddress) at run time. Provides NV.why
+ * ({ask, askFor, set, pick, asked}) or null.
  */
 (function () {
   "use strict";
   var NV = window.NetpolViz;
   if (!NV) return;
-  var view = NV.view, details = NV.details;
+  var view = NV.view;
   var byId = NV.byId, bind = NV.bind, el = NV.el, clear = NV.clear, shown = NV.shown;
   var nameOf = NV.nameOf, sentence = NV.sentence;
 
-  /** The why / why not tool: two node lists, port and protocol, and the query API's answer. */
+  /** The why / why not tool: two node pickers, port and protocol, and the query API's answer. */
   function whyTool(section, form) {
-    var fromList = byId("why-from");
-    var toList = byId("why-to");
     var result = byId("why-result");
     var nextPick = "from";
     var asked = 0;
-
-    function optionText(id) {
-      var d = details[id];
-      if (d.type === "ipblock") return nameOf(id) + " (external)";
-      if (d.type === "inferred") return nameOf(id) + " (inferred)";
-      return nameOf(id);
-    }
-
-    var order = details.map(function (_, i) { return i; }).sort(function (a, b) {
-      var left = optionText(a), right = optionText(b);
-      return left < right ? -1 : left > right ? 1 : 0;
-    });
-    [fromList, toList].forEach(function (list) {
-      var fragment = document.createDocumentFragment();
-      order.forEach(function (id) {
-        var option = document.createElement("option");
-        option.value = details[id].id;
-        option.textContent = shown(optionText(id));
-        fragment.appendChild(option);
-      });
-      list.appendChild(fragment);
+    var question = null; // the last question asked: {from, to, port, protocol}
+    var fromPicker = NV.picker(byId("why-from"), { limit: 50, fill: true });
+    var toPicker = NV.picker(byId("why-to"), {
+      limit: 50,
+      fill: true,
+      none: "no node matches: an IP address or CIDR is asked as typed",
     });
     section.hidden = false;
 
@@ -91,10 +77,24 @@
       return item;
     }
 
+    // A denying side's rules, nearest miss first: the peer matched but not the port.
+    var MISS_ORDER = { "port-not-matched": 0, "named-port-missing": 1, "peer-not-matched": 2, "no-rules": 3 };
+
+    function sideAllows(side) {
+      return !side.isolated || side.rules.some(function (check) { return check.reason === "matched"; });
+    }
+
+    /**
+     * One side's isolation and rules. Where the side allows, the rules that match
+     * decide and come first; the others are folded away. Where it denies, every
+     * rule decides (none matches), each saying why, nearest miss first.
+     */
     function sideBlock(answer, key) {
       var side = answer[key];
       var node = key === "egress" ? answer.source : answer.target;
-      var box = el("div", "why-side why-" + key + (side.isolated ? " isolated" : " open"));
+      var allows = sideAllows(side);
+      var box = el("div", "why-side why-" + key + (side.isolated ? " isolated" : " open") +
+        (allows ? " allows" : " denies"));
       box.appendChild(el("h3", null, (key === "egress" ? "Egress from " : "Ingress to ") + nodeName(node)));
       if (!side.isolated) {
         box.appendChild(el("p", "why-open", sentence(side.reasonText)));
@@ -103,8 +103,26 @@
       box.appendChild(el("p", null, "Isolated by " + side.policies.join(", ") +
         "; its rules allow " + side.portsText + "."));
       var list = el("ul", "why-rules");
-      side.rules.forEach(function (check) { list.appendChild(ruleItem(check)); });
       box.appendChild(list);
+      if (!allows) {
+        function miss(check) { return check.reason in MISS_ORDER ? MISS_ORDER[check.reason] : 9; }
+        side.rules.slice().sort(function (a, b) { return miss(a) - miss(b); }).forEach(function (check) { list.appendChild(ruleItem(check)); });
+        return box;
+      }
+      var others = [];
+      side.rules.forEach(function (check) {
+        if (check.reason === "matched") list.appendChild(ruleItem(check));
+        else others.push(check);
+      });
+      if (others.length) {
+        var fold = el("details", "why-unmatched");
+        fold.appendChild(el("summary", null, others.length === 1
+          ? "1 more rule, which does not match" : others.length + " more rules, which do not match"));
+        var rest = el("ul", "why-rules");
+        others.forEach(function (check) { rest.appendChild(ruleItem(check)); });
+        fold.appendChild(rest);
+        box.appendChild(fold);
+      }
       return box;
     }
 
@@ -135,8 +153,10 @@
       result.appendChild(verdict);
       var notes = notesBlock(answer);
       if (notes) result.appendChild(notes);
-      result.appendChild(sideBlock(answer, "egress"));
-      result.appendChild(sideBlock(answer, "ingress"));
+      // The side that refuses decides a denial: it comes first.
+      var keys = ["egress", "ingress"];
+      if (state === "denied" && sideAllows(answer.egress) && !sideAllows(answer.ingress)) keys.reverse();
+      keys.forEach(function (key) { result.appendChild(sideBlock(answer, key)); });
       document.body.dataset.why = state;
     }
 
@@ -160,7 +180,7 @@
     }
 
     function ask() {
-      var from = fromList.value, to = toList.value;
+      var from = fromPicker.value(), to = toPicker.value();
       if (!from || !to) {
         say("hint", "Choose a From and a To node first (or shift-click two nodes).");
         return;
@@ -170,6 +190,8 @@
       var protocol = byId("why-protocol").value;
       if (port) params.set("port", port);
       if (protocol) params.set("protocol", protocol);
+      question = { from: from, to: to, port: port, protocol: protocol };
+      NV.syncAddress();
       var ticket = ++asked;
       say("hint", "Asking…");
       document.body.dataset.why = "asking";
@@ -198,32 +220,56 @@
       event.preventDefault();
       ask();
     });
+    function put(input, text, id) {
+      input.value = text;
+      if (id) input.dataset.nodeId = id;
+      else delete input.dataset.nodeId;
+    }
+
     bind("why-swap", "click", function () {
-      var from = fromList.value;
-      fromList.value = toList.value;
-      toList.value = from;
-      if (fromList.value && toList.value) ask();
+      var a = fromPicker.input, b = toPicker.input;
+      var text = a.value, id = a.dataset.nodeId;
+      put(a, b.value, b.dataset.nodeId);
+      put(b, text, id);
+      if (fromPicker.value() && toPicker.value()) ask();
     });
+
+    /** Put a node (vis id) or a text (an id, ns/name or IP) into a picker. */
+    function fill(picker, end) {
+      var id = typeof end === "number" ? end : NV.visIdOf.get(end);
+      if (id !== undefined) picker.set(id);
+      else put(picker.input, end, null);
+    }
 
     return {
       ask: ask,
+      /** Ask about from -> to (node ids, or an IP address as `to`), as a deep link does. */
+      askFor: function (from, to, port, protocol) {
+        fill(fromPicker, from);
+        fill(toPicker, to);
+        byId("why-port").value = port || "";
+        byId("why-protocol").value = protocol || "";
+        ask();
+      },
+      /** The last question asked, for the address bar: {from, to, port, protocol} or null. */
+      asked: function () { return question; },
       /** Set one end; with both set, ask (unless `quiet`). */
       set: function (end, id, quiet) {
-        (end === "from" ? fromList : toList).value = details[id].id;
+        (end === "from" ? fromPicker : toPicker).set(id);
         nextPick = end === "from" ? "to" : "from";
         section.scrollIntoView({ block: "nearest" });
-        if (!quiet && fromList.value && toList.value) ask();
+        if (!quiet && fromPicker.value() && toPicker.value()) ask();
       },
       /** Shift-click: the first node picked is From, the second To, then ask. */
       pick: function (id) {
         if (nextPick === "from") {
-          fromList.value = details[id].id;
-          toList.value = "";
+          fromPicker.set(id);
+          toPicker.clear();
           nextPick = "to";
           say("hint", "From: " + shown(nameOf(id)) + ". Now shift-click the To node.");
           NV.network.selectNodes([id]);
         } else {
-          toList.value = details[id].id;
+          toPicker.set(id);
           nextPick = "from";
           ask();
         }

@@ -28,6 +28,7 @@ DIAGRAM_SCRIPTS = (
     "vendor/vis-network.min.js",
     # static/js/: classic scripts sharing window.NetpolViz; core.js first, main.js last.
     "js/core.js",
+    "js/search.js",  # before why.js, which makes its pickers with it
     "js/draw.js",
     "js/panel.js",
     "js/filters.js",
@@ -35,6 +36,7 @@ DIAGRAM_SCRIPTS = (
     "js/share.js",
     "js/findings.js",
     "js/why.js",
+    "js/address.js",
     "js/main.js",
 )
 
