@@ -38,7 +38,7 @@ from webapp import data_dir
 from webapp.core import analyze
 from webapp.core.input.raw import SourceText
 from webapp.outputs import install
-from webapp.outputs.offline import DIAGRAM_SCRIPTS, standalone_html
+from webapp.outputs.offline import DIAGRAM_SCRIPTS, STANDALONE_STYLES, standalone_html
 from webapp.render import (
     COLLAPSE_THRESHOLD,
     EDGE_BUDGET,
@@ -419,7 +419,7 @@ def test_standalone_html_inlines_everything_and_allows_it_by_hash() -> None:
     inline = re.findall(r"<script>(.*?)</script>", page, re.S)
     styles = re.findall(r"<style>(.*?)</style>", page, re.S)
     assert inline == [(STATIC / name).read_text() for name in DIAGRAM_SCRIPTS]
-    assert len(styles) == 2
+    assert len(styles) == len(STANDALONE_STYLES)
     directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
     assert directives["default-src"] == "'none'"
     assert directives["script-src"] == " ".join(csp_hash(s) for s in inline)

@@ -23,7 +23,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from webapp import __version__, data_dir
 from webapp.outputs import install
 
-STANDALONE_STYLES = ("vendor/vis-network.min.css", "style.css")
+STANDALONE_STYLES = ("vendor/vis-network.min.css", "style.css", "matrix.css")
 DIAGRAM_SCRIPTS = (
     "vendor/vis-network.min.js",
     # static/js/: classic scripts sharing window.NetpolViz; core.js first, main.js last.
@@ -37,6 +37,7 @@ DIAGRAM_SCRIPTS = (
     "js/findings.js",
     "js/why.js",
     "js/address.js",
+    "matrix.js",  # the matrix view: reads the data island itself
     "js/main.js",
 )
 
