@@ -32,7 +32,7 @@ SAMPLES = REPO / "sample-manifests"
 SHOP = "10-online-shop"
 INGRESS = "01-db-ingress-from-backend-with-app"
 EGRESS = "02-db-egress-to-backend-with-app"
-HIGHLIGHT = "#d32f2f"
+HIGHLIGHT = "#1565c0"  # blue like the selection: red means removed and denied
 
 
 def sample_files(slug: str) -> list[Path]:

@@ -28,6 +28,7 @@ from browserfixtures import (
     hostile_document,
     inferred,
     ipblock,
+    rule_ref,
     synthetic_document,
     tcp,
     workload,
@@ -105,10 +106,12 @@ def test_visible_text(text: str, shown: str) -> None:
 @pytest.mark.parametrize(
     ("ingress", "egress", "text"),
     [
-        pytest.param(False, False, "not isolated", id="neither"),
-        pytest.param(True, False, "isolated: ingress", id="ingress"),
-        pytest.param(False, True, "isolated: egress", id="egress"),
-        pytest.param(True, True, "isolated: ingress + egress", id="both"),
+        pytest.param(
+            False, False, "ingress: open to all · egress: may reach anything", id="neither"
+        ),
+        pytest.param(True, False, "ingress: isolated · egress: may reach anything", id="ingress"),
+        pytest.param(False, True, "ingress: open to all · egress: isolated", id="egress"),
+        pytest.param(True, True, "ingress: isolated · egress: isolated", id="both"),
     ],
 )
 def test_isolation_text(ingress: bool, egress: bool, text: str) -> None:
@@ -120,11 +123,13 @@ def test_isolation_text(ingress: bool, egress: bool, text: str) -> None:
     [
         pytest.param(
             workload("default", "mysql", {}, pods=3, ingress=["default/db"]),
-            ["mysql", "Deployment · 3 pods", "isolated: ingress"],
+            ["mysql", "Deployment · 3 pods", "ingress: isolated", "egress: may reach anything"],
             id="workload",
         ),
         pytest.param(
-            inferred("shop", "app=db"), ["(inferred)", "app=db", "not isolated"], id="inferred"
+            inferred("shop", "app=db"),
+            ["(inferred)", "app=db", "ingress: open to all", "egress: may reach anything"],
+            id="inferred",
         ),
         pytest.param(ipblock(["10.0.0.0/8"]), ["10.0.0.0/8"], id="ipblock-named-by-cidr"),
         pytest.param(
@@ -132,7 +137,12 @@ def test_isolation_text(ingress: bool, egress: bool, text: str) -> None:
         ),
         pytest.param(
             workload("d", "x" * 60, {}),
-            ["x" * 27 + "…", "Deployment · 1 pod", "not isolated"],
+            [
+                "x" * 27 + "…",
+                "Deployment · 1 pod",
+                "ingress: open to all",
+                "egress: may reach anything",
+            ],
             id="long-name-shortened",
         ),
     ],
@@ -152,7 +162,7 @@ def test_node_title_is_plain_text_with_policies_and_source() -> None:
         "Deployment, 1 pod",
         "labels: name=mysql",
         "ingress: isolated by default/db-backend",
-        "egress: not isolated (all egress allowed)",
+        "egress: not isolated, may reach anything",
         "from app.yaml:12",
     ]
 
@@ -184,21 +194,22 @@ def test_inferred_nodes_have_a_dashed_border_and_say_so() -> None:
     assert node["color"]["background"] == "#ffffff"
 
 
-def test_view_has_one_edge_per_flow_and_default_allow_looks_different() -> None:
+def test_view_draws_rule_allowed_flows_and_leaves_open_ones_to_the_markers() -> None:
+    """Arrows are what a policy allows; open-by-default pairs are counted, not drawn."""
     document = article_document()
     view = view_data(document)
-    assert len(view["edges"]) == len(document["flows"])
-    for edge, info, source in zip(
-        view["edges"], view["edgeDetails"], document["flows"], strict=True
-    ):
+    rule_flows = [f for f in document["flows"] if not f["defaultAllow"]]
+    assert 0 < len(rule_flows) < len(document["flows"])
+    assert len(view["edges"]) == len(rule_flows)
+    for edge, info, source in zip(view["edges"], view["edgeDetails"], rule_flows, strict=True):
         assert view["nodeDetails"][edge["from"]]["id"] == source["source"]
         assert view["nodeDetails"][edge["to"]]["id"] == source["target"]
         assert edge["arrows"] == "to"
-        if source["defaultAllow"]:
-            assert info["defaultAllow"] is True
-            assert edge["dashes"] and edge["color"]["color"] == "#9e9e9e"
-        else:
-            assert "defaultAllow" not in info and "dashes" not in edge
+        assert "defaultAllow" not in info and "dashes" not in edge
+    assert view["openByNamespace"] is True
+    open_pairs = len(document["flows"]) - len(rule_flows)
+    assert view["omitted"] == {"flows": open_pairs, "defaultAllow": open_pairs, "rules": 0}
+    # The diff page still draws open flows, dashed.
     assert edge_styles()["default"]["dashes"] != edge_styles()["rule"].get("dashes")
 
 
@@ -252,16 +263,19 @@ def test_large_uploads_open_collapsed(workloads: int, collapsed: bool) -> None:
     assert view["options"]["interaction"]["hideEdgesOnDrag"] is collapsed
 
 
-def test_edges_over_budget_keep_rule_allowed_first_and_count_the_rest() -> None:
+def test_edges_over_budget_are_counted_and_open_flows_never_drawn() -> None:
     document = synthetic_document(120, namespaces=2)
     nodes = document["nodes"]
     rule_flows = len(document["flows"])
-    document["flows"] += [flow(a, b) for a in nodes for b in nodes if a is not b][:EDGE_BUDGET]
+    ref = rule_ref("team-00/default-deny", "ingress", 0, "team-00.yaml", 12)
+    pairs = [(a, b) for a in nodes for b in nodes if a is not b]
+    document["flows"] += [flow(a, b, ingress=[ref]) for a, b in pairs[:EDGE_BUDGET]]
+    document["flows"] += [flow(a, b) for a, b in pairs[EDGE_BUDGET : EDGE_BUDGET + 50]]
     view = view_data(document)
     assert len(view["edges"]) == EDGE_BUDGET
-    assert sum(1 for d in view["edgeDetails"] if not d.get("defaultAllow")) == rule_flows
-    assert view["omitted"] == {"flows": rule_flows, "defaultAllow": rule_flows}
-    assert view["counts"]["flows"] == rule_flows + EDGE_BUDGET
+    assert not any(d.get("defaultAllow") for d in view["edgeDetails"])
+    assert view["omitted"] == {"flows": rule_flows + 50, "defaultAllow": 50, "rules": rule_flows}
+    assert view["counts"]["flows"] == rule_flows + EDGE_BUDGET + 50
 
 
 def test_page_data_of_five_hundred_nodes_stays_small() -> None:
@@ -475,8 +489,8 @@ def test_view_of_two_thousand_bare_pods_is_built_from_groups(
 
     pairs = 2000 * 1999 + 2 * 2000  # pods to pods, pods to and from the external addresses
     assert view["counts"]["pairs"] == document["summary"]["pairs"] == pairs
-    assert len(view["edges"]) == EDGE_BUDGET
-    assert view["omitted"]["flows"] == pairs - EDGE_BUDGET
+    assert view["edges"] == []  # no policy: every pair is open by default, none drawn one by one
+    assert view["omitted"]["flows"] == view["omitted"]["defaultAllow"] == pairs
     details = view["nodeDetails"]
     index = {d["name"]: i for i, d in enumerate(details)}
     # A sampled pair that no arrow draws is still allowed by a flow between their groups.

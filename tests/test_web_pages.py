@@ -317,4 +317,8 @@ def test_policies_only_summary_counts_inferred_pod_groups(client: FlaskClient) -
     page = client.get(response.get_json()["url"]).get_data(as_text=True)
     inferred = response.get_json()["analysis"]["summary"]["inferred"]
     assert inferred == 1  # deny-all selects every pod of default: "default: any pod"
-    assert f"<strong>{inferred}</strong> inferred pod groups" in page
+    assert f"<strong>{inferred}</strong> inferred pod group</li>" in page  # one: singular
+    # Isolation counts every node that stands for pods, so it agrees with the nodes.
+    isolated = sum(1 for n in response.get_json()["analysis"]["nodes"] if n["isolated"]["ingress"])
+    assert isolated > 0
+    assert f"<strong>{isolated}</strong> isolated for ingress" in page

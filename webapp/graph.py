@@ -34,10 +34,11 @@ UNPLACED_CLUSTER = "inferred"
 """Cluster of inferred nodes whose namespace is unknown."""
 NAMESPACE_PREFIX = "ns:"
 
-# Room for one node box (its label is up to ~28 characters over 3 lines) in
-# diagram units (CSS pixels at zoom 1), and the gap kept around a cluster.
-CELL_WIDTH = 230.0
-CELL_HEIGHT = 120.0
+# Room for one node box (at most 200 wide; its label is up to ~28 characters over 4
+# lines) in diagram units (CSS pixels at zoom 1), and the gap kept around a cluster.
+# Tight, so that more of a drawing is readable once fitted to the screen.
+CELL_WIDTH = 215.0
+CELL_HEIGHT = 110.0
 CLUSTER_GAP = 110.0
 
 

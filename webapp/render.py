@@ -19,6 +19,7 @@ what is drawn next to it.
 from __future__ import annotations
 
 import colorsys
+import hashlib
 import ipaddress
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -44,7 +45,8 @@ from webapp.graph import (
 from webapp.outputs.wording import ALL_PORTS, ALL_TRAFFIC
 
 COLLAPSE_THRESHOLD = 300
-"""Above this many nodes the page opens with every cluster collapsed."""
+"""A filter that leaves at most this many nodes draws them, not their namespaces. (The
+first view's level of detail is picked in draw.js from what is readable at fit.)"""
 EDGE_BUDGET = 4000
 """At most this many pairs of nodes are drawn as arrows (rule-allowed flows
 first); the rest are counted, in pairs, in view["omitted"]. Every count, reach
@@ -57,22 +59,11 @@ LABEL_LIMIT = 28
 TITLE_LIST_LIMIT = 12
 PORTS_IN_LABEL = 3
 
-_SET3 = (
-    "#8dd3c7",
-    "#ffffb3",
-    "#bebada",
-    "#fb8072",
-    "#80b1d3",
-    "#fdb462",
-    "#b3de69",
-    "#fccde5",
-    "#bc80bd",
-    "#ccebc5",
-    "#ffed6f",
-)
 EXTERNAL_COLOR = "#e0e0e0"
 RULE_EDGE_COLOR = "#37474f"
 DEFAULT_EDGE_COLOR = "#9e9e9e"
+SELECTED_COLOR = "#1565c0"
+"""Selection and hover are blue: red means removed or denied."""
 
 
 def visible_text(text: object) -> str:
@@ -126,16 +117,25 @@ def port_label(flow: Mapping[str, Any]) -> str:
 # --- Node text --------------------------------------------------------------
 
 
-def isolation_text(node: Mapping[str, Any]) -> str:
+OPEN_INGRESS = "open to every pod and address"
+OPEN_EGRESS = "may reach anything"
+
+
+def isolation_lines(node: Mapping[str, Any]) -> list[str]:
+    """One line per direction: isolated, or the marker of what being open means."""
     isolated = node.get("isolated") or {}
-    sides = [side for side in ("ingress", "egress") if isolated.get(side)]
-    if not sides:
-        return "not isolated"
-    return "isolated: " + " + ".join(sides)
+    return [
+        "ingress: " + ("isolated" if isolated.get("ingress") else "open to all"),
+        "egress: " + ("isolated" if isolated.get("egress") else OPEN_EGRESS),
+    ]
+
+
+def isolation_text(node: Mapping[str, Any]) -> str:
+    return " · ".join(isolation_lines(node))
 
 
 def node_label(node: Mapping[str, Any]) -> str:
-    """Up to three short lines drawn in the node."""
+    """Short lines drawn in the node: name, kind and pods, then its isolation per direction."""
     kind = node.get("type")
     name = _short(node.get("name", node["id"]))
     if kind == "ipblock":
@@ -143,10 +143,11 @@ def node_label(node: Mapping[str, Any]) -> str:
         shown = ", ".join(cidrs[:2]) + (f" +{len(cidrs) - 2}" if len(cidrs) > 2 else "")
         return name if shown in ("", name) else f"{name}\n{shown}"
     if kind == "inferred":
-        return f"(inferred)\n{name}\n{isolation_text(node)}"
+        return "\n".join(["(inferred)", name, *isolation_lines(node)])
     pods = node.get("pods")
     count = f" · {_plural(pods, 'pod')}" if isinstance(pods, int) else ""
-    return f"{name}\n{_short(node.get('kind') or 'workload', 16)}{count}\n{isolation_text(node)}"
+    kind_line = f"{_short(node.get('kind') or 'workload', 16)}{count}"
+    return "\n".join([name, kind_line, *isolation_lines(node)])
 
 
 def _listed(items: list[str]) -> str:
@@ -188,7 +189,8 @@ def node_title(node: Mapping[str, Any]) -> str:
                 names = [visible_text(p) for p in policies.get(side, [])]
                 lines.append(f"{side}: isolated" + (f" by {_listed(names)}" if names else ""))
             else:
-                lines.append(f"{side}: not isolated (all {side} allowed)")
+                what = OPEN_INGRESS if side == "ingress" else OPEN_EGRESS
+                lines.append(f"{side}: not isolated, {what}")
     source = node.get("source")
     if source and source.get("file"):
         where = visible_text(source["file"])
@@ -217,13 +219,14 @@ def edge_title(flow: Mapping[str, Any], source: str, target: str) -> str:
 # --- Colours ----------------------------------------------------------------
 
 
-def cluster_color(index: int, cluster: str) -> str:
+def cluster_color(cluster: str) -> str:
+    """A namespace's colour, from a hash of its name: the same in every upload."""
     if cluster == EXTERNAL_CLUSTER:
         return EXTERNAL_COLOR
-    if index < len(_SET3):
-        return _SET3[index]
-    # Past the palette: golden-angle hues keep neighbours in the legend apart.
-    red, green, blue = colorsys.hls_to_rgb((index * 0.381966) % 1.0, 0.78, 0.6)
+    digest = hashlib.sha256(cluster.encode()).digest()
+    hue = int.from_bytes(digest[:2], "big") / 65536
+    lightness = 0.74 + digest[2] / 255 * 0.08  # light enough for dark text
+    red, green, blue = colorsys.hls_to_rgb(hue, lightness, 0.62)
     return f"#{round(red * 255):02x}{round(green * 255):02x}{round(blue * 255):02x}"
 
 
@@ -271,7 +274,7 @@ def _options(groups: dict[str, Any], large: bool, busy: bool) -> dict[str, Any]:
             "borderWidth": 1.5,
             "shapeProperties": {"borderRadius": 4},
             "widthConstraint": {"maximum": 200},
-            "font": {"size": 13, "face": "sans-serif", "color": "#111111"},
+            "font": {"size": 15, "face": "sans-serif", "color": "#111111"},
         },
         "edges": {
             "arrows": {"to": {"enabled": True, "scaleFactor": 0.6}},
@@ -285,7 +288,11 @@ def _options(groups: dict[str, Any], large: bool, busy: bool) -> dict[str, Any]:
                 "strokeWidth": 4,
                 "strokeColor": "#ffffff",
             },
-            "color": {"color": RULE_EDGE_COLOR, "highlight": "#d32f2f", "hover": "#d32f2f"},
+            "color": {
+                "color": RULE_EDGE_COLOR,
+                "highlight": SELECTED_COLOR,
+                "hover": SELECTED_COLOR,
+            },
             "width": 1.5,
             "selectionWidth": 2,
             "hoverWidth": 1,
@@ -299,7 +306,7 @@ def edge_styles() -> dict[str, dict[str, Any]]:
     """How each kind of edge is drawn; aggregated (cluster-to-cluster) edges are made in JS."""
     default = {
         "dashes": [6, 5],
-        "color": {"color": DEFAULT_EDGE_COLOR, "highlight": "#d32f2f"},
+        "color": {"color": DEFAULT_EDGE_COLOR, "highlight": SELECTED_COLOR},
     }
     return {
         "rule": {},
@@ -367,7 +374,7 @@ def _rule_refs(
     return out
 
 
-Rank = Callable[[Mapping[str, Any]], int]
+Rank = Callable[[Mapping[str, Any]], "int | None"]
 """Which flows to draw first when there are more than EDGE_BUDGET: lowest rank first."""
 
 
@@ -375,11 +382,18 @@ def _rule_first(flow: Mapping[str, Any]) -> int:
     return int(bool(flow.get("defaultAllow")))
 
 
+def _rules_only(flow: Mapping[str, Any]) -> int | None:
+    """The analysis page draws only what a policy allows; open-by-default traffic is shown
+    by the nodes' isolation markers, and drawn by namespace on request (draw.js)."""
+    return None if flow.get("defaultAllow") else 0
+
+
 def _edge_pairs(document: Mapping[str, Any], rank: Rank = _rule_first) -> list[Pair]:
-    """The pairs of nodes drawn as arrows: lowest rank (rule-allowed) flows first, at most
-    EDGE_BUDGET, in document order of their flows."""
+    """The pairs of nodes drawn as arrows: lowest rank flows first (a rank of None: never
+    drawn one by one), at most EDGE_BUDGET, in document order of their flows."""
     flows = document.get("flows", [])
-    ranked = sorted(range(len(flows)), key=lambda i: rank(flows[i]))
+    ranks = {i: rank(flow) for i, flow in enumerate(flows)}
+    ranked = sorted((i for i, r in ranks.items() if r is not None), key=lambda i: ranks[i] or 0)
     return sorted(drawn_pairs(document, ranked, EDGE_BUDGET), key=lambda pair: pair[0])
 
 
@@ -404,7 +418,7 @@ class _Clusters:
         keys = list(members)
         return cls(
             members=members,
-            color={key: cluster_color(i, key) for i, key in enumerate(keys)},
+            color={key: cluster_color(key) for key in keys},
             group={key: f"c{i}" for i, key in enumerate(keys)},
             number={key: i for i, key in enumerate(keys)},
         )
@@ -506,7 +520,7 @@ def _add_clusters(
         cluster_id = f"cluster:{found.number[key]}"
         net.add_node(
             cluster_id,
-            label=f"{_short(title, 40)}\n{' · '.join(counts)}\n(double-click to expand)",
+            label=f"{_short(title, 40)}\n{' · '.join(counts)}",
             title=f"{visible_text(title)}\n{', '.join(counts)}\ndouble-click to expand",
             group=found.group[key],
             x=round(x, 1),
@@ -514,7 +528,7 @@ def _add_clusters(
             shape="box",
             borderWidth=3,
             margin=14,
-            font={"size": 16},
+            font={"size": 18},
         )
         views.append(
             {
@@ -555,7 +569,8 @@ def view_data(document: Mapping[str, Any]) -> dict[str, Any]:
     edge j is vis edge j; `nodeDetails`, `edgeDetails` and `clusters` are
     indexed the same way, and `findings` like the document's findings.
     """
-    view, _ = _view(document, _rule_first)
+    view, _ = _view(document, _rules_only)
+    view["openByNamespace"] = True  # open-by-default pairs are not view["edges"]
     return view
 
 
@@ -593,6 +608,7 @@ def _view(document: Mapping[str, Any], rank: Rank) -> tuple[dict[str, Any], list
         view["node"] = collapsed_nodes[view["id"]]
     total = sum(d["pairs"] for d in flow_details)
     default_allow = sum(d["pairs"] for d in flow_details if d.get("defaultAllow"))
+    drawn_open = sum(1 for d in edge_details if d.get("defaultAllow"))
     view = {
         "version": 2,
         "nodes": [node for node in net.nodes if isinstance(node["id"], int)],
@@ -610,11 +626,13 @@ def _view(document: Mapping[str, Any], rank: Rank) -> tuple[dict[str, Any], list
         "collapsed": large,
         "collapseThreshold": COLLAPSE_THRESHOLD,
         # app.js packs clusters in rows with this gap; a collapsed one takes this much room.
-        "layout": {"gap": 80, "collapsed": [240, 110]},
+        "layout": {"gap": 60, "collapsed": [240, 110]},
         # Counted in pairs of nodes, like the arrows.
         "omitted": {
             "flows": total - len(edge_details),
-            "defaultAllow": default_allow - sum(1 for d in edge_details if d.get("defaultAllow")),
+            "defaultAllow": default_allow - drawn_open,
+            # Rule-allowed pairs the budget left out.
+            "rules": total - default_allow - (len(edge_details) - drawn_open),
         },
         "counts": {
             "nodes": len(nodes),
@@ -895,7 +913,12 @@ def _diff_edge(
         edge["title"] = "\n".join([change, *flow["external"], edge["title"]])
         return
     if status == "unchanged":
-        edge["color"] = {"color": color, "highlight": "#d32f2f", "hover": "#d32f2f", "opacity": 0.5}
+        edge["color"] = {
+            "color": color,
+            "highlight": SELECTED_COLOR,
+            "hover": SELECTED_COLOR,
+            "opacity": 0.5,
+        }
         edge["font"] = {"color": "#90a4ae"}
         edge["width"] = 1
         edge["title"] = "unchanged\n" + edge["title"]

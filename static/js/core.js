@@ -72,8 +72,9 @@
     return node;
   }
 
-  function plural(count, word) {
-    return count + " " + word + (count === 1 ? "" : "s");
+  /** "1 pod", "2 pods"; `many` where adding an s is wrong ("boxes"). */
+  function plural(count, word, many) {
+    return count + " " + (count === 1 ? word : many || word + "s");
   }
 
   function byId(id) {
@@ -135,9 +136,23 @@
       : d.name;
   }
 
-  /** The name of a drawn node: a node's (vis id a number) or a collapsed cluster's. */
+  /** The drawn node that stands for the namespaces folded away (draw.js's levels of detail). */
+  var MORE = "more";
+
+  /** The cluster index a drawn string id stands for: "cluster:<n>" or an open-traffic "hub:<n>". */
+  function clusterOfId(nodeId) {
+    return nodeId.indexOf("hub:") === 0 ? Number(nodeId.slice(4)) : clusterById.get(nodeId);
+  }
+
+  /** The name of a drawn node: a node's (vis id a number), a collapsed cluster's, the fold's. */
   function labelOf(nodeId) {
-    return typeof nodeId === "string" ? clusters[clusterById.get(nodeId)].title : nameOf(nodeId);
+    if (nodeId === MORE) return "namespaces not drawn";
+    if (typeof nodeId === "string" && nodeId.indexOf("grp:") === 0) {
+      // A box of alike nodes in one namespace (draw.js, which fills NV.drawn.boxes).
+      var members = window.NetpolViz.drawn.boxes.get(nodeId) || [];
+      return "×" + members.length + " like " + (members.length ? nameOf(members[0]) : "these");
+    }
+    return typeof nodeId === "string" ? clusters[clusterOfId(nodeId)].title : nameOf(nodeId);
   }
 
   // --- reach, over the whole analysis (groups and their flows) ---------------------
@@ -194,8 +209,13 @@
   // --- state ------------------------------------------------------------------
 
   var state = {
+    // Which namespaces are drawn expanded, and which collapsed ones are folded into one
+    // "more" box: draw.js picks both from the size before the first render.
     expanded: new Set(view.collapsed ? [] : clusters.map(function (_, i) { return i; })),
+    fold: new Set(),
+    openGroups: new Set(), // keys of large groups drawn node by node (draw.js)
     hideDefault: false,
+    showOpen: false, // open-by-default traffic drawn by namespace (open.js)
     search: "",
     namespace: null,
     focus: null, // vis id: draw only this node's flows
@@ -204,8 +224,13 @@
     highlight: null, // {finding, nodes: Set of vis ids, edges: Set of vis edge ids, flows: Set}
   };
 
-  /** Whether a flow's arrows are hidden by the toolbar's checkboxes. */
+  /**
+   * Whether a flow's arrows are hidden: by the toolbar's checkboxes, and on the analysis
+   * page every flow open only by default, which the nodes' isolation markers show instead
+   * (open.js draws it by namespace on request).
+   */
   function hiddenFlow(info) {
+    if (view.openByNamespace && info.defaultAllow) return true;
     return (state.hideDefault && info.defaultAllow) || (state.hideUnchanged && info.change === "unchanged");
   }
 
@@ -242,6 +267,8 @@
     portsOf: portsOf,
     nameOf: nameOf,
     labelOf: labelOf,
+    clusterOfId: clusterOfId,
+    MORE: MORE,
     hiddenFlow: hiddenFlow,
     // reach
     reachCountOf: reachCountOf,

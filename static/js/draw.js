@@ -8,7 +8,17 @@
  * flows among its peers. Uses core; filters (NV.visibleNodes, NV.filtered,
  * NV.focusPeers) and the panel (NV.showNode, NV.changeClass) at run time.
  * Provides NV.network, NV.nodes, NV.edges, NV.render, NV.representative,
- * NV.drawn, NV.expand, NV.collapse, NV.reveal.
+ * NV.drawn, NV.expand, NV.collapse, NV.reveal, NV.unfold, NV.openGroup,
+ * NV.startLevel, NV.showLabels.
+ *
+ * Levels of detail: the first view is the most detailed one whose text is
+ * readable once fitted (LEGIBLE_PX): every namespace expanded, else every
+ * namespace as one box, else the biggest namespaces as boxes and the rest
+ * folded into one "more" box that says how many it holds. In an expanded
+ * namespace, a large group of alike nodes is one "×N" box until opened. Arrows that end
+ * in a collapsed namespace or the fold are summed (pairs of nodes, ports).
+ * When arrows are dense their port labels show only on hover and for what
+ * is selected, so they never pile on each other.
  */
 (function () {
   "use strict";
@@ -24,7 +34,15 @@
   // What the last render drew: the visible nodes, the aggregated arrows and the
   // focus's arrows that view.edges lacks (both by vis edge id), the clusters drawn
   // expanded.
-  var drawn = { visible: new Set(), aggregates: new Map(), pairs: new Map(), clusters: new Set() };
+  var drawn = { visible: new Set(), aggregates: new Map(), pairs: new Map(), clusters: new Set(),
+                open: new Map(), folded: [], labels: new Map(), dense: false,
+                boxOf: new Map(), boxes: new Map() };
+
+  var MORE = NV.MORE;
+  /** Text at least this tall on screen, once fitted, counts as readable. */
+  var LEGIBLE_PX = 10;
+  /** With more arrows than this drawn, their labels show only on hover and selection. */
+  var DENSE_ARROWS = 30;
 
   function isExpanded(clusterIndex, visible) {
     if (state.expanded.has(clusterIndex)) return true;
@@ -32,17 +50,97 @@
     return NV.filtered() && visible.size <= view.collapseThreshold;
   }
 
-  /** The drawn node that stands for node id: itself, or its collapsed cluster. */
+  function isFolded(clusterIndex, visible) {
+    return state.fold.has(clusterIndex) && !isExpanded(clusterIndex, visible);
+  }
+
+  /** The drawn node that stands for node id: itself, its group's box, its collapsed cluster, or the fold. */
   function representative(id, visible) {
     var c = details[id].cluster;
-    return isExpanded(c, visible) ? id : clusters[c].id;
+    if (isExpanded(c, visible)) return drawn.boxOf.get(id) || id;
+    return isFolded(c, visible) ? MORE : clusters[c].id;
+  }
+
+  // --- large groups as one box: nodes that every policy treats alike -------------
+
+  /** A group with at least this many nodes in an expanded namespace is drawn as one box. */
+  var GROUP_BOX = 6;
+
+  function groupKey(id) {
+    return "grp:" + details[id].g + ":" + details[id].cluster;
+  }
+
+  /**
+   * Which visible nodes are drawn inside a group's box (drawn.boxOf: id -> key) and each
+   * box's nodes (drawn.boxes: key -> ids). None while focused: the focus is about one node.
+   */
+  function findBoxes(visible) {
+    drawn.boxOf = new Map();
+    drawn.boxes = new Map();
+    if (state.focus !== null) return;
+    var byKey = new Map();
+    visible.forEach(function (id) {
+      if (!isExpanded(details[id].cluster, visible)) return;
+      var key = groupKey(id);
+      if (state.openGroups.has(key)) return;
+      if (!byKey.has(key)) byKey.set(key, []);
+      byKey.get(key).push(id);
+    });
+    byKey.forEach(function (ids, key) {
+      if (ids.length < GROUP_BOX) return;
+      drawn.boxes.set(key, ids);
+      ids.forEach(function (id) { drawn.boxOf.set(id, key); });
+    });
+  }
+
+  /** The box of a group's nodes, where its first node would be: a count and what they share. */
+  function groupBoxNode(key, ids, at) {
+    var first = NV.nodeById.get(ids[0]);
+    var d = details[ids[0]];
+    var pods = ids.reduce(function (n, id) { return n + (details[id].pods || 0); }, 0);
+    var names = ids.slice(0, 2).map(function (id) { return details[id].name; }).join(", ") +
+      (ids.length > 2 ? " +" + (ids.length - 2) : "");
+    var kind = d.type === "ipblock" ? "address blocks" : d.type === "inferred" ? "inferred nodes" : "workloads";
+    var lines = ["×" + ids.length + " alike " + kind, shown(names)];
+    if (d.type === "workload") lines[0] += " · " + plural(pods, "pod");
+    // Alike for every policy, so they share their isolation: the first node's lines say it.
+    var own = first.label.split("\n").filter(function (line) { return /^(ingress|egress): /.test(line); });
+    return Object.assign({}, first, {
+      id: key,
+      label: lines.concat(own).join("\n"),
+      title: plural(ids.length, "node") + " that every policy treats alike, drawn as one box:\n" +
+        ids.slice(0, 12).map(function (id) { return shown(NV.nameOf(id)); }).join("\n") +
+        (ids.length > 12 ? "\n… and " + (ids.length - 12) + " more" : "") + "\nDouble-click to draw them one by one.",
+      x: at.x,
+      y: at.y,
+      borderWidth: 3,
+      shapeProperties: { borderDashes: false, borderRadius: 4 },
+    });
+  }
+
+  /** Draw a group's nodes one by one (double-click on its box). */
+  function openGroup(key) {
+    state.openGroups.add(key);
+    render();
+  }
+
+  /** The distinct port labels of flows `ks`: the first two, then how many more. */
+  function portSummary(ks) {
+    var labels = [];
+    ks.forEach(function (k) {
+      var label = groupFlows[k].label;
+      if (labels.indexOf(label) < 0) labels.push(label);
+    });
+    return labels.slice(0, 2).join("; ") + (labels.length > 2 ? " +" + (labels.length - 2) : "");
   }
 
   function aggregateEdge(from, to, group) {
     var allDefault = group.defaultAllow === group.pairs;
     var style = view.edgeStyles[allDefault ? "aggregateDefault" : "aggregate"];
-    var label = plural(group.pairs, "flow");
-    var title = label + " (pairs of nodes) from " + shown(labelOf(from)) + " to " + shown(labelOf(to));
+    var ports = portSummary(group.flows);
+    var label = plural(group.pairs, "pair") + " · " + ports;
+    var title = plural(group.pairs, "pair") + " of nodes from " + shown(labelOf(from)) + " to " +
+      shown(labelOf(to)) + "\n" + ports;
     if (group.defaultAllow) title += "\n" + group.defaultAllow + " open by default";
     if (NV.diffMode) {
       var c = group.changes;
@@ -64,15 +162,22 @@
 
   // --- highlight: a finding's nodes and the flows between them; the rest dimmed ------
 
-  var HIGHLIGHT = "#d32f2f";
-  var HIGHLIGHT_SHADOW = { enabled: true, color: "rgba(211,47,47,0.85)", size: 18, x: 0, y: 0 };
+  // Blue like the selection: red means removed and denied.
+  var HIGHLIGHT = "#1565c0";
+  var HIGHLIGHT_SHADOW = { enabled: true, color: "rgba(21,101,192,0.85)", size: 18, x: 0, y: 0 };
   var NO_SHADOW = { enabled: false };
   var DIMMED = 0.2;
 
   function nodeLit(id) {
     var lit = state.highlight.nodes;
     if (typeof id === "number") return lit.has(id);
-    return clusters[NV.clusterById.get(id)].members.some(function (member) { return lit.has(member); });
+    if (drawn.boxes.has(id)) return drawn.boxes.get(id).some(function (member) { return lit.has(member); });
+    if (id === MORE) return Array.from(state.fold).some(function (c) { return clusterLit(c, lit); });
+    return clusterLit(NV.clusterOfId(id), lit);
+  }
+
+  function clusterLit(c, lit) {
+    return clusters[c].members.some(function (member) { return lit.has(member); });
   }
 
   /** Opacity, border and glow set on every drawn node, so that clearing a highlight resets them. */
@@ -90,7 +195,8 @@
     if (typeof edge.id === "number") return lit.has(edge.id);
     var pair = drawn.pairs.get(edge.id);
     if (pair) return nodeLit(pair.from) && nodeLit(pair.to) && state.highlight.flows.has(pair.flow);
-    var group = drawn.aggregates.get(edge.id);
+    var group = drawn.aggregates.get(edge.id) || drawn.open.get(edge.id);
+    if (!group) return false; // a denied pair
     return nodeLit(group.from) && nodeLit(group.to) &&
       group.flows.some(function (k) { return state.highlight.flows.has(k); });
   }
@@ -116,9 +222,17 @@
   function pack(visible) {
     var gap = view.layout.gap;
     var blocks = [];
+    var folded = { c: MORE, members: [], clusters: [], expanded: false,
+                   w: view.layout.collapsed[0], h: view.layout.collapsed[1] };
     clusters.forEach(function (cluster, c) {
       var members = cluster.members.filter(function (id) { return visible.has(id); });
       if (!members.length) return;
+      if (isFolded(c, visible)) {
+        if (!folded.members.length) blocks.push(folded); // where the first folded one was
+        folded.members = folded.members.concat(members);
+        folded.clusters.push(c);
+        return;
+      }
       var expanded = isExpanded(c, visible);
       blocks.push({
         c: c,
@@ -133,9 +247,25 @@
       area += (b.w + gap) * (b.h + gap);
       widest = Math.max(widest, b.w);
     });
-    // Rows as wide as the canvas's shape asks for, so "fit" fills it.
+    // Expanded namespaces leave room above for their open-traffic hub (open.js).
+    var hubRoom = state.showOpen ? 60 : 0;
+    blocks.forEach(function (b) { b.h += b.expanded ? hubRoom : 0; });
+    // Rows about as wide as the canvas's shape asks for; of a few such widths, the one
+    // that "fit" shows largest (greedy rows can leave a ragged, tall drawing).
     var aspect = Math.min(3, Math.max(0.8, container.clientWidth / Math.max(1, container.clientHeight)));
-    var rowLimit = Math.max(Math.sqrt(area * aspect) * 1.1, widest);
+    var best = null;
+    [0.8, 0.95, 1.1, 1.3, 1.55, 1.85].forEach(function (factor) {
+      var rowLimit = Math.max(Math.sqrt(area * aspect) * factor, widest);
+      rows(blocks, rowLimit, gap, hubRoom);
+      var scale = fitScale(blocks);
+      if (best === null || scale > best.scale + 1e-9) best = { scale: scale, rowLimit: rowLimit };
+    });
+    rows(blocks, best.rowLimit, gap, hubRoom);
+    return blocks;
+  }
+
+  /** Place `blocks` in rows at most `rowLimit` wide (a wider block has a row to itself). */
+  function rows(blocks, rowLimit, gap, hubRoom) {
     var x = 0, y = 0, rowHeight = 0;
     blocks.forEach(function (b) {
       if (x > 0 && x + b.w > rowLimit) {
@@ -143,33 +273,72 @@
         y += rowHeight + gap;
         rowHeight = 0;
       }
+      // b.y is where its nodes start; b.top and b.h take in the hub's room above them.
       b.x = x;
-      b.y = y;
+      b.top = y;
+      b.y = y + (b.expanded ? hubRoom : 0);
       x += b.w + gap;
       rowHeight = Math.max(rowHeight, b.h);
     });
-    return blocks;
+  }
+
+  /** The box of the namespaces folded away: how many, and what they hold. */
+  function foldNode(b) {
+    var workloads = 0, pods = 0;
+    b.clusters.forEach(function (c) {
+      workloads += clusters[c].workloads;
+      pods += clusters[c].pods;
+    });
+    var counts = plural(b.members.length, "node") + " · " + plural(workloads, "workload") + " · " + plural(pods, "pod");
+    return {
+      id: MORE,
+      // Two short lines, so the box fits its block like a namespace's.
+      label: "+" + plural(b.clusters.length, "more namespace") + "\n" + plural(b.members.length, "node"),
+      title: plural(b.clusters.length, "namespace") + " not drawn one by one, to keep the text readable:\n" + counts +
+        "\nDouble-click to draw them, or pick one in the legend or the search.",
+      shape: "box",
+      x: b.x + b.w / 2,
+      y: b.top + b.h / 2,
+      borderWidth: 3,
+      margin: 14,
+      font: { size: 18 },
+      shapeProperties: { borderDashes: [8, 5], borderRadius: 4 },
+      color: { background: "#eceff1", border: "#546e7a",
+               highlight: { background: "#eceff1", border: "#1565c0" },
+               hover: { background: "#eceff1", border: "#1565c0" } },
+    };
   }
 
   /** Draw what the state asks for: the visible nodes, their clusters and arrows. */
   function render() {
     var visible = NV.visibleNodes();
     drawn.visible = visible;
+    findBoxes(visible);
     var wantNodes = new Map();
     drawn.clusters = new Set();
+    drawn.folded = [];
     blockOrigin = new Map();
-    pack(visible).forEach(function (b) {
+    var blocks = pack(visible);
+    blocks.forEach(function (b) {
+      if (b.c === MORE) {
+        drawn.folded = b.clusters;
+        wantNodes.set(MORE, foldNode(b));
+        return;
+      }
       var cluster = clusters[b.c];
       blockOrigin.set(b.c, { x: b.x, y: b.y });
       if (!b.expanded) {
-        wantNodes.set(cluster.id, Object.assign({}, cluster.node, { x: b.x + b.w / 2, y: b.y + b.h / 2 }));
+        wantNodes.set(cluster.id, Object.assign({}, cluster.node, { x: b.x + b.w / 2, y: b.top + b.h / 2 }));
         return;
       }
       drawn.clusters.add(b.c);
       b.members.forEach(function (id) {
         var node = NV.nodeById.get(id);
         var offset = moved.get(id) || { x: node.x - cluster.box[0], y: node.y - cluster.box[1] };
-        wantNodes.set(id, Object.assign({}, node, { x: b.x + offset.x, y: b.y + offset.y }));
+        var at = { x: b.x + offset.x, y: b.y + offset.y };
+        var key = drawn.boxOf.get(id);
+        if (!key) wantNodes.set(id, Object.assign({}, node, at));
+        else if (!wantNodes.has(key)) wantNodes.set(key, groupBoxNode(key, drawn.boxes.get(key), at));
       });
     });
 
@@ -190,14 +359,56 @@
     drawn.aggregates.forEach(function (group) {
       wantEdges.push(aggregateEdge(group.from, group.to, group));
     });
+    // Open-by-default traffic by namespace (open.js), and a denied pair picked (denied.js).
+    drawn.open = NV.openTraffic ? NV.openTraffic(visible, blocks, wantNodes, wantEdges) : new Map();
+    if (NV.deniedEdges) NV.deniedEdges(wantNodes, wantEdges);
+
+    drawn.labels = new Map();
+    drawn.dense = wantEdges.length > DENSE_ARROWS;
+    if (drawn.dense) {
+      wantEdges = wantEdges.map(function (edge) {
+        if (!edge.label || edge.keepLabel) return edge;
+        drawn.labels.set(edge.id, edge.label);
+        return Object.assign({}, edge, { label: "" });
+      });
+    }
 
     var leaving = nodes.getIds().filter(function (id) { return !wantNodes.has(id); });
     nodes.remove(leaving);
     edges.clear();
     nodes.update(Array.from(wantNodes.values()).map(decorateNode));
     edges.add(wantEdges.map(decorateEdge));
+    showLabels();
     updateStatus();
   }
+
+  // --- port labels of dense arrows: on hover, and for what is selected ------------
+
+  var hovered = null;
+
+  /** Give the arrows that are hovered, selected or touch a selected node their labels. */
+  function showLabels() {
+    if (!drawn.labels || !drawn.labels.size) return;
+    var want = new Set(network.getSelectedEdges());
+    network.getSelectedNodes().forEach(function (id) {
+      if (nodes.get(id)) network.getConnectedEdges(id).forEach(function (edgeId) { want.add(edgeId); });
+    });
+    if (hovered !== null) want.add(hovered);
+    var changes = [];
+    drawn.labels.forEach(function (label, id) {
+      var edge = edges.get(id);
+      if (!edge) return;
+      var wanted = want.has(id) ? label : "";
+      if (edge.label !== wanted) changes.push({ id: id, label: wanted });
+    });
+    if (changes.length) edges.update(changes);
+  }
+
+  network.on("hoverEdge", function (params) { hovered = params.edge; showLabels(); });
+  network.on("blurEdge", function () { hovered = null; showLabels(); });
+  ["select", "deselectNode", "deselectEdge"].forEach(function (event) {
+    network.on(event, function () { showLabels(); });
+  });
 
   /**
    * Arrows with a collapsed namespace at one end or both, counted in pairs of nodes from
@@ -298,7 +509,11 @@
   }
 
   function updateStatus() {
-    var drawnCollapsed = nodes.getIds().filter(function (id) { return typeof id === "string"; }).length;
+    var ids = nodes.getIds();
+    var drawnCollapsed = ids.filter(function (id) { return typeof id === "string" && id.indexOf("cluster:") === 0; }).length;
+    var boxed = 0;
+    drawn.boxes.forEach(function (members) { boxed += members.length; });
+    var drawnNodes = ids.filter(function (id) { return typeof id === "number"; }).length;
     var parts = [];
     if (state.focus !== null) {
       parts.push("Focus: only the flows of " + shown(NV.nameOf(state.focus)) + " are drawn.");
@@ -306,18 +521,30 @@
     if (drawn.visible.size < details.length) {
       parts.push(drawn.visible.size + " of " + plural(details.length, "node") + " match the filters.");
     }
-    parts.push("Drawn: " + plural(nodes.length - drawnCollapsed, "node") +
+    parts.push("Drawn: " + plural(drawnNodes, "node") +
+      (drawn.boxes.size ? ", " + plural(drawn.boxes.size, "box", "boxes") + " of alike nodes" : "") +
       (drawnCollapsed ? " and " + plural(drawnCollapsed, "collapsed namespace") : "") +
       ", " + plural(edges.length, "arrow") + ".");
-    parts.push(drawnCollapsed
-      ? "Double-click a namespace to expand it."
-      : "Double-click a node to collapse its namespace.");
-    if (view.omitted.flows && state.focus === null) {
-      // Counted in pairs of nodes (from the flows' "pairs"), not from what is drawn.
-      parts.push(
-        view.omitted.flows + " more flows between pairs of nodes (" + view.omitted.defaultAllow +
-        " open by default) are too many to draw one by one; counts, reach lists and search include them."
-      );
+    if (drawn.folded.length) {
+      var held = drawn.folded.reduce(function (n, c) { return n + clusters[c].members.length; }, 0);
+      parts.push("The “+" + drawn.folded.length + " more” box holds " + plural(drawn.folded.length, "namespace") +
+        " (" + plural(held, "node") + "): double-click it to draw them.");
+    }
+    if (drawn.boxes.size) {
+      parts.push("The “×N” boxes hold " + plural(boxed, "node") + ": double-click one to draw its nodes.");
+    }
+    if (drawnCollapsed) parts.push("Double-click a namespace to expand it.");
+    // Counted in pairs of nodes (from the flows' "pairs"), not from what is drawn.
+    var omitted = view.omitted;
+    if (view.openByNamespace && omitted.defaultAllow) {
+      parts.push(plural(omitted.defaultAllow, "pair") + " open by default (neither side isolated) " +
+        (state.showOpen ? "drawn by namespace, dashed." : "not drawn: see the nodes' markers, or “show open traffic”."));
+    }
+    var rulePairs = view.openByNamespace ? omitted.rules : omitted.flows;
+    if (rulePairs && state.focus === null) {
+      parts.push(rulePairs + " more flows between pairs of nodes" +
+        (view.openByNamespace ? "" : " (" + omitted.defaultAllow + " open by default)") +
+        " are too many to draw one by one; counts, reach lists and search include them.");
     }
     NV.byId("status-line").textContent = parts.join(" ");
     document.body.dataset.nodeCount = String(nodes.length);
@@ -336,7 +563,7 @@
     drawn.clusters.forEach(function (c) {
       var cluster = clusters[c];
       var box = null;
-      cluster.members.forEach(function (id) {
+      cluster.members.map(function (id) { return drawn.boxOf.get(id) || id; }).forEach(function (id) {
         if (!onCanvas.has(id)) return;
         var b = network.getBoundingBox(id);
         if (!b) return;
@@ -379,6 +606,27 @@
     ctx.closePath();
   }
 
+  // A node's tooltip goes beside the node, not over it (vis puts it at the pointer).
+  network.on("showPopup", function (id) {
+    var tip = container.querySelector("div.vis-tooltip");
+    if (!tip || !network.body.nodes[id]) return;
+    var box = network.getBoundingBox(id);
+    var topLeft = network.canvasToDOM({ x: box.left, y: box.top });
+    var bottomRight = network.canvasToDOM({ x: box.right, y: box.bottom });
+    var gap = 12, width = tip.offsetWidth, height = tip.offsetHeight;
+    var left = bottomRight.x + gap;
+    if (left + width > container.clientWidth) left = topLeft.x - gap - width;
+    if (left < 0) {
+      // No room on either side: above the node, or below it.
+      left = Math.max(0, Math.min(topLeft.x, container.clientWidth - width));
+      var above = topLeft.y - gap - height;
+      tip.style.top = (above >= 0 ? above : bottomRight.y + gap) + "px";
+    } else {
+      tip.style.top = Math.max(0, Math.min(topLeft.y, container.clientHeight - height)) + "px";
+    }
+    tip.style.left = left + "px";
+  });
+
   network.on("dragEnd", function (params) {
     var where = network.getPositions(params.nodes);
     params.nodes.forEach(function (id) {
@@ -393,6 +641,80 @@
     network.fit({ nodes: clusters[c].members.filter(function (id) { return nodes.get(id); }), animation: false });
   }
 
+  /** Draw the folded namespaces one by one (each as its collapsed box). */
+  function unfold() {
+    state.fold.clear();
+    render();
+    network.fit({ animation: false });
+  }
+
+  // --- the starting level: the most detailed whose text is readable at fit ------------
+
+  /**
+   * The scale vis's fit() gives to `blocks` (the nodes' range and 10% more, at most 1). A
+   * node box is at most about 200 × 90 in a cell of 215 × 110, and a namespace's 228 × 72
+   * in its 240 × 110: the range is the blocks less a little of the margin they leave.
+   */
+  function fitScale(blocks) {
+    var left = Infinity, top = Infinity, right = -Infinity, bottom = -Infinity;
+    blocks.forEach(function (b) {
+      left = Math.min(left, b.x);
+      top = Math.min(top, b.y);
+      right = Math.max(right, b.x + b.w);
+      bottom = Math.max(bottom, b.top + b.h);
+    });
+    var width = Math.max(1, right - left - 10), height = Math.max(1, bottom - top - 30);
+    var canvas = [Math.max(1, container.clientWidth), Math.max(1, container.clientHeight)];
+    return Math.min(1, canvas[0] / (1.1 * width), canvas[1] / (1.1 * height));
+  }
+
+  function fontOf(b) {
+    return b.expanded ? view.options.nodes.font.size : 18;
+  }
+
+  function legible(blocks) {
+    var scale = fitScale(blocks);
+    // 5% to spare: the prediction is close to vis's fit, not exact.
+    return blocks.every(function (b) { return fontOf(b) * scale >= LEGIBLE_PX * 1.05; });
+  }
+
+  /**
+   * Pick state.expanded and state.fold for the first view: every namespace expanded if
+   * that is readable at fit, else each as one box, else as many boxes as stay readable
+   * (the namespaces with the most nodes; external addresses always) and one box for the rest.
+   */
+  function startLevel() {
+    var all = new Set(details.map(function (_, id) { return id; }));
+    state.fold = new Set();
+    state.expanded = new Set(clusters.map(function (_, c) { return c; }));
+    if (legible(pack(all))) return;
+    state.expanded = new Set();
+    if (legible(pack(all))) return;
+    // Kept: the namespaces that the most rule-allowed flows touch (a DNS namespace that
+    // everything reaches, say), then the biggest; external addresses always.
+    var touched = clusters.map(function (cluster) {
+      return cluster.members.reduce(function (n, id) {
+        var g = details[id].g;
+        return n + NV.flowsFrom[g].concat(NV.flowsTo[g]).filter(function (k) {
+          return !groupFlows[k].defaultAllow;
+        }).length;
+      }, 0);
+    });
+    var order = clusters.map(function (_, c) { return c; }).sort(function (a, b) {
+      var external = Number(clusters[b].key === "external") - Number(clusters[a].key === "external");
+      return external || touched[b] - touched[a] || clusters[b].members.length - clusters[a].members.length || a - b;
+    });
+    // Keep the first `keep` of that order; the fold is one more box.
+    var low = 1, high = order.length - 1;
+    while (low < high) {
+      var keep = Math.ceil((low + high) / 2);
+      state.fold = new Set(order.slice(keep));
+      if (legible(pack(all))) low = keep;
+      else high = keep - 1;
+    }
+    state.fold = new Set(order.slice(low));
+  }
+
   function collapse(c) {
     state.expanded.delete(c);
     render();
@@ -402,11 +724,13 @@
   function reveal(id) {
     if (!nodes.get(id)) {
       state.expanded.add(details[id].cluster);
+      state.openGroups.add(groupKey(id));
       render();
     }
     if (nodes.get(id)) {
       network.selectNodes([id]);
       network.focus(id, { scale: Math.max(network.getScale(), 0.8), animation: false });
+      showLabels();
     }
     NV.showNode(id);
   }
@@ -421,5 +745,9 @@
     expand: expand,
     collapse: collapse,
     reveal: reveal,
+    unfold: unfold,
+    openGroup: openGroup,
+    startLevel: startLevel,
+    showLabels: showLabels,
   });
 })();

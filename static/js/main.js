@@ -13,8 +13,10 @@
 
   network.on("click", function (params) {
     var source = params.event && params.event.srcEvent;
-    if (source && source.shiftKey && NV.why && params.nodes.length && typeof params.nodes[0] === "number") {
-      NV.why.pick(params.nodes[0]);
+    if (source && source.shiftKey && params.nodes.length && typeof params.nodes[0] === "number") {
+      // Two nodes picked: the why tool asks (denied.js draws a denied answer); offline, denied.js.
+      if (NV.why) NV.why.pick(params.nodes[0]);
+      else if (NV.denied) NV.denied.shiftPick(params.nodes[0]);
       return;
     }
     if (params.nodes.length) {
@@ -27,7 +29,13 @@
   network.on("doubleClick", function (params) {
     if (!params.nodes.length) return;
     var id = params.nodes[0];
-    if (typeof id === "string") {
+    if (id === NV.MORE) {
+      NV.unfold();
+    } else if (typeof id === "string" && id.indexOf("grp:") === 0) {
+      NV.openGroup(id);
+    } else if (typeof id === "string" && id.indexOf("hub:") === 0) {
+      return; // an open-traffic hub: its namespace is already expanded
+    } else if (typeof id === "string") {
       NV.expand(NV.clusterById.get(id));
     } else {
       NV.collapse(NV.details[id].cluster);
@@ -36,6 +44,7 @@
 
   // The address's focus and filters shape the first view; selection and the why
   // question need it drawn. All before the first paint, so "ready" means restored.
+  NV.startLevel(); // the level of detail readable at fit, before the address's focus
   var wanted = NV.restoreAddress();
   // Readiness signal for tests and the benchmark: drawn, nothing simulating. Listened
   // for only now, just before the first render: the browser may paint the empty

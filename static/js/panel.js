@@ -2,7 +2,9 @@
  * netpol-viz diagram page, the side panel (#details): a node (its facts and
  * every node it reaches and is reached by, with ports, over the whole
  * analysis), a pair of nodes with the rules that allow it, an aggregated
- * arrow, a namespace. Showing a node makes it the selected one
+ * arrow, a namespace, a box of alike nodes, the fold of namespaces not
+ * drawn, an open-traffic arrow (open.js) and a denied pair (denied.js, whose
+ * "Compare with…" takes the next node clicked). Showing a node makes it the selected one
  * (state.selected, which the address bar follows). Uses core; draw
  * (NV.nodes, NV.drawn, NV.representative, NV.reveal, NV.expand,
  * NV.collapse), filters (NV.setFocus), why (NV.why) and address
@@ -52,11 +54,54 @@
   var REACH_FOLD = 25;
 
   function select(id) {
-    if (typeof id === "string") {
-      showCluster(NV.clusterById.get(id));
+    if (NV.denied && NV.denied.picked(id)) return; // "compare with…" was waiting for this node
+    if (id === NV.MORE) {
+      showFold();
+    } else if (typeof id === "string" && NV.drawn.boxes.has(id)) {
+      showBox(id);
+    } else if (typeof id === "string") {
+      showCluster(NV.clusterOfId(id));
     } else {
       showNode(id);
     }
+  }
+
+  /** A box of alike nodes: what they share, and each node (its own panel on click). */
+  function showBox(key) {
+    var members = NV.drawn.boxes.get(key);
+    clearPanel("×" + members.length + " alike nodes in " + clusters[details[members[0]].cluster].title);
+    panel.appendChild(el("p", null, "Every policy treats these nodes alike: each reaches, and is reached by, " +
+      "the same nodes on the same ports. Select one for its reach lists."));
+    var actions = el("p", "actions");
+    actions.appendChild(button("Draw them one by one", function () { NV.openGroup(key); }, "small"));
+    panel.appendChild(actions);
+    var list = el("ul", "peers");
+    members.slice(0, LIST_LIMIT).forEach(function (id) {
+      var item = el("li", "peer");
+      item.appendChild(button(nameOf(id), function () { NV.reveal(id); }));
+      list.appendChild(item);
+    });
+    if (members.length > LIST_LIMIT) list.appendChild(el("li", "hint", "and " + (members.length - LIST_LIMIT) + " more"));
+    panel.appendChild(list);
+  }
+
+  /** The namespaces folded into the "more" box, each with its counts. */
+  function showFold() {
+    var folded = NV.drawn.folded;
+    clearPanel("+" + plural(folded.length, "more namespace"));
+    panel.appendChild(el("p", null, "Not drawn one by one, so that the text of the drawing stays readable. " +
+      "Every count, reach list and search includes them."));
+    var actions = el("p", "actions");
+    actions.appendChild(button("Draw them all", function () { NV.unfold(); }, "small"));
+    panel.appendChild(actions);
+    var list = el("ul", "peers");
+    folded.forEach(function (c) {
+      var item = el("li", "peer");
+      item.appendChild(button(clusters[c].title, function () { showCluster(c); }));
+      item.appendChild(el("span", "legend-count", " " + plural(clusters[c].members.length, "node")));
+      list.appendChild(item);
+    });
+    panel.appendChild(list);
   }
 
   /**
@@ -149,6 +194,9 @@
     if (NV.nodes.get(id)) {
       actions.appendChild(button("Collapse its namespace", function () { NV.collapse(d.cluster); }, "small"));
     }
+    if (NV.denied) {
+      actions.appendChild(button("Compare with…", function () { NV.denied.compareFrom(id); }, "small"));
+    }
     if (NV.why) {
       actions.appendChild(button("Why / why not from here", function () { NV.why.set("from", id); }, "small"));
       actions.appendChild(button("… to here", function () { NV.why.set("to", id); }, "small"));
@@ -162,7 +210,9 @@
   }
 
   function isolationText(isolated, policyIds, direction) {
-    if (!isolated) return "not isolated: all " + direction + " allowed";
+    if (!isolated) {
+      return "not isolated: " + (direction === "ingress" ? "open to every pod and address" : "may reach anything");
+    }
     var ids = policyIds || [];
     return "isolated by " + (ids.length ? ids.join(", ") : "a policy") + ": only what a rule allows";
   }
@@ -188,6 +238,16 @@
   }
 
   function showEdge(edgeId) {
+    var open = NV.drawn.open.get(edgeId);
+    if (open) {
+      clearPanel(labelOf(open.from) + " → " + labelOf(open.to));
+      NV.showOpenArrow(panel, open);
+      return;
+    }
+    if (NV.denied && NV.denied.isDenied(edgeId)) {
+      NV.denied.show(panel, clearPanel);
+      return;
+    }
     var pair = NV.drawn.pairs.get(edgeId);
     if (pair) {
       showPair(pair.from, pair.to, pair.flow);

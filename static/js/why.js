@@ -158,6 +158,8 @@
       if (state === "denied" && sideAllows(answer.egress) && !sideAllows(answer.ingress)) keys.reverse();
       keys.forEach(function (key) { result.appendChild(sideBlock(answer, key)); });
       document.body.dataset.why = state;
+      // denied.js draws a denied answer's pair in the diagram.
+      document.dispatchEvent(new CustomEvent("netpol:why", { detail: { answer: answer } }));
     }
 
     function refused(answer, status) {

@@ -170,6 +170,7 @@ class SummaryJSON(TypedDict):
     inferred: int
     policies: int
     isolatedIngress: int
+    """Nodes that stand for pods (workloads and inferred) isolated for ingress."""
     isolatedEgress: int
     groups: int
     flows: int
@@ -417,6 +418,9 @@ def build_document(
     nodes = [_node(e, ev) for e in ev.scene.endpoints]
     flows = group_flows(ev)
     workloads = [n for n in nodes if n["type"] == "workload"]
+    # Isolation is counted over every node that stands for pods, inferred ones too, so a
+    # policies-only upload's summary agrees with what its nodes say.
+    pod_nodes = [n for n in nodes if n["type"] != "ipblock"]
     reported = [p for p in problems if p.severity is not Severity.INFO]
     doc: DocumentJSON = {
         "version": VERSION,
@@ -432,8 +436,8 @@ def build_document(
             "pods": sum(n["pods"] or 0 for n in workloads),
             "inferred": sum(1 for n in nodes if n["type"] == "inferred"),
             "policies": len(policies),
-            "isolatedIngress": sum(1 for n in workloads if n["isolated"]["ingress"]),
-            "isolatedEgress": sum(1 for n in workloads if n["isolated"]["egress"]),
+            "isolatedIngress": sum(1 for n in pod_nodes if n["isolated"]["ingress"]),
+            "isolatedEgress": sum(1 for n in pod_nodes if n["isolated"]["egress"]),
             "groups": len(ev.grouped.groups),
             "flows": len(flows),
             "pairs": sum(f["pairs"] for f in flows),

@@ -36,6 +36,8 @@ DIAGRAM_SCRIPTS = (
     "js/share.js",
     "js/findings.js",
     "js/why.js",
+    "js/open.js",
+    "js/denied.js",
     "js/address.js",
     "matrix.js",  # the matrix view: reads the data island itself
     "js/main.js",
