@@ -1,6 +1,7 @@
 /*
  * netpol-viz upload page: drag and drop onto the file picker, then send the
- * files and the pasted text to the JSON API and open the returned share link.
+ * files and the pasted text to the JSON API and open the returned share link,
+ * which shows the delete token once (handed over in sessionStorage).
  * Without JavaScript the same form posts to /upload and the server redirects.
  * Names and messages are put into the page with textContent only.
  */
@@ -105,8 +106,11 @@
             throw new Error("the server answered with a link to another site");
           }
           try {
+            // For the diagram page (static/js/share.js): the token for this tab's Delete
+            // button, and a mark that it should show the token once.
             if (answer.deleteToken) {
               sessionStorage.setItem("netpol-viz:delete:" + answer.id, answer.deleteToken);
+              sessionStorage.setItem("netpol-viz:show-token:" + answer.id, "1");
             }
           } catch (ignored) { /* storage disabled: the token is simply not kept */ }
           window.location.assign(target.href);

@@ -637,33 +637,45 @@ def test_analysis_page_links_the_report_the_review_export_and_the_diff_form(
 # --- the findings panel ---------------------------------------------------------------------
 
 
-def test_findings_panel_makes_findings_with_nodes_clickable(
+def finding_groups(html: str) -> list[tuple[str, int, list[int]]]:
+    """The findings panel as (severity, its count, the document indexes of its findings)."""
+    groups = []
+    for part in html.split('<section class="finding-group')[1:]:
+        head = re.search(r'data-severity="(\w+)" data-count="(\d+)"', part)
+        assert head, part[:200]
+        body = part.split("</section>", 1)[0]
+        indexes = [int(i) for i in re.findall(r'class="finding-toggle" data-finding="(\d+)"', body)]
+        groups.append((head.group(1), int(head.group(2)), indexes))
+    return groups
+
+
+def test_findings_panel_groups_by_severity_and_every_finding_is_a_button(
     app: Flask, client: FlaskClient
 ) -> None:
-    document = article_document()
+    document = article_document()  # its one finding: medium, about frontend
     document["findings"] += [
-        {
-            "rule": "policy-only",
-            "severity": "low",
-            "message": "m",
-            "nodes": [],
-            "policies": ["default/db-backend"],
-        },
-        {
-            "rule": "cni-enforcement",
-            "severity": "info",
-            "message": "n",
-            "nodes": [],
-            "policies": [],
-        },
+        {"rule": "policy-only", "severity": "low", "message": "m", "nodes": [],
+         "policies": ["default/db-backend"]},
+        {"rule": "cni-enforcement", "severity": "info", "message": "n", "nodes": [],
+         "policies": []},
+        {"rule": "egress-blocks-dns", "severity": "high", "message": "o", "nodes": [MYSQL],
+         "policies": []},
+        {"rule": "from-elsewhere", "severity": "unheard-of", "message": "p", "nodes": [],
+         "policies": []},
     ]
     analysis_id = store(app, document)
     response, context = rendered_context(app, client, f"/a/{analysis_id}")
     html = response.get_data(as_text=True)
-    assert [f["nodes"] for f in context["view"]["findings"]] == [[0], [2], []]
-    assert html.count('class="finding-toggle"') == 2
-    assert 'data-finding="0"' in html and 'data-finding="1"' in html
-    assert 'data-finding="2"' not in html
+    assert [f["nodes"] for f in context["view"]["findings"]] == [[0], [2], [], [2], []]
+    # Highest severity first, each with its count; a severity the page does not know
+    # counts as info; data-finding stays the document index, which the view is indexed by.
+    assert finding_groups(html) == [
+        ("high", 1, [3]),
+        ("medium", 1, [0]),
+        ("low", 1, [1]),
+        ("info", 2, [2, 4]),
+    ]
+    assert 'id="finding-severity"' in html
 
 
 @pytest.mark.parametrize(
@@ -680,7 +692,20 @@ def test_view_findings_name_the_nodes_a_click_highlights(
 ) -> None:
     document = article_document()
     document["findings"] = [{"rule": "r", "severity": "low", "message": "m", **finding}]
-    assert view_data(document)["findings"] == [{"nodes": expected}]
+    assert [f["nodes"] for f in view_data(document)["findings"]] == [expected]
+
+
+def test_view_findings_carry_what_the_details_panel_shows() -> None:
+    document = article_document()
+    source = {"file": "db-backend.yaml", "line": 7}
+    document["findings"] = [
+        {"rule": "r", "severity": "low", "message": "m", "nodes": [MYSQL],
+         "policies": ["default/db-backend"], "source": source}
+    ]
+    assert view_data(document)["findings"] == [
+        {"rule": "r", "severity": "low", "message": "m", "nodes": [2],
+         "policies": ["default/db-backend"], "source": source}
+    ]
 
 
 # --- the diff view (render.diff_view_data) ----------------------------------------------

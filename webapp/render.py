@@ -547,7 +547,8 @@ def _add_clusters(
 
 
 def _finding_views(document: Mapping[str, Any], vis_id: Mapping[str, int]) -> list[dict[str, Any]]:
-    """Per finding (document order), the vis ids of the nodes a click on it highlights.
+    """Per finding (document order): what the details panel shows of it, and the vis
+    ids of the nodes a click on it highlights.
 
     Its own nodes; for a finding that names only policies, the nodes those
     policies select. Ids the document does not list are left out.
@@ -558,7 +559,16 @@ def _finding_views(document: Mapping[str, Any], vis_id: Mapping[str, int]) -> li
         ids = list(finding.get("nodes") or [])
         if not ids:
             ids = [n for p in finding.get("policies") or [] for n in selects.get(p, [])]
-        views.append({"nodes": list(dict.fromkeys(vis_id[i] for i in ids if i in vis_id))})
+        views.append(
+            {
+                "rule": finding.get("rule"),
+                "severity": finding.get("severity"),
+                "message": finding.get("message"),
+                "policies": list(finding.get("policies") or []),
+                "source": finding.get("source"),
+                "nodes": list(dict.fromkeys(vis_id[i] for i in ids if i in vis_id)),
+            }
+        )
     return views
 
 

@@ -68,6 +68,9 @@
     collapse: NV.collapse,
     reveal: NV.reveal,
     highlightFinding: NV.highlightFinding,
+    /** The PNG / SVG export's layout of the current view (export.js). */
+    exportSheet: NV.exportSheet,
+    svgOfView: NV.svgOfView,
     clearHighlight: NV.clearHighlight,
     /** What a finding click lit: {finding, nodes, edges} (vis ids), or null. */
     highlighted: function () {

@@ -9,7 +9,8 @@
  * (NV.nodes, NV.drawn, NV.representative, NV.reveal, NV.expand,
  * NV.collapse), filters (NV.setFocus), why (NV.why) and address
  * (NV.syncAddress) at run time. Provides NV.select, NV.showNode,
- * NV.showEdge, NV.showPair, NV.showCluster, NV.changeClass.
+ * NV.showEdge, NV.showPair, NV.showCluster, NV.changeClass, and for other
+ * modules' panels (findings.js) NV.clearPanel, NV.addFacts.
  */
 (function () {
   "use strict";
@@ -22,12 +23,13 @@
 
   var panel = NV.byId("details");
 
-  /** Empty the panel for something new; `selected` is the node it shows, or null. */
+  /** Empty the panel for something new; `selected` is the node it shows, or null. The panel. */
   function clearPanel(title, selected) {
     while (panel.firstChild) panel.removeChild(panel.firstChild);
     panel.appendChild(el("h2", "panel-title", title));
     NV.state.selected = selected === undefined ? null : selected;
     NV.syncAddress();
+    return panel;
   }
 
   function addFacts(pairs) {
@@ -386,5 +388,7 @@
     showPair: showPair,
     showCluster: showCluster,
     changeClass: changeClass,
+    clearPanel: clearPanel,
+    addFacts: addFacts,
   });
 })();

@@ -34,6 +34,7 @@ DIAGRAM_SCRIPTS = (
     "js/filters.js",
     "js/legend.js",
     "js/share.js",
+    "js/export.js",
     "js/findings.js",
     "js/why.js",
     "js/open.js",
