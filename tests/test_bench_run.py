@@ -139,3 +139,38 @@ def test_peak_memory_is_the_childs_own_not_the_benchs() -> None:
     del ballast
     assert child.status == 0
     assert 1 < child.peak_mib < 100, child
+
+
+def test_children_run_this_checkout_with_its_bytecode_cached(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # With PYTHONDONTWRITEBYTECODE every measured run would compile the package again.
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    run = load_run()
+    program = ("import sys, webapp; "
+               "print(sys.flags.dont_write_bytecode, sys.pycache_prefix, webapp.__file__)")
+    child = run.run_child([sys.executable, "-c", program], run.child_env())
+    assert child.status == 0, child.stderr
+    flag, prefix, package = child.stdout.split()
+    assert (flag, prefix) == ("0", str(run.PYCACHE))
+    assert Path(package).parent.parent == SCRIPT.parent.parent  # this checkout's package
+
+
+def test_cost_per_pod_takes_off_the_start_measured_beside_each_size() -> None:
+    # Under a load that changes during the run, one start for every size would skew
+    # the small sizes most: here each size's work is exactly its parse.
+    run = load_run()
+    points = [
+        run.Measurement(
+            file=f"curve/{pods}.yaml", scenario="curve", generator="hard", pods=pods,
+            policies=pods // 5, format="yaml", input_mib=1.0, floor_file="f.yaml",
+            floor_seconds=floor, analyze_seconds=start + floor, peak_mib=1.0,
+            document_mib=1.0, nodes=1, groups=1, flows=0, pairs=0, start_seconds=start,
+        )
+        for pods, floor, start in ((1000, 0.5, 0.9), (20000, 10.0, 0.2))
+    ]
+    result = run.Run(scale=1.0, seed=1, command=[], load_before=(0.0, 0.0, 0.0),
+                     startup_seconds=0.2, measurements=points)
+    (figure,) = run.per_pod_curve(result)
+    assert figure.passed and figure.value == "1.00x", figure
+    assert [round(p["ratio"], 2) for p in result.curve] == [1.0, 1.0]

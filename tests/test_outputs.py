@@ -150,6 +150,119 @@ def test_json_bytes_with_non_ascii_and_hidden_characters() -> None:
     assert jsonout.json_bytes(doc) == expected
 
 
+# --- the document's written form: a key per line, an item per line -----------------------
+
+ITEM_PER_LINE = ("nodes", "groups", "flows", "policies", "findings", "problems", "notes")
+
+
+def written_lines(text: bytes, document: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    """(key, value) of each line of a written document; asserts the line layout on the way.
+
+    Splits at b"\n" only: an item may hold U+2028, which str.splitlines would cut at."""
+    lines = text.split(b"\n")
+    assert lines[0] == b"{" and lines[-2:] == [b"}", b""], lines[-3:]
+    body = iter(lines[1:-2])
+    for key in document:
+        line = next(body)
+        head = f'  "{key}": '.encode()
+        assert line.startswith(head), line[:80]
+        value = line[len(head):].removesuffix(b",")
+        if value != b"[":
+            yield key, json.loads(value)
+            continue
+        assert key in ITEM_PER_LINE and document[key]
+        for index, item in enumerate(document[key]):
+            line = next(body)
+            assert line.startswith(b"    {") and b", " not in line[:2] + line[-2:]
+            assert json.loads(line.strip().removesuffix(b",")) == item, (key, index)
+            yield key, item
+        assert next(body).removesuffix(b",") == b"  ]"
+    assert next(body, None) is None
+
+
+def test_analyze_writes_the_document_a_key_and_an_item_per_line() -> None:
+    """What `analyze --format json` prints: the in-process document, every list item on
+    a line of its own (nodes, groups, flows, policies, findings), compact."""
+    name = "10-online-shop"
+    result = cli("analyze", f"sample-manifests/{name}", "--format", "json")
+    assert result.returncode == 0, result.stderr.decode()
+    folder = ROOT / "sample-manifests" / name
+    doc = dict(analyze([
+        SourceText(str(p.relative_to(ROOT)), p.read_bytes())
+        for p in sorted(folder.iterdir()) if p.suffix in (".yaml", ".json")
+    ]).document)
+    assert json.loads(result.stdout) == doc
+    counts: dict[str, int] = {}
+    for key, _ in written_lines(result.stdout, doc):
+        counts[key] = counts.get(key, 0) + 1
+    assert all(counts[key] == len(doc[key]) for key in ITEM_PER_LINE if doc[key])
+    assert min(len(doc[key]) for key in ("nodes", "groups", "flows", "policies", "findings")) > 1
+    # compact: no space after a separator anywhere inside an item
+    assert b'", "' not in result.stdout and b'": "' not in result.stdout.split(b"\n", 3)[3]
+
+
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        pytest.param({}, b"{}\n", id="empty"),
+        pytest.param({"version": 2, "nodes": [], "summary": {"a": 1, "b": [1, 2]}},
+                     b'{\n  "version": 2,\n  "nodes": [],\n  "summary": {"a":1,"b":[1,2]}\n}\n',
+                     id="empty-list-and-object-on-their-key-line"),
+        pytest.param({"flows": [{"s": "a", "p": [1]}, {"s": "b"}]},
+                     b'{\n  "flows": [\n    {"s":"a","p":[1]},\n    {"s":"b"}\n  ]\n}\n',
+                     id="an-item-per-line"),
+        pytest.param({"nodes": [{"name": "caf\u00e9 \u2028 \x00 \n"}]},
+                     '{\n  "nodes": [\n    {"name":"caf\u00e9 \u2028 \\u0000 \\n"}\n  ]\n}\n'
+                     .encode(), id="utf-8-with-control-characters-escaped"),
+        pytest.param({"nodes": [{"name": "\ud800"}, {"name": "\u00e9"}]},
+                     b'{\n  "nodes": [\n    {"name":"\\ud800"},\n    {"name":"\xc3\xa9"}\n  ]\n}\n',
+                     id="lone-surrogate-escaped-so-the-text-stays-utf-8"),
+    ],
+)
+def test_document_bytes(document: dict[str, Any], expected: bytes) -> None:
+    written = jsonout.document_bytes(document)
+    assert written == expected
+    assert json.loads(written) == document
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_document_bytes_parse_equal_to_the_document(name: str) -> None:
+    doc = sample_document(name)
+    written = jsonout.document_bytes(doc)
+    assert json.loads(written) == doc
+    assert sum(1 for _ in written_lines(written, doc)) == sum(
+        len(v) if isinstance(v, list) and v else 1 for v in doc.values()
+    )
+
+
+@pytest.mark.parametrize("database", [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+])
+def test_cli_api_and_export_write_the_same_document_bytes(tmp_path: Path, database: str) -> None:
+    """`analyze --format json`, the API's POST and GET bodies and export.json: one form,
+    stored as it is written (UTF-8) in either database."""
+    from webfixtures import database_for, make_app, upload
+
+    folder = tmp_path / "shop ü"
+    folder.mkdir()
+    files = sorted(p for p in (ROOT / "sample-manifests" / "10-online-shop").iterdir()
+                   if p.suffix in (".yaml", ".json"))
+    for path in files:
+        (folder / path.name).write_bytes(path.read_bytes())
+    printed = cli("analyze", str(folder), "--format", "json")
+    assert printed.returncode == 0, printed.stderr.decode()
+    client = make_app(tmp_path, {"DATABASE": database_for(database, tmp_path)}).test_client()
+    created = upload(client, *((str(folder / p.name), p.read_bytes()) for p in files))
+    assert created.status_code == 201, created.get_data(as_text=True)[:300]
+    api = f"/api/v1/analyses/{created.get_json()['id']}"
+    posted = created.get_data()
+    assert posted.endswith(b', "analysis": ' + printed.stdout + b"}")
+    assert client.get(api).get_data() == printed.stdout
+    assert client.get(f"{api}/export.json").get_data() == printed.stdout
+    assert "shop ü".encode() in printed.stdout  # UTF-8, as uploaded
+
+
 # --- --pairs ---------------------------------------------------------------------------
 
 
@@ -157,7 +270,7 @@ def test_json_bytes_with_non_ascii_and_hidden_characters() -> None:
 def test_pairs_json_is_the_document_with_one_flow_per_pair(name: str) -> None:
     doc = sample_document(name)
     streamed = b"".join(jsonout.pairs_json(doc))
-    assert streamed == jsonout.json_bytes(pairs_document(doc))
+    assert streamed == jsonout.document_bytes(pairs_document(doc))
     parsed = json.loads(streamed)
     assert "groups" not in parsed
     assert len(parsed["flows"]) == doc["summary"]["pairs"]

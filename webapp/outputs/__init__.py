@@ -70,7 +70,7 @@ def _resolve(dotted: str) -> Any:
 BOTH = frozenset({ANALYZE, EXPORT})
 FORMATS: tuple[Format, ...] = (
     Format(
-        "json", "application/json", "JSON", "webapp.outputs.jsonout:json_bytes", BOTH,
+        "json", "application/json", "JSON", "webapp.outputs.jsonout:document_bytes", BOTH,
         "webapp.outputs.jsonout:pairs_json",
         "the analysis document (below)",
     ),

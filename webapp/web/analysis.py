@@ -185,14 +185,17 @@ def _finite(value: Any) -> Any:
 
 
 def analyze_to_json(sources: Sequence[SourceText], limits: Limits) -> Result:
-    """The core's analysis as JSON texts; raises Unusable where `analyze` raises UnusableInput."""
+    """The core's analysis as JSON texts; raises Unusable where `analyze` raises UnusableInput.
+
+    The document in its one written form (the CLI's bytes), the input as `to_json`."""
     from webapp.core import analyze  # the core, not this module, is the heavy import
+    from webapp.outputs.jsonout import document_text
 
     try:
         analysis = analyze(list(sources), limits=limits)
     except UnusableInput as error:
         raise Unusable.of(error) from None
-    return Result(to_json(analysis.document), to_json(analysis.sanitized))
+    return Result(document_text(analysis.document), to_json(analysis.sanitized))
 
 
 Work = Callable[[Sequence[SourceText], Limits], Result]

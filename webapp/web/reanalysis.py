@@ -48,6 +48,7 @@ from typing import Any, cast
 
 from webapp.core import Analysis, UnusableInput, analyze_stored
 from webapp.core.document import VERSION, DocumentJSON, FlowJSON, GroupJSON, PolicyJSON
+from webapp.outputs.jsonout import document_text
 from webapp.web.analysis import to_json
 from webapp.web.storage import Storage, StoredAnalysis
 
@@ -215,7 +216,7 @@ def upgraded(stored: StoredAnalysis, storage: Storage, warm: Warm, version: str)
     except (UnusableInput, ValueError) as error:
         log.info("analysis %s… migrated as it stands: %s", stored.id[:8], error)
         document = as_version_2(old)
-    text = to_json(document)
+    text = document_text(document)
     if storage.upgrade(stored.id, stored.document, text, version):
         log.info(
             "analysis %s… upgraded from document version %s to %d",
