@@ -41,7 +41,9 @@ def page(context: Any, server: ServerProcess) -> tuple[Any, PageWatch]:
 
 
 def node_id(document: dict[str, Any], namespace: str, name: str) -> str:
-    return next(n["id"] for n in document["nodes"] if (n["namespace"], n["name"]) == (namespace, name))
+    return next(
+        n["id"] for n in document["nodes"] if (n["namespace"], n["name"]) == (namespace, name)
+    )
 
 
 def group_of(document: dict[str, Any], node: str) -> str:
@@ -56,10 +58,8 @@ def chain_words(ref: dict[str, Any]) -> str:
     """A rule reference as the query API words a step of a chain."""
     if "tier" not in ref:
         return f"NetworkPolicy {ref['policy']} {ref['direction']}[{ref['rule']}] Accept"
-    return (
-        f"{ref['tier']} {ref['policy']} priority {ref['priority']} {ref['direction']}[{ref['rule']}]"
-        f" '{ref['name']}' {ref['action']}"
-    )
+    rule = f"{ref['direction']}[{ref['rule']}] '{ref['name']}' {ref['action']}"
+    return f"{ref['tier']} {ref['policy']} priority {ref['priority']} {rule}"
 
 
 def open_page(tab: Any, server: ServerProcess, url: str, query: str = "") -> None:
@@ -108,8 +108,10 @@ def test_admin_denied_edge_between_tenants_is_drawn_and_names_its_rule(
 
     click_edge(tab, arrows[0]["id"])
     panel = tab.locator(DETAILS)
-    assert panel.locator('[data-testid="tier-verdict"]').inner_text().startswith(
-        "Denied by the Admin tier"
+    assert (
+        panel.locator('[data-testid="tier-verdict"]')
+        .inner_text()
+        .startswith("Denied by the Admin tier")
     )
     block = panel.locator('[data-testid="deny-rule"]')
     assert block.count() == 1
@@ -163,9 +165,7 @@ def test_denials_are_summed_by_namespace_when_collapsed(
     clusters = tab.evaluate("window.NetpolViz.clusters.map(c => [c.title, c.id])")
     ids = dict(clusters)
     arrows = [
-        d
-        for d in drawn_denials(tab)
-        if (d["from"], d["to"]) == (ids["tenant-a"], ids["tenant-b"])
+        d for d in drawn_denials(tab) if (d["from"], d["to"]) == (ids["tenant-a"], ids["tenant-b"])
     ]
     assert [(a["tier"], a["pairs"]) for a in arrows] == [("Admin", len(admin_pairs))]
     edge = tab.evaluate("(id) => window.netpolViz.edges.get(id)", arrows[0]["id"])
@@ -235,7 +235,9 @@ def test_deep_link_why_answer_shows_the_admin_deny(
     assert chain_words(denial["rule"]) in chain.inner_text()
     assert chain.locator(".rule-where").inner_text() == where(denial["rule"])
     # The refusing side comes first, and the denied pair drawn says who refuses.
-    assert result.locator(".why-side").first.get_attribute("class").startswith("why-side why-ingress")
+    assert (
+        result.locator(".why-side").first.get_attribute("class").startswith("why-side why-ingress")
+    )
     picked = tab.evaluate("window.NetpolViz.denied.current()")
     assert picked["label"] == "✕ denied: tenant-b/web refuses ingress"
     watch.assert_clean()
@@ -289,8 +291,10 @@ def test_matrix_marks_cells_the_admin_tier_decides(
     rule = box.locator('[data-testid="matrix-rule"]')
     assert "priority 20" in rule.locator(".rule-head").inner_text()
     assert "'deny-other-namespaces' · Deny" in rule.locator(".rule-head").inner_text()
-    assert rule.locator('[data-testid="matrix-rule-where"]').inner_text().startswith(
-        where(denial["rule"])
+    assert (
+        rule.locator('[data-testid="matrix-rule-where"]')
+        .inner_text()
+        .startswith(where(denial["rule"]))
     )
     watch.assert_clean()
 
@@ -310,7 +314,9 @@ def test_node_panel_lists_the_cluster_policies_that_select_it_and_reach_ignores_
             if a_web in p["selects"] and any(r["direction"] == direction for r in p["rules"])
         ]
         selecting.sort(key=lambda p: (rank[p["tier"]], p["priority"], p["name"]))
-        expected[direction] = [f"{p['tier']} priority {p['priority']}: {p['id']}" for p in selecting]
+        expected[direction] = [
+            f"{p['tier']} priority {p['priority']}: {p['id']}" for p in selecting
+        ]
     assert len(expected["ingress"]) == 3 and len(expected["egress"]) == 1
 
     open_page(tab, server, tenants["url"], f"?node={a_web}")
@@ -325,7 +331,9 @@ def test_node_panel_lists_the_cluster_policies_that_select_it_and_reach_ignores_
     reach_out = {b for f in document["flows"] if f["source"] == group for b in members[f["target"]]}
     reach_in.discard(a_web)
     reach_out.discard(a_web)
-    assert int(panel.locator('[data-testid="reach-in"]').get_attribute("data-count")) == len(reach_in)
+    assert int(panel.locator('[data-testid="reach-in"]').get_attribute("data-count")) == len(
+        reach_in
+    )
     assert int(panel.locator('[data-testid="reach-out"]').get_attribute("data-count")) == len(
         reach_out
     )
