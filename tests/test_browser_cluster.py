@@ -11,11 +11,13 @@ and `node`. Every expectation is read from the API's document, never typed in.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from browserfixtures import PageWatch, ServerProcess, wait_ready
+from clirun import cli
 
 pytestmark = pytest.mark.browser
 
@@ -419,3 +421,31 @@ def test_domain_and_node_destinations_are_drawn_and_searchable(
     assert panel.locator("dd").first.inner_text().startswith(kind)
     assert kind in tab.inner_text(".legend")
     watch.assert_clean()
+
+
+def test_offline_export_draws_the_denials_and_names_their_rules(
+    context: Any, tmp_path: Path
+) -> None:
+    """The HTML export inlines cluster.js (DIAGRAM_SCRIPTS): the same arrows and panels offline."""
+    saved = tmp_path / "export.html"
+    written = cli("analyze", str(SAMPLE), "--format", "html", "--output", str(saved))
+    assert written.returncode == 0, written.stderr
+    answer = cli("analyze", str(SAMPLE), "--format", "json")
+    document = json.loads(answer.stdout)
+    admin = {d["rule"]["policy"] for d in document["denials"] if d["rule"]["tier"] == "Admin"}
+    context.set_offline(True)
+    try:
+        tab = context.new_page()
+        watch = PageWatch(tab, saved.as_uri())
+        tab.goto(saved.as_uri())
+        wait_ready(tab)
+        arrows = drawn_denials(tab)
+        assert {a["tier"] for a in arrows} == {"Admin", "Baseline"}
+        first = next(a for a in arrows if a["tier"] == "Admin")
+        tab.evaluate("(id) => window.NetpolViz.showEdge(id)", first["id"])
+        head = tab.locator(f'{DETAILS} [data-testid="deny-rule"] .rule-head').first.inner_text()
+        assert any(policy in head for policy in admin)
+        assert watch.csp_violations() == [] and watch.console_errors == []
+        assert watch.page_errors == []
+    finally:
+        context.set_offline(False)

@@ -670,7 +670,7 @@ def cluster_view(document: Mapping[str, Any], view: dict[str, Any]) -> None:
             "direction": denial["direction"],
             "tier": denial["rule"].get("tier"),
             "label": port_label({**denial, "allTraffic": _every_port(denial)}),
-            "ports": port_ranges(denial),
+            "ports": ["all traffic"] if _every_port(denial) else port_ranges(denial),
             "rule": _rule_refs([denial["rule"]], policies, index)[0],
         }
         for denial in denials or []
