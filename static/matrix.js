@@ -185,6 +185,7 @@
 
   var started = performance.now();
   var cells = countCells();
+  countTiers(cells);
   var countMs = performance.now() - started;
 
   function cellAt(a, b) {
@@ -530,6 +531,7 @@
       (cell.total ? "\nof " + number(cell.total) : "");
     body.title = shown(sentence) + (cell.total ? "\nclick for its workloads" : "");
     body.setAttribute("aria-label", shown(sentence));
+    markTier(td, body, cell);
     td.appendChild(body);
     return td;
   }
@@ -595,7 +597,8 @@
     if (a === b) return { status: "self", flow: null };
     var k = flowBetween(a, b);
     if (k !== null) return { status: flows[k].defaultAllow ? "open" : "policy", flow: k };
-    if (details[a].type === "ipblock" && details[b].type === "ipblock") return { status: "na", flow: null };
+    // Address blocks, domain names and Kubernetes nodes: all in the external cluster.
+    if (external[details[a].cluster] && external[details[b].cluster]) return { status: "na", flow: null };
     return { status: "denied", flow: null };
   }
 
@@ -684,6 +687,7 @@
     body.textContent = CELL_WORD[found.status] + (found.flow !== null ? "\n" + flows[found.flow].label : "");
     body.title = shown(sentence) + "\nclick for the rules";
     body.setAttribute("aria-label", shown(sentence));
+    markPairTier(td, body, source, target);
     if (selected) body.setAttribute("aria-current", "true");
     td.appendChild(body);
     return td;
@@ -697,7 +701,7 @@
     var rule = (policy.rules[direction] || [])[ref[1]] || null;
     var block = el("div", "rule");
     block.dataset.testid = "matrix-rule";
-    block.appendChild(el("p", "rule-head", policy.id + " · spec." + direction + "[" + ref[1] + "]"));
+    block.appendChild(el("p", "rule-head", tierHead(policy, ref[1], direction)));
     var line = ref[2] || (rule && rule.line);
     if (policy.file) {
       var where = el("p", "rule-where", policy.file + (line ? ":" + line : "") +
@@ -730,6 +734,15 @@
     box.appendChild(verdict);
     if (found.status === "na") {
       box.appendChild(el("p", "hint", "External addresses to external addresses are not analysed."));
+      return box;
+    }
+    var denying = tierDenials(source, target);
+    if (denying.length) {
+      box.appendChild(el("h4", null, "Denied by a cluster-wide policy"));
+      denying.forEach(function (d) { box.appendChild(ruleBlock(d.rule, d.direction)); });
+    }
+    if (found.flow === null && denying.length) {
+      box.appendChild(whyLink(source, target));
       return box;
     }
     if (found.flow === null) {
@@ -783,6 +796,134 @@
     return p;
   }
 
+  // --- cluster-wide policy tiers (issue 10): cells the Admin tier decides ----------------------
+
+  /** view.denials, or none (read when first asked: countTiers runs before this part of the file). */
+  function tierDenialList() {
+    return view.denials || [];
+  }
+
+  function isAdminAccept(ref, direction) {
+    var policy = view.policies[ref[0]];
+    var rule = policy.tier === "Admin" && (policy.rules[direction] || [])[ref[1]];
+    return !!rule && rule.action === "Accept";
+  }
+
+  /**
+   * Per cell: pairs an Admin Deny rule drops (on some port at least), pairs a flow allows through
+   * an Admin Accept rule, and pairs a Baseline Deny drops; from the groups, like countCells. A
+   * pair denied on both sides is counted once.
+   */
+  function countTiers(all) {
+    var denials = tierDenialList();
+    if (!denials.length && !view.policies.some(function (p) { return p.tier; })) return;
+    var spread = groups.map(function (members) {
+      var counts = new Map();
+      members.forEach(function (id) { counts.set(details[id].cluster, (counts.get(details[id].cluster) || 0) + 1); });
+      return Array.from(counts);
+    });
+    function add(key, source, target) {
+      spread[source].forEach(function (s) {
+        spread[target].forEach(function (t) {
+          all[s[0] * C + t[0]][key] += s[1] * t[1] - (source === target && s[0] === t[0] ? s[1] : 0);
+        });
+      });
+    }
+    all.forEach(function (cell) { cell.adminDeny = 0; cell.adminAccept = 0; cell.baselineDeny = 0; });
+    var seen = new Set();
+    denials.forEach(function (d) {
+      var key = d.tier === "Admin" ? "adminDeny" : "baselineDeny";
+      var pairKey = key + ":" + (d.source * G + d.target);
+      if (seen.has(pairKey)) return;
+      seen.add(pairKey);
+      add(key, d.source, d.target);
+    });
+    flows.forEach(function (flow) {
+      var accepted = (flow.egress || []).some(function (r) { return isAdminAccept(r, "egress"); }) ||
+        (flow.ingress || []).some(function (r) { return isAdminAccept(r, "ingress"); });
+      if (accepted) add("adminAccept", flow.source, flow.target);
+    });
+  }
+
+  /** What the Admin tier decides in a cell: "admin-deny", "admin-accept" (all pairs), "admin" (some). */
+  function tierOf(cell) {
+    if (!cell.adminDeny && !cell.adminAccept) return "";
+    if (cell.adminDeny === cell.total) return "admin-deny";
+    if (cell.adminAccept === cell.total) return "admin-accept";
+    return "admin";
+  }
+
+  function markTier(td, body, cell) {
+    if (cell.adminDeny === undefined || cell.status === "na") return;
+    td.dataset.adminDeny = String(cell.adminDeny);
+    td.dataset.adminAccept = String(cell.adminAccept);
+    td.dataset.baselineDeny = String(cell.baselineDeny);
+    var tier = tierOf(cell);
+    if (!tier && !cell.baselineDeny) return;
+    var words = [];
+    if (cell.adminDeny) words.push("Admin ✕ " + number(cell.adminDeny));
+    if (cell.adminAccept) words.push("Admin ✓ " + number(cell.adminAccept));
+    if (cell.baselineDeny) words.push("Baseline ✕ " + number(cell.baselineDeny));
+    if (tier) {
+      td.dataset.tier = tier;
+      td.classList.add("nm-tier-" + tier);
+    }
+    if (tier === "admin-deny") body.textContent = body.textContent.replace(/^denied/, "denied by Admin");
+    body.textContent += "\n" + words.join(" · ");
+    body.title += "\nCluster-wide tiers: " + plural(cell.adminDeny, "pair") + " denied by an Admin rule, " +
+      number(cell.adminAccept) + " accepted by an Admin rule, " + number(cell.baselineDeny) + " denied by a Baseline rule";
+  }
+
+  /** The denials (view.denials entries) that cover pair source -> target. */
+  function tierDenials(source, target) {
+    var a = details[source].g, b = details[target].g;
+    var found = [], keys = new Set();
+    tierDenialList().forEach(function (d) {
+      var key = d.rule.join(",") + d.direction;
+      if (d.source === a && d.target === b && !keys.has(key)) {
+        keys.add(key);
+        found.push(d);
+      }
+    });
+    return found;
+  }
+
+  function markPairTier(td, body, source, target) {
+    if (!view.denials) return;
+    var denying = tierDenials(source, target);
+    var k = flowBetween(source, target);
+    var accepted = k !== null && ((flows[k].egress || []).some(function (r) { return isAdminAccept(r, "egress"); }) ||
+      (flows[k].ingress || []).some(function (r) { return isAdminAccept(r, "ingress"); }));
+    var tier = denying.some(function (d) { return d.tier === "Admin"; }) ? "admin-deny" : accepted ? "admin-accept"
+      : denying.length ? "baseline-deny" : "";
+    if (!tier) return;
+    td.dataset.tier = tier;
+    td.classList.add("nm-tier-" + tier);
+    body.textContent += "\n" + { "admin-deny": "Admin deny", "admin-accept": "Admin accept", "baseline-deny": "Baseline deny" }[tier];
+    body.title += "\n" + denying.map(function (d) { return tierHead(view.policies[d.rule[0]], d.rule[1], d.direction); }).join("\n");
+  }
+
+  /** A rule's head: a cluster rule says its tier, priority, name and action. */
+  function tierHead(policy, index, direction) {
+    if (!policy.tier) return policy.id + " · spec." + direction + "[" + index + "]";
+    var rule = (policy.rules[direction] || [])[index] || {};
+    return policy.tier + " · " + policy.id + " · priority " + policy.priority + " · spec." + direction + "[" + index + "]" +
+      (rule.name ? " '" + rule.name + "'" : "") + (rule.action ? " · " + rule.action : "");
+  }
+
+  function tierLegend(list) {
+    if (!view.denials) return;
+    [
+      ["admin-deny", "Admin ✕", "denied by an Admin rule of a cluster-wide policy, before any NetworkPolicy"],
+      ["admin-accept", "Admin ✓", "accepted by an Admin rule"],
+    ].forEach(function (entry) {
+      var li = el("li");
+      li.appendChild(el("span", "nm-swatch nm-tier-" + entry[0], entry[1]));
+      li.appendChild(document.createTextNode(entry[2]));
+      list.appendChild(li);
+    });
+  }
+
   // --- legend ------------------------------------------------------------------------------------
 
   function legend() {
@@ -801,6 +942,7 @@
       li.appendChild(document.createTextNode(entry[1]));
       list.appendChild(li);
     });
+    tierLegend(list);
     box.appendChild(list);
     box.appendChild(el("p", "hint", "Counts are pairs of nodes (workloads, inferred pods, external address blocks): " +
       "allowed by policy · open by default · denied, of all pairs. Traffic of a node to itself is not counted."));

@@ -152,7 +152,10 @@ def test_json_bytes_with_non_ascii_and_hidden_characters() -> None:
 
 # --- the document's written form: a key per line, an item per line -----------------------
 
-ITEM_PER_LINE = ("nodes", "groups", "flows", "policies", "findings", "problems", "notes", "denials")
+ITEM_PER_LINE = (
+    "nodes", "groups", "flows", "denials", "policies", "clusterPolicies", "findings", "problems",
+    "notes",
+)  # fmt: skip
 
 
 def written_lines(text: bytes, document: dict[str, Any]) -> Iterator[tuple[str, Any]]:

@@ -38,6 +38,7 @@ from flask import Flask, render_template
 from webapp import data_dir
 from webapp.core import analyze
 from webapp.core.input.raw import SourceText
+from webapp.graph import group_members
 from webapp.outputs import install
 from webapp.outputs.offline import DIAGRAM_SCRIPTS, STANDALONE_STYLES, standalone_html
 from webapp.render import (
@@ -146,6 +147,16 @@ def test_isolation_text(ingress: bool, egress: bool, text: str) -> None:
                 "egress: may reach anything",
             ],
             id="long-name-shortened",
+        ),
+        pytest.param(
+            {"id": "dns:*.example.com", "type": "domain", "name": "*.example.com"},
+            ["*.example.com", "domain name"],
+            id="domain-no-isolation-lines",
+        ),
+        pytest.param(
+            {"id": "node:role=cp", "type": "node", "name": "nodes: role=cp"},
+            ["nodes: role=cp", "Kubernetes nodes"],
+            id="node-no-isolation-lines",
         ),
     ],
 )
@@ -513,3 +524,50 @@ def test_view_of_two_thousand_bare_pods_is_built_from_groups(
     assert [f["pairs"] for f in flows] == [2000 * 1999]
     assert {a, b} <= set(view["groups"][details[a]["g"]])
     assert flows[0]["defaultAllow"] and flows[0]["label"] == "all"
+
+
+CLUSTER_SAMPLE = (
+    Path(__file__).resolve().parent.parent / "sample-manifests" / "cluster-multi-tenant"
+)
+
+
+def _sample_document(folder: Path) -> dict[str, Any]:
+    sources = [
+        SourceText(p.name, p.read_bytes()) for p in sorted(folder.iterdir()) if p.suffix == ".yaml"
+    ]
+    return dict(analyze(sources).document)
+
+
+def test_cluster_view_names_each_denial_rule_and_the_subjects_of_each_node() -> None:
+    """render.cluster_view: denials between view groups, each rule a policy entry with its
+    tier; flow references keep pointing at the same entries; subjects in evaluation order."""
+    document = _sample_document(CLUSTER_SAMPLE)
+    view = view_data(document)
+    members = list(group_members(document))
+    assert len(view["denials"]) == len(document["denials"])
+    for shown, denial in zip(view["denials"], document["denials"], strict=True):
+        assert members[shown["source"]] == denial["source"]
+        assert members[shown["target"]] == denial["target"]
+        policy = view["policies"][shown["rule"][0]]
+        assert (policy["id"], policy["tier"]) == (denial["rule"]["policy"], denial["rule"]["tier"])
+        rule = policy["rules"][denial["direction"]][denial["rule"]["rule"]]
+        assert (rule["name"], rule["action"]) == (denial["rule"]["name"], "Deny")
+    for detail, allowed in zip(view["flows"], document["flows"], strict=True):
+        for side in ("egress", "ingress"):
+            ids = [view["policies"][ref[0]]["id"] for ref in detail[side]]
+            assert ids == [ref["policy"] for ref in allowed[side]]
+    web = next(d for d in view["nodeDetails"] if d["id"] == "tenant-a/Deployment/web")
+    names = {
+        side: [view["policies"][i]["id"].split("/")[1] for i in web["clusterPolicies"][side]]
+        for side in ("ingress", "egress")
+    }
+    assert names == {
+        "ingress": ["delegate-monitoring", "isolate-tenant-a", "default-deny"],
+        "egress": ["allow-dns"],
+    }
+
+
+def test_view_without_cluster_policies_has_no_denials() -> None:
+    view = view_data(article_document())
+    assert "denials" not in view
+    assert not any("tier" in p for p in view["policies"])

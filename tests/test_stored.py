@@ -64,9 +64,13 @@ VALID_POLICY = (
 
 
 def comparable(doc: dict[str, Any]) -> dict[str, Any]:
-    """The document without the policies' rule excerpts (cut from the text, not stored)."""
+    """The document without the rule excerpts of policies and cluster-wide policies (cut from
+    the text, which is not stored)."""
     policies = [{k: v for k, v in p.items() if k != "rules"} for p in doc["policies"]]
-    return {**doc, "policies": policies}
+    if "clusterPolicies" not in doc:
+        return {**doc, "policies": policies}
+    cluster = [{k: v for k, v in p.items() if k != "rules"} for p in doc["clusterPolicies"]]
+    return {**doc, "policies": policies, "clusterPolicies": cluster}
 
 
 def reanalysed(analysis: Analysis) -> Analysis:
@@ -265,3 +269,15 @@ def test_an_input_stored_without_problems_is_revalidated() -> None:
     assert comparable(again.document)["nodes"] == comparable(analysis.document)["nodes"]
     # Found again from the objects: the namespace warning; lost with the Secret: its note.
     assert [p.message.split(" ")[0] for p in again.problems] == ["namespace"]
+
+
+def test_rule_excerpts_of_cluster_policies_survive_a_reanalysis_from_the_stored_input() -> None:
+    """The stored input keeps no text: a re-analysis (an upgrade of a stored analysis) takes
+    the YAML excerpts of NetworkPolicy and cluster-wide policy rules from the old document."""
+    from webapp.web.reanalysis import with_rule_texts
+
+    folder = SAMPLES / "cluster-multi-tenant"
+    first = analyze([SourceText(p.name, p.read_bytes()) for p in sorted(folder.glob("*.yaml"))])
+    again = reanalysed(first).document
+    assert not any(r["text"] for p in again["clusterPolicies"] for r in p["rules"])
+    assert with_rule_texts(again, first.document) == first.document

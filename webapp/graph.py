@@ -29,7 +29,9 @@ from typing import Any
 import networkx as nx  # type: ignore[import-untyped]  # no stubs installed
 
 EXTERNAL_CLUSTER = "external"
-"""Cluster of the ipblock nodes: addresses outside the cluster."""
+"""Cluster of the ipblock nodes: addresses outside the cluster; domain names and Kubernetes
+nodes (destinations of cluster-wide policies) too."""
+EXTERNAL_TYPES = ("ipblock", "domain", "node")
 UNPLACED_CLUSTER = "inferred"
 """Cluster of inferred nodes whose namespace is unknown."""
 NAMESPACE_PREFIX = "ns:"
@@ -44,7 +46,7 @@ CLUSTER_GAP = 110.0
 
 def cluster_of(node: Mapping[str, Any]) -> str:
     """The cluster (visual group) a document node belongs to."""
-    if node.get("type") == "ipblock":
+    if node.get("type") in EXTERNAL_TYPES:
         return EXTERNAL_CLUSTER
     namespace = node.get("namespace")
     if namespace is None:

@@ -117,6 +117,11 @@ def port_label(flow: Mapping[str, Any]) -> str:
 # --- Node text --------------------------------------------------------------
 
 
+SYMBOLIC = {
+    "domain": ("domain name", "a destination named by DNS (domainNames of a cluster-wide policy)"),
+    "node": ("Kubernetes nodes", "the nodes a cluster-wide policy's `nodes` peer selects"),
+}
+"""The symbolic destinations of cluster-wide policies: their label line and tooltip line."""
 OPEN_INGRESS = "open to every pod and address"
 OPEN_EGRESS = "may reach anything"
 
@@ -138,6 +143,8 @@ def node_label(node: Mapping[str, Any]) -> str:
     """Short lines drawn in the node: name, kind and pods, then its isolation per direction."""
     kind = node.get("type")
     name = _short(node.get("name", node["id"]))
+    if kind in SYMBOLIC:
+        return f"{name}\n{SYMBOLIC[kind][0]}"
     if kind == "ipblock":
         cidrs = [_short(cidr) for cidr in node.get("cidrs", [])]
         shown = ", ".join(cidrs[:2]) + (f" +{len(cidrs) - 2}" if len(cidrs) > 2 else "")
@@ -160,7 +167,11 @@ def node_title(node: Mapping[str, Any]) -> str:
     """The hover tooltip: plain text, one fact per line."""
     kind = node.get("type")
     lines = [visible_text(node.get("name", node["id"]))]
-    if kind == "ipblock":
+    if kind in SYMBOLIC:
+        lines.append(SYMBOLIC[kind][1])
+        if node.get("selector"):
+            lines.append(f"selector: {visible_text(node['selector'])}")
+    elif kind == "ipblock":
         lines.append(
             "external addresses: " + _listed([visible_text(c) for c in node.get("cidrs", [])])
         )
@@ -435,6 +446,10 @@ def _add_nodes(
         extra: dict[str, Any] = {"shape": "box", "group": found.group[cluster]}
         if node.get("type") == "ipblock":
             extra["shape"] = "ellipse"
+        elif node.get("type") in SYMBOLIC:
+            # Shapes no other node has: a hexagon (label below) and a server's cylinder.
+            extra["shape"] = "hexagon" if node["type"] == "domain" else "database"
+            extra["size"] = 16
         elif node.get("type") == "inferred":
             # White with a dashed border; pyvis drops a node's colour when it has a group.
             border = darker(found.color[cluster])
@@ -581,7 +596,86 @@ def view_data(document: Mapping[str, Any]) -> dict[str, Any]:
     """
     view, _ = _view(document, _rules_only)
     view["openByNamespace"] = True  # open-by-default pairs are not view["edges"]
+    cluster_view(document, view)
     return view
+
+
+TIER_RANK = {"Admin": 0, "Baseline": 1}
+
+
+def _every_port(denial: Mapping[str, Any]) -> bool:
+    """Whether a denial covers every port of the three protocols (denials have no allTraffic)."""
+    whole = {(p["protocol"], p["from"], p["to"]) for p in denial.get("ports", [])}
+    return whole == {(protocol, 1, 65535) for protocol in ("TCP", "UDP", "SCTP")}
+
+
+def cluster_view(document: Mapping[str, Any], view: dict[str, Any]) -> None:
+    """Cluster-wide policies on the page (static/js/cluster.js), when the upload has any.
+
+    Each policy becomes a `view["policies"]` entry like a NetworkPolicy's, with
+    `tier`, `priority` and each rule's `name` and `action` (replacing the stub
+    `_rule_refs` made for it, at the same index, so flow references stay
+    valid); each node detail lists, per direction, the policies whose subject
+    selects it and that have rules for that direction, in evaluation order;
+    `view["denials"]` are the document's denials between groups (view
+    group indexes), each naming its deny rule as [policy index, rule, line].
+    """
+    found = document.get("clusterPolicies")
+    denials = document.get("denials")
+    if found is None and denials is None:
+        return
+    policies: list[dict[str, Any]] = view["policies"]
+    index = {policy["id"]: i for i, policy in enumerate(policies)}
+    vis_id = {node["id"]: i for i, node in enumerate(document.get("nodes", []))}
+    details = view["nodeDetails"]
+    ordered = sorted(
+        found or [], key=lambda p: (TIER_RANK.get(p["tier"], 2), p["priority"], p["name"])
+    )
+    for cp in ordered:
+        rules: dict[str, list[dict[str, Any] | None]] = {"ingress": [], "egress": []}
+        for rule in cp.get("rules", []):
+            slots = rules.setdefault(rule["direction"], [])
+            slots.extend([None] * (rule["rule"] + 1 - len(slots)))
+            slots[rule["rule"]] = {
+                key: rule.get(key) for key in ("line", "endLine", "text", "name", "action")
+            }
+        source = cp.get("source") or {}
+        entry = {
+            "id": cp["id"],
+            "file": source.get("file"),
+            "line": source.get("line"),
+            "policyTypes": [],
+            "rules": rules,
+            "tier": cp["tier"],
+            "priority": cp["priority"],
+        }
+        if cp["id"] in index:
+            policies[index[cp["id"]]] = entry
+        else:
+            index[cp["id"]] = len(policies)
+            policies.append(entry)
+        for direction in ("ingress", "egress"):
+            if not rules[direction]:
+                continue
+            for node_id in cp.get("selects", []):
+                if node_id in vis_id:
+                    subjects = details[vis_id[node_id]].setdefault("clusterPolicies", {})
+                    subjects.setdefault(direction, []).append(index[cp["id"]])
+    group_index = {group: i for i, group in enumerate(group_members(document))}
+    view["denials"] = [
+        {
+            "source": group_index[denial["source"]],
+            "target": group_index[denial["target"]],
+            "pairs": denial["pairs"],
+            "direction": denial["direction"],
+            "tier": denial["rule"].get("tier"),
+            "label": port_label({**denial, "allTraffic": _every_port(denial)}),
+            "ports": ["all traffic"] if _every_port(denial) else port_ranges(denial),
+            "rule": _rule_refs([denial["rule"]], policies, index)[0],
+        }
+        for denial in denials or []
+        if denial["source"] in group_index and denial["target"] in group_index
+    ]
 
 
 def _view(document: Mapping[str, Any], rank: Rank) -> tuple[dict[str, Any], list[int]]:

@@ -62,6 +62,7 @@
   }
 
   function sideAllows(side) {
+    if (NV.cluster && NV.cluster.sideDenied && NV.cluster.sideDenied(side)) return false;
     return !side.isolated || side.rules.some(function (check) { return check.reason === "matched"; });
   }
 
@@ -73,6 +74,7 @@
       var side = answer[pair[0]];
       if (!side || sideAllows(side)) return;
       refusing.push(pair[0] === "ingress" ? nameOf(to) + " refuses ingress" : nameOf(from) + " refuses egress");
+      if (!side.isolated) return; // a cluster-wide Deny (its chain is the answer's sentence), not a NetworkPolicy
       lines.push(sentence((pair[0] === "ingress" ? "Ingress to " + nameOf(to) : "Egress from " + nameOf(from)) +
         " is isolated by " + side.policies.join(", ")));
       side.rules.forEach(function (check) {

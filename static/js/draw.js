@@ -363,6 +363,7 @@
     // Open-by-default traffic by namespace (open.js), and a denied pair picked (denied.js).
     drawn.open = NV.openTraffic ? NV.openTraffic(visible, blocks, wantNodes, wantEdges) : new Map();
     if (NV.deniedEdges) NV.deniedEdges(wantNodes, wantEdges);
+    if (NV.clusterEdges) NV.clusterEdges(visible, wantNodes, wantEdges); // Admin and Baseline denials (cluster.js)
 
     drawn.labels = new Map();
     drawn.dense = wantEdges.length > DENSE_ARROWS;

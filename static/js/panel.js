@@ -167,21 +167,22 @@
     var policies = d.policies || {};
     var labels = Object.keys(d.labels || {}).map(function (k) { return k + "=" + d.labels[k]; });
     var source = d.source && d.source.file ? d.source.file + (d.source.line ? ":" + d.source.line : "") : null;
-    var kind = d.type === "workload" ? d.kind : d.type === "inferred" ? "inferred (no uploaded object describes these pods)" : "external addresses";
+    var kind = d.type === "workload" ? d.kind : d.type === "inferred" ? "inferred (no uploaded object describes these pods)"
+      : (NV.cluster && NV.cluster.kindText(d)) || "external addresses";
+    var external = d.type === "ipblock" || !!(NV.cluster && NV.cluster.symbolic(d));
     addFacts([
-      ["Namespace", d.type === "ipblock" ? null : (d.namespace === null || d.namespace === undefined ? "any" : d.namespace)],
+      ["Namespace", external ? null : (d.namespace === null || d.namespace === undefined ? "any" : d.namespace)],
       ["Kind", kind],
       ["Pods", d.type === "workload" ? String(d.pods) : null],
       ["Addresses", d.cidrs && d.cidrs.length ? tagList(d.cidrs) : null],
       ["Selector", d.selector || null],
-      ["Labels", labels.length ? tagList(labels) : (d.type === "ipblock" ? null : "none")],
+      ["Labels", labels.length ? tagList(labels) : (external ? null : "none")],
       ["Ports", d.ports && d.ports.length ? tagList(d.ports.map(function (p) {
         return (p.name ? p.name + " " : "") + p.protocol + " " + p.port;
       })) : null],
-      ["Ingress", d.type === "ipblock" ? null : isolationText(isolated.ingress, policies.ingress, "ingress")],
-      ["Egress", d.type === "ipblock" ? null : isolationText(isolated.egress, policies.egress, "egress")],
-      ["Source", source],
-    ]);
+      ["Ingress", external ? null : isolationText(isolated.ingress, policies.ingress, "ingress")],
+      ["Egress", external ? null : isolationText(isolated.egress, policies.egress, "egress")],
+    ].concat(NV.cluster && NV.cluster.nodeFacts ? NV.cluster.nodeFacts(d) : [], [["Source", source]]));
     if (d.change) {
       panel.appendChild(el("p", "diff-note diff-" + d.change, d.change === "added"
         ? "Added: only the after version has it."
@@ -225,7 +226,8 @@
     var rules = policy.rules[direction] || [];
     var rule = rules[ref[1]] || null;
     var block = el("div", "rule");
-    block.appendChild(el("p", "rule-head", policy.id + " · spec." + direction + "[" + ref[1] + "]"));
+    block.appendChild(el("p", "rule-head", NV.cluster && NV.cluster.ruleHead ? NV.cluster.ruleHead(ref[0], ref[1], direction)
+      : policy.id + " · spec." + direction + "[" + ref[1] + "]"));
     var line = ref[2] || (rule && rule.line);
     if (policy.file) {
       block.appendChild(el("p", "rule-where", policy.file + (line ? ":" + line : "") +
@@ -246,6 +248,7 @@
       NV.showOpenArrow(panel, open);
       return;
     }
+    if (NV.cluster && NV.cluster.showEdge && NV.cluster.showEdge(edgeId, clearPanel)) return; // a tier's denial
     if (NV.denied && NV.denied.isDenied(edgeId)) {
       NV.denied.show(panel, clearPanel);
       return;
@@ -304,6 +307,8 @@
         panel.appendChild(el("p", "hint", nameOf(end) + " is not isolated for " + direction + ": all " + direction + " is allowed."));
         return;
       }
+      var chain = NV.cluster && NV.cluster.chain && NV.cluster.chain(refs, direction); // through a Pass
+      if (chain) panel.appendChild(chain);
       refs.forEach(function (ref) { panel.appendChild(ruleBlock(ref, direction)); });
     });
   }

@@ -78,6 +78,8 @@
     var d = details[id];
     if (d.type === "ipblock") return nameOf(id) + " (external)";
     if (d.type === "inferred") return nameOf(id) + " (inferred)";
+    if (d.type === "domain") return nameOf(id) + " (domain name)";
+    if (d.type === "node") return nameOf(id) + " (Kubernetes nodes)";
     return nameOf(id);
   }
 
@@ -161,7 +163,8 @@
         item.dataset.node = String(id);
         item.appendChild(el("span", "picker-name", optionText(id)));
         var label = labelMatching(d, query);
-        var about = d.type === "workload" ? d.kind : d.type === "inferred" ? "inferred" : "external addresses";
+        var about = d.type === "workload" ? d.kind : d.type === "inferred" ? "inferred"
+          : d.type === "domain" ? "domain name" : d.type === "node" ? "Kubernetes nodes" : "external addresses";
         item.appendChild(el("span", "picker-about", label ? about + " · " + label : about));
         fragment.appendChild(item);
       });

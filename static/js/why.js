@@ -81,6 +81,7 @@
     var MISS_ORDER = { "port-not-matched": 0, "named-port-missing": 1, "peer-not-matched": 2, "no-rules": 3 };
 
     function sideAllows(side) {
+      if (NV.cluster && NV.cluster.sideDenied && NV.cluster.sideDenied(side)) return false;
       return !side.isolated || side.rules.some(function (check) { return check.reason === "matched"; });
     }
 
@@ -96,6 +97,8 @@
       var box = el("div", "why-side why-" + key + (side.isolated ? " isolated" : " open") +
         (allows ? " allows" : " denies"));
       box.appendChild(el("h3", null, (key === "egress" ? "Egress from " : "Ingress to ") + nodeName(node)));
+      var tiers = NV.cluster && NV.cluster.chainsBlock && NV.cluster.chainsBlock(side); // cluster.js
+      if (tiers) box.appendChild(tiers);
       if (!side.isolated) {
         box.appendChild(el("p", "why-open", sentence(side.reasonText)));
         return box;

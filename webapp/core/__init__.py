@@ -63,7 +63,12 @@ class Analysis:
         from webapp.core.document import build_document
 
         return build_document(
-            self.evaluation, self.inventory.policies, self.problems, self.texts, self.findings
+            self.evaluation,
+            self.inventory.policies,
+            self.problems,
+            self.texts,
+            self.findings,
+            self.inventory.cluster_policies,
         )
 
 
@@ -73,11 +78,14 @@ def analyze(sources: Sequence[SourceText], limits: Limits = DEFAULT_LIMITS) -> A
     Raises UnusableInput when nothing in it can be analysed; per-document
     problems are reported in the result instead.
     """
+    from webapp.core.input.cluster_policies import CLUSTER_API_VERSIONS
     from webapp.core.input.sources import decode, load_sources
 
     objects, load_problems = load_sources(sources, limits)
     # Rule excerpts need the text of policy files only (pod exports can be large).
-    policy_files = {o.file for o in objects if o.kind == "NetworkPolicy"}
+    policy_files = {
+        o.file for o in objects if o.kind == "NetworkPolicy" or o.kind in CLUSTER_API_VERSIONS
+    }
     texts = {s.name: decode(s) for s in sources if s.name in policy_files}
     return analyze_objects(objects, tuple(load_problems), texts)
 

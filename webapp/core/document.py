@@ -144,6 +144,25 @@ class PolicyJSON(TypedDict):
     rules: list[RuleJSON]
 
 
+class ClusterRuleJSON(RuleJSON):
+    name: str | None
+    action: str
+
+
+class ClusterPolicyJSON(TypedDict):
+    """A cluster-wide policy: its tier and priority, the nodes its subject selects, its rules."""
+
+    id: str
+    """`<kind>/<name>`, as a RuleRef's `policy` spells it."""
+    kind: str
+    name: str
+    tier: str
+    priority: int
+    selects: list[str]
+    source: SourceJSON | None
+    rules: list[ClusterRuleJSON]
+
+
 class FindingJSON(TypedDict):
     rule: str
     severity: str
@@ -189,6 +208,8 @@ class DocumentJSON(TypedDict):
     denials: NotRequired[list[DenialJSON]]
     """Only when the upload has cluster-wide policies, so older documents stay as they were."""
     policies: list[PolicyJSON]
+    clusterPolicies: NotRequired[list[ClusterPolicyJSON]]
+    """Only with cluster-wide policies, like `denials`."""
     findings: list[FindingJSON]
     problems: list[ProblemJSON]
     notes: list[ProblemJSON]
@@ -392,6 +413,36 @@ def _policy(p: Policy, ev: Evaluation, excerpts: dict[str, list[str]]) -> Policy
     }
 
 
+def _cluster_policy(
+    p: ClusterPolicy, ev: Evaluation, excerpts: dict[str, list[str]]
+) -> ClusterPolicyJSON:
+    rules: list[ClusterRuleJSON] = []
+    for rule in p.ingress + p.egress:
+        text = _excerpt(excerpts, rule.source)
+        line = rule.source.line or 0
+        rules.append(
+            {
+                "direction": str(rule.direction),
+                "rule": rule.index,
+                "line": rule.source.line,
+                "endLine": line + max(len(text) - 1, 0) if text else rule.source.line,
+                "text": "\n".join(text),
+                "name": rule.name,
+                "action": str(rule.action),
+            }
+        )
+    return {
+        "id": p.id,
+        "kind": p.kind,
+        "name": p.name,
+        "tier": str(p.tier),
+        "priority": p.priority,
+        "selects": list(ev.cluster_selects.get(p.id, ())),
+        "source": source_json(p.source),
+        "rules": rules,
+    }
+
+
 _EXCERPT_LINES = 60  # enough for any rule a reader wants to see in the panel
 
 
@@ -410,10 +461,11 @@ def build_document(
     problems: tuple[Problem, ...],
     texts: dict[str, str],
     findings: list[FindingJSON] | None = None,
+    cluster_policies: tuple[ClusterPolicy, ...] = (),
 ) -> DocumentJSON:
     """The analysis document; `texts` maps file names to their text, for rule excerpts."""
     # Only files that hold policies are split into lines (pod exports can be large).
-    policy_files = {p.source.file for p in policies}
+    policy_files = {p.source.file for p in policies} | {p.source.file for p in cluster_policies}
     excerpts = {name: texts[name].split("\n") for name in policy_files if name in texts}
     nodes = [_node(e, ev) for e in ev.scene.endpoints]
     flows = group_flows(ev)
@@ -446,4 +498,5 @@ def build_document(
     }
     if ev.grouped.tiers:
         doc["denials"] = denials_json(ev)
+        doc["clusterPolicies"] = [_cluster_policy(p, ev, excerpts) for p in cluster_policies]
     return doc

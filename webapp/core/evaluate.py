@@ -176,6 +176,8 @@ class Evaluation:
     """Per endpoint id: the policies that isolate it, per direction."""
     selects: dict[str, tuple[str, ...]]
     """Per policy id: the endpoint ids it selects."""
+    cluster_selects: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Per cluster-wide policy id: the endpoint ids its subject selects."""
 
     @cached_property
     def flows(self) -> tuple[Flow, ...]:
@@ -560,4 +562,8 @@ def evaluate(inventory: Inventory, scene: Scene | None = None) -> tuple[Evaluati
     selects = {
         p.id: tuple(m for c in ev.selected[p.id] for m in c.members) for p in inventory.policies
     }
-    return Evaluation(scene, evaluate_groups(ev), isolation, selects), ev
+    cluster_selects = {
+        cp.id: tuple(m for c in ev.peer_classes(cp.subject) for m in c.members)
+        for cp in inventory.cluster_policies
+    }
+    return Evaluation(scene, evaluate_groups(ev), isolation, selects, cluster_selects), ev

@@ -40,6 +40,7 @@ DIAGRAM_SCRIPTS = (
     "js/open.js",
     "js/denied.js",
     "js/address.js",
+    "js/cluster.js",  # cluster-wide policies: tier denials, chains, subjects
     "matrix.js",  # the matrix view: reads the data island itself
     "js/main.js",
 )

@@ -44,10 +44,19 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from webapp.core import Analysis, UnusableInput, analyze_stored
-from webapp.core.document import VERSION, DocumentJSON, FlowJSON, GroupJSON, PolicyJSON
+from webapp.core.document import (
+    VERSION,
+    ClusterPolicyJSON,
+    ClusterRuleJSON,
+    DocumentJSON,
+    FlowJSON,
+    GroupJSON,
+    PolicyJSON,
+    RuleJSON,
+)
 from webapp.outputs.jsonout import document_text
 from webapp.web.analysis import to_json
 from webapp.web.storage import Storage, StoredAnalysis
@@ -231,7 +240,8 @@ def with_rule_texts(document: DocumentJSON, old: Mapping[str, Any]) -> DocumentJ
     """`document` with the rule excerpts of the old document of the same upload."""
     texts = {
         (str(p.get("id")), str(r.get("direction")), r.get("rule")): r
-        for p in old.get("policies") or ()
+        for key in ("policies", "clusterPolicies")
+        for p in old.get(key) or ()
         if isinstance(p, dict)
         for r in p.get("rules") or ()
         if isinstance(r, dict) and r.get("text")
@@ -240,14 +250,27 @@ def with_rule_texts(document: DocumentJSON, old: Mapping[str, Any]) -> DocumentJ
         return document
     policies: list[PolicyJSON] = []
     for policy in document["policies"]:
-        rules = []
-        for rule in policy["rules"]:
-            found = texts.get((policy["id"], rule["direction"], rule["rule"]))
-            if found and found.get("line") == rule["line"]:
-                rule = {**rule, "text": str(found["text"]), "endLine": found.get("endLine")}
-            rules.append(rule)
-        policies.append({**policy, "rules": rules})
-    return {**document, "policies": policies}
+        policies.append({**policy, "rules": _texts_of(policy["rules"], policy["id"], texts)})
+    if "clusterPolicies" not in document:
+        return {**document, "policies": policies}
+    cluster: list[ClusterPolicyJSON] = []
+    for cp in document["clusterPolicies"]:
+        cluster.append({**cp, "rules": _texts_of(cp["rules"], cp["id"], texts)})
+    return {**document, "policies": policies, "clusterPolicies": cluster}
+
+
+R = TypeVar("R", RuleJSON, ClusterRuleJSON)
+
+
+def _texts_of(rules: list[R], policy: str, texts: Mapping[tuple[str, str, Any], Any]) -> list[R]:
+    """`rules` with the excerpt of the old document's rule at the same place and line."""
+    out: list[R] = []
+    for rule in rules:
+        found = texts.get((policy, rule["direction"], rule["rule"]))
+        if found and found.get("line") == rule["line"]:
+            rule = {**rule, "text": str(found["text"]), "endLine": found.get("endLine")}
+        out.append(rule)
+    return out
 
 
 def as_version_2(old: Mapping[str, Any]) -> dict[str, Any]:
