@@ -124,6 +124,8 @@ class DenialJSON(TypedDict):
     ports: list[PortRangeJSON]
     direction: str
     rule: RuleRefJSON
+    via: list[RuleRefJSON]
+    """The Admin Pass rules that handed these ports to the Baseline Deny ([] when none)."""
 
 
 class RuleJSON(TypedDict):
@@ -142,6 +144,31 @@ class PolicyJSON(TypedDict):
     selects: list[str]
     source: SourceJSON | None
     rules: list[RuleJSON]
+
+
+class ClusterRuleJSON(TypedDict):
+    direction: str
+    rule: int
+    name: str | None
+    action: str
+    line: int | None
+    endLine: int | None
+    text: str
+
+
+class ClusterPolicyJSON(TypedDict):
+    """A ClusterNetworkPolicy (or an AdminNetworkPolicy / BaselineAdminNetworkPolicy read into
+    the same model): cluster-scoped, so its id is `<kind>/<name>`."""
+
+    id: str
+    kind: str
+    name: str
+    tier: str
+    priority: int
+    selects: list[str]
+    """The node ids its subject selects."""
+    source: SourceJSON | None
+    rules: list[ClusterRuleJSON]
 
 
 class FindingJSON(TypedDict):
@@ -187,6 +214,8 @@ class DocumentJSON(TypedDict):
     flows: list[FlowJSON]
     denials: NotRequired[list[DenialJSON]]
     """Only when the upload has cluster-wide policies, so older documents stay as they were."""
+    clusterPolicies: NotRequired[list[ClusterPolicyJSON]]
+    """The cluster-wide policies, only when the upload has some (as `denials`)."""
     policies: list[PolicyJSON]
     findings: list[FindingJSON]
     problems: list[ProblemJSON]
@@ -332,6 +361,7 @@ def denials_json(ev: Evaluation) -> list[DenialJSON]:
             "ports": ports_json(d.ports),
             "direction": str(d.direction),
             "rule": cluster_rule_ref(d.rule.policy, d.rule.rule),
+            "via": [cluster_rule_ref(g.policy, g.rule) for g in d.via],
         }
         for d in ev.grouped.denials
     ]
@@ -364,18 +394,24 @@ def pair_flows(doc: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
                     yield {**f, "source": a, "target": b, "pairs": 1}
 
 
+def _rule_lines(excerpts: dict[str, list[str]], source: Source) -> tuple[int | None, str]:
+    """The rule's last line and its text, as the excerpt shows them."""
+    text = _excerpt(excerpts, source)
+    line = source.line or 0
+    return (line + max(len(text) - 1, 0) if text else source.line), "\n".join(text)
+
+
 def _policy(p: Policy, ev: Evaluation, excerpts: dict[str, list[str]]) -> PolicyJSON:
     rules: list[RuleJSON] = []
     for rule in p.ingress + p.egress:
-        text = _excerpt(excerpts, rule.source)
-        line = rule.source.line or 0
+        end, text = _rule_lines(excerpts, rule.source)
         rules.append(
             {
                 "direction": str(rule.direction),
                 "rule": rule.index,
                 "line": rule.source.line,
-                "endLine": line + max(len(text) - 1, 0) if text else rule.source.line,
-                "text": "\n".join(text),
+                "endLine": end,
+                "text": text,
             }
         )
     return {
@@ -386,6 +422,35 @@ def _policy(p: Policy, ev: Evaluation, excerpts: dict[str, list[str]]) -> Policy
             d.policy_type for d in (Direction.INGRESS, Direction.EGRESS) if d in p.policy_types
         ],
         "selects": list(ev.selects[p.id]),
+        "source": source_json(p.source),
+        "rules": rules,
+    }
+
+
+def _cluster_policy(
+    p: ClusterPolicy, ev: Evaluation, excerpts: dict[str, list[str]]
+) -> ClusterPolicyJSON:
+    rules: list[ClusterRuleJSON] = []
+    for rule in p.ingress + p.egress:
+        end, text = _rule_lines(excerpts, rule.source)
+        rules.append(
+            {
+                "direction": str(rule.direction),
+                "rule": rule.index,
+                "name": rule.name,
+                "action": str(rule.action),
+                "line": rule.source.line,
+                "endLine": end,
+                "text": text,
+            }
+        )
+    return {
+        "id": p.id,
+        "kind": p.kind,
+        "name": p.name,
+        "tier": str(p.tier),
+        "priority": p.priority,
+        "selects": list(ev.cluster_selects.get(p.id, ())),
         "source": source_json(p.source),
         "rules": rules,
     }
@@ -409,10 +474,11 @@ def build_document(
     problems: tuple[Problem, ...],
     texts: dict[str, str],
     findings: list[FindingJSON] | None = None,
+    cluster_policies: tuple[ClusterPolicy, ...] = (),
 ) -> DocumentJSON:
     """The analysis document; `texts` maps file names to their text, for rule excerpts."""
     # Only files that hold policies are split into lines (pod exports can be large).
-    policy_files = {p.source.file for p in policies}
+    policy_files = {p.source.file for p in (*policies, *cluster_policies)}
     excerpts = {name: texts[name].split("\n") for name in policy_files if name in texts}
     nodes = [_node(e, ev) for e in ev.scene.endpoints]
     flows = group_flows(ev)
@@ -442,4 +508,5 @@ def build_document(
     }
     if ev.grouped.tiers:
         doc["denials"] = denials_json(ev)
+        doc["clusterPolicies"] = [_cluster_policy(p, ev, excerpts) for p in cluster_policies]
     return doc

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from webapp.core.explain import rule_words
 from webapp.core.text import is_hidden
 
 ALL_TRAFFIC = "all"
@@ -100,8 +101,77 @@ def format_rule_ref(ref: Mapping[str, Any]) -> str:
     return f"{text} ({where})" if where else text
 
 
-def format_rules(refs: Iterable[Mapping[str, Any]]) -> str:
-    return "; ".join(format_rule_ref(r) for r in refs)
+def format_tier_ref(ref: Mapping[str, Any]) -> str:
+    """A rule of a document with cluster-wide policies, with its tier:
+    `Admin ClusterNetworkPolicy/x priority 10 ingress[0] 'pass-monitoring' Pass (file:line)`,
+    `NetworkPolicy ns/p ingress[1] allows (file:line)`."""
+    tier = ref.get("tier")
+    text = rule_words(
+        str(ref.get("policy", "")),
+        str(ref.get("direction", "")),
+        ref.get("rule", ""),
+        None if tier is None else str(tier),
+        ref.get("priority"),
+        ref.get("name"),
+        None if ref.get("action") is None else str(ref.get("action")),
+    )
+    if tier is None:
+        text += " allows"
+    where = format_source(ref.get("source"))
+    return f"{text} ({where})" if where else text
+
+
+def format_chain(refs: Sequence[Mapping[str, Any]]) -> str:
+    """The rules that decided one direction, in tier order: `→` where a Pass hands over to
+    the next tier ("Admin … Pass → NetworkPolicy ns/p ingress[1] allows"), `;` between
+    decisions of different ports; a final Pass goes on to the default."""
+    out = ""
+    for i, ref in enumerate(refs):
+        if i:
+            out += " → " if refs[i - 1].get("action") == "Pass" else "; "
+        out += format_tier_ref(ref)
+    if refs and refs[-1].get("action") == "Pass":
+        out += " → allowed by default"
+    return out
+
+
+def has_tiers(refs: Iterable[Mapping[str, Any]]) -> bool:
+    return any("tier" in r for r in refs)
+
+
+def format_rules(refs: Iterable[Mapping[str, Any]], tiers: bool = False) -> str:
+    """The rules of one direction of a flow: as a chain through the tiers in a document with
+    cluster-wide policies (`tiers`, or a cluster rule among them), else
+    `ns/policy ingress[0] (file:line); …` as before there were tiers."""
+    listed = list(refs)
+    if tiers or has_tiers(listed):
+        return format_chain(listed)
+    return "; ".join(format_rule_ref(r) for r in listed)
+
+
+def format_allowed_by(flow: Mapping[str, Any], tiers: bool = False) -> str:
+    """What allows a flow, both directions: `egress: …; ingress: …` through the tiers in a
+    document with cluster-wide policies, else the rules as before; empty when no rule does."""
+    egress, ingress = list(flow.get("egress") or ()), list(flow.get("ingress") or ())
+    if not (tiers or has_tiers(egress + ingress)):
+        return "; ".join(format_rule_ref(r) for r in egress + ingress)
+    return "; ".join(
+        f"{direction}: {format_chain(refs)}"
+        for direction, refs in (("egress", egress), ("ingress", ingress))
+        if refs
+    )
+
+
+DENIED_BY_CLUSTER = "denied by an Admin or Baseline rule"
+"""What a denial of the document is, as opposed to a pair no NetworkPolicy rule allows."""
+NOT_ALLOWED = "not allowed by any NetworkPolicy"
+
+
+def format_denial(denial: Mapping[str, Any]) -> str:
+    """`denied by Admin ClusterNetworkPolicy/x priority 20 ingress[0] 'deny' Deny (file:line)`,
+    with the Admin Pass that handed the ports over to a Baseline Deny before it."""
+    refs = [*(denial.get("via") or ()), denial.get("rule") or {}]
+    return "denied by " + format_chain(refs)
 
 
 def is_default_allow(flow: Mapping[str, Any]) -> bool:
