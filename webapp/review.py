@@ -33,8 +33,10 @@ from webapp.core.explain import (
 )
 from webapp.core.findings import CHECKS, LEVELS, Level
 from webapp.outputs.csv import csv_cell
-from webapp.outputs.markdown import md, md_table
+from webapp.outputs.markdown import denials_section, md, md_table
 from webapp.outputs.wording import (
+    DENIED_BY_CLUSTER,
+    format_chain,
     format_ports,
     format_rule_ref,
     format_source,
@@ -151,7 +153,10 @@ class _Anchors:
     """
 
     def __init__(self, document: Doc) -> None:
-        self.policies = {str(p.get("id")): p for p in document.get("policies") or ()}
+        self.policies = {
+            str(p.get("id")): p
+            for p in [*(document.get("policies") or ()), *(document.get("clusterPolicies") or ())]
+        }
         self.nodes = node_index(document)
         items = [*self.policies.values(), *self.nodes.values()]
         self.fallback = next((s for s in map(_source_of, items) if s.get("file")), None)
@@ -282,6 +287,8 @@ class Grouping:
         self.sizes: Counter[str] = Counter(_namespace_of(n) for n in self.nodes.values())
         """Nodes per namespace (external addresses as one)."""
         self.namespaces = sorted(self.sizes, key=_namespace_key)
+        self.tiers = "denials" in document
+        """The upload has cluster-wide policies: rules are named through the tiers."""
         self._split: dict[str, dict[str, list[str]]] = {}
 
     def members_of(self, end: str) -> list[str]:
@@ -340,9 +347,19 @@ def flow_pairs(flow: Mapping[str, Any], grouping: Grouping) -> int:
     return size * (len(grouping.members_of(target)) - (source == target))
 
 
-def totals(document: Doc) -> dict[str, int]:
+def denied_pairs(document: Doc) -> int | None:
+    """Node pairs that an Admin or Baseline Deny rule drops some ports of (each pair once,
+    whatever directions and rules), or None for a document without cluster-wide policies."""
+    if "denials" not in document:
+        return None
+    seen = {(str(d.get("source")), str(d.get("target"))): d for d in document["denials"]}
+    return sum(int(d.get("pairs") or 0) for d in seen.values())
+
+
+def totals(document: Doc) -> dict[str, Any]:
     """The report's summary counts: the document's `summary`, or counted from its parts
-    when it has none (documents saved by older versions)."""
+    when it has none (documents saved by older versions); `denied` is None without
+    cluster-wide policies."""
     summary = document.get("summary") or {}
     nodes = list(document.get("nodes") or ())
     flows = list(document.get("flows") or ())
@@ -366,6 +383,8 @@ def totals(document: Doc) -> dict[str, int]:
         "flows": count("flows", lambda: len(flows)),
         "pairs": count("pairs", pairs),
         "problems": count("problems", lambda: len(document.get("problems") or ())),
+        "clusterPolicies": len(document.get("clusterPolicies") or ()),
+        "denied": denied_pairs(document),
     }
 
 
@@ -461,7 +480,10 @@ def _reach(flow: Mapping[str, Any], grouping: Grouping) -> Iterator[dict[str, An
     source, target = str(flow.get("source")), str(flow.get("target"))
     same = source == target
     ends = grouping.by_namespace(source), grouping.by_namespace(target)
-    refs = [format_rule_ref(r) for r in (flow.get("egress") or []) + (flow.get("ingress") or [])]
+    if grouping.tiers:  # each direction's rules as one chain through the tiers
+        refs = [f"{d}: {format_chain(flow[d])}" for d in ("egress", "ingress") if flow.get(d)]
+    else:
+        refs = [format_rule_ref(r) for d in ("egress", "ingress") for r in flow.get(d) or ()]
     how = "open by default" if is_default_allow(flow) else "allowed by " + "; ".join(refs)
     ports = "all traffic" if flow.get("allTraffic") else format_ports(flow)
 
@@ -635,18 +657,23 @@ def review_markdown(document: Doc) -> str:
         "",
         f"- Workloads: {t['workloads']} ({t['pods']} pods); inferred nodes: "
         f"{t['inferred']}; external address blocks: {t['ipblocks']}",
-        f"- Policies: {t['policies']}",
+        f"- Policies: {t['policies']}"
+        + (f"; cluster-wide policies: {t['clusterPolicies']}" if t["denied"] is not None else ""),
         f"- Allowed node pairs: {t['pairs']}, in {t['flows']} flows between "
         f"{t['groups']} groups of nodes that every policy treats alike",
         f"- Findings: {_counts_text(severity_counts(findings))}",
         f"- Problems with the input: {len(problems)}",
     ]
+    if t["denied"] is not None:
+        lines.insert(-2, f"- Node pairs {DENIED_BY_CLUSTER} (for some ports): {t['denied']}")
     sections = [
         ("Isolation coverage", _coverage_section(document)),
         ("Findings", _findings_section(document)),
         ("Flows by namespace pair", _flows_by_pair(document)),
-        ("Namespace matrix", _matrix_section(document)),
     ]
+    if t["denied"] is not None:
+        sections.append(("Denied by Admin or Baseline rules", denials_section(document)))
+    sections.append(("Namespace matrix", _matrix_section(document)))
     if problems:
         rows = [(p.get("severity", ""), format_source(p), p.get("message", "")) for p in problems]
         sections.append(("Problems", md_table(("Severity", "Where", "Message"), rows)))

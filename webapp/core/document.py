@@ -478,7 +478,7 @@ def build_document(
 ) -> DocumentJSON:
     """The analysis document; `texts` maps file names to their text, for rule excerpts."""
     # Only files that hold policies are split into lines (pod exports can be large).
-    policy_files = {p.source.file for p in (*policies, *cluster_policies)}
+    policy_files = {p.source.file for p in policies} | {p.source.file for p in cluster_policies}
     excerpts = {name: texts[name].split("\n") for name in policy_files if name in texts}
     nodes = [_node(e, ev) for e in ev.scene.endpoints]
     flows = group_flows(ev)

@@ -388,7 +388,8 @@ def evaluate_groups(ev: Evaluator) -> GroupedEvaluation:
         {m: g.id for g in groups for m in g.members},
         tuple(GroupFlow(ids[s], ids[t], pairs, v) for s, t, pairs, v in flows),
         tuple(
-            GroupDenial(ids[s], ids[t], pairs, d.direction, d.rule, d.via) for s, t, pairs, d in denials
+            GroupDenial(ids[s], ids[t], pairs, d.direction, d.rule, d.via)
+            for s, t, pairs, d in denials
         ),
         ev.tiers,
     )

@@ -17,9 +17,9 @@ from webapp.outputs.wording import (
     DENIED_BY_CLUSTER,
     NOT_ALLOWED,
     Groups,
+    denial_rows,
     format_allowed_by,
     format_cidrs,
-    format_denial,
     format_ports,
     format_source,
     is_default_allow,
@@ -161,28 +161,21 @@ def _flows_section(doc: Doc) -> list[str]:
     return md_table(header, rows) if rows else ["No allowed flows."]
 
 
-def _denials_section(doc: Doc) -> list[str]:
+def denials_section(doc: Doc) -> list[str]:
     """The ports an Admin or Baseline Deny rule drops: apart from pairs that are merely not
     allowed by any NetworkPolicy (those are in neither table)."""
-    groups = Groups(doc)
     rows = [
-        (
-            groups.describe(str(d.get("source", ""))),
-            groups.describe(str(d.get("target", ""))),
-            f"{int(d.get('pairs') or 0):,}",
-            format_ports({"ports": d.get("ports") or ()}),
-            d.get("direction", ""),
-            format_denial(d),
-        )
-        for d in doc.get("denials") or ()
+        (r["source"], r["target"], f"{r['pairs']:,}", r["ports"], r["direction"], r["deniedBy"])
+        for r in denial_rows(doc)
     ]
-    intro = [
+    if not rows:
+        return [f"No traffic is {DENIED_BY_CLUSTER}."]
+    intro = (
         f"Traffic {DENIED_BY_CLUSTER}; a pair in neither this table nor the flows is "
-        f"{NOT_ALLOWED}.",
-        "",
-    ]
+        f"{NOT_ALLOWED}."
+    )
     header = ("Source", "Target", "Pairs", "Ports", "Direction", "Denied by")
-    return intro + md_table(header, rows) if rows else [f"No traffic is {DENIED_BY_CLUSTER}."]
+    return [intro, "", *md_table(header, rows)]
 
 
 def _cluster_policies_section(doc: Doc) -> list[str]:
@@ -262,7 +255,7 @@ def to_markdown(doc: Doc) -> str:
     lines = ["# NetworkPolicy analysis", "", *_summary_lines(doc)]
     sections = [("Nodes", _nodes_section(doc)), ("Allowed flows", _flows_section(doc))]
     if "denials" in doc:
-        sections.append(("Denied by Admin or Baseline rules", _denials_section(doc)))
+        sections.append(("Denied by Admin or Baseline rules", denials_section(doc)))
     sections.append(("Policies", _policies_section(doc)))
     if "clusterPolicies" in doc:
         sections.append(("Cluster-wide policies", _cluster_policies_section(doc)))

@@ -271,3 +271,20 @@ class Groups:
         names = [node_title(self.nodes.get(m), m) for m in members[:limit]]
         more = f" +{len(members) - limit} more" if len(members) > limit else ""
         return ", ".join(names) + more
+
+
+def denial_rows(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The document's denials in words, one per denial: `source`, `target` (groups described),
+    `pairs`, `ports`, `direction` and `deniedBy` (`format_denial`)."""
+    groups = Groups(doc)
+    return [
+        {
+            "source": groups.describe(str(d.get("source", ""))),
+            "target": groups.describe(str(d.get("target", ""))),
+            "pairs": int(d.get("pairs") or 0),
+            "ports": format_ports({"ports": d.get("ports") or ()}),
+            "direction": str(d.get("direction", "")),
+            "deniedBy": format_denial(d),
+        }
+        for d in doc.get("denials") or ()
+    ]

@@ -1,8 +1,9 @@
 """What the printable review report and the diff page's tables show, as data for templates.
 
 The report has the sections of `webapp.review.review_markdown` (summary,
-isolation coverage, findings, flows by namespace pair, namespace matrix,
-problems) and counts them the same way; the templates escape every string.
+isolation coverage, findings, flows by namespace pair, the denials by Admin or
+Baseline rules when there are cluster-wide policies, namespace matrix, problems)
+and counts them the same way; the templates escape every string.
 The diff tables list the changes of `webapp.core.diff.diff_documents` with
 node names in place of ids.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from webapp.outputs.wording import format_source, node_index, node_title
+from webapp.outputs.wording import denial_rows, format_source, node_index, node_title
 from webapp.review import (
     coverage,
     external_access,
@@ -74,6 +75,7 @@ def report_data(document: Doc) -> dict[str, Any]:
         "coverage": coverage(document),
         "findings": _finding_rows(document),
         "flowGroups": flow_groups(document),
+        "denials": denial_rows(document) if "denials" in document else None,
         "matrix": matrix(document),
         "problems": [
             {

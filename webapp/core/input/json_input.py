@@ -26,7 +26,6 @@ from webapp.core.model import POLICY_KINDS
 from webapp.core.text import shorten
 
 
-
 class _DuplicateJsonKey(Exception):
     def __init__(self, key: str) -> None:
         super().__init__(key)
