@@ -37,6 +37,7 @@ from webapp.outputs.markdown import denials_section, md, md_table
 from webapp.outputs.wording import (
     DENIED_BY_CLUSTER,
     format_chain,
+    format_denial,
     format_ports,
     format_rule_ref,
     format_source,
@@ -990,6 +991,65 @@ def flow_changes(diff: Doc, old: Doc, new: Doc) -> list[dict[str, str]]:
     return out
 
 
+def denial_changes_text(diff: Doc, old: Doc, new: Doc) -> list[dict[str, str]]:
+    """The denials a diff gained, then lost, in words: `change`, `source`, `target`
+    (`nodes_text`), `direction`, `ports`, `pairs`, `deniedBy` (`format_denial`) and `text`."""
+    nodes = {**node_index(old), **node_index(new)}
+    sizes = namespace_sizes(nodes)
+    found = diff.get("denials") or {}
+    out = []
+    for change in ("gained", "lost"):
+        for d in found.get(change) or ():
+            source = nodes_text([str(i) for i in d["sources"]], nodes, sizes)
+            target = nodes_text([str(i) for i in d["targets"]], nodes, sizes)
+            ports = format_ports({"ports": d["ports"], "allTraffic": port_set(d).is_all})
+            denied_by = format_denial(d)
+            out.append(
+                {
+                    "change": change,
+                    "source": source,
+                    "target": target,
+                    "direction": str(d["direction"]),
+                    "ports": ports,
+                    "pairs": str(d["pairs"]),
+                    "deniedBy": denied_by,
+                    "text": f"{source} → {target}: {ports} {denied_by} "
+                    f"({'now' if change == 'gained' else 'no longer'}; "
+                    f"{_pairs_text(int(d['pairs']))})",
+                }
+            )
+    return out
+
+
+def _tiers_text(tiers: Sequence[str]) -> str:
+    return " + ".join(tiers) or "default"
+
+
+def tier_changes_text(diff: Doc, old: Doc, new: Doc) -> list[dict[str, str]]:
+    """Flows whose deciding tier changed, in words: `source`, `target`, `direction`,
+    `before` and `after` (`Admin`, `NetworkPolicy + Baseline`, `default`), `pairs`, `text`."""
+    nodes = {**node_index(old), **node_index(new)}
+    sizes = namespace_sizes(nodes)
+    out = []
+    for t in diff.get("tiers") or ():
+        source = nodes_text([str(i) for i in t["sources"]], nodes, sizes)
+        target = nodes_text([str(i) for i in t["targets"]], nodes, sizes)
+        before, after = _tiers_text(t["before"]), _tiers_text(t["after"])
+        out.append(
+            {
+                "source": source,
+                "target": target,
+                "direction": str(t["direction"]),
+                "before": before,
+                "after": after,
+                "pairs": str(t["pairs"]),
+                "text": f"{source} → {target}: {t['direction']} decided by {before} → {after} "
+                f"({_pairs_text(int(t['pairs']))})",
+            }
+        )
+    return out
+
+
 Row = tuple[str, str, str, str, str, str, str]
 
 
@@ -1015,6 +1075,15 @@ def _diff_rows(diff: Doc, old: Doc, new: Doc) -> list[Row]:
         source, target = ends if a["direction"] == "egress" else ends[::-1]
         before, after = ("", a["ports"]) if a["change"] == "gained" else (a["ports"], "")
         rows.append((a["change"], f"external {a['direction']}", source, target, before, after, ""))
+    for d in denial_changes_text(diff, old, new):
+        denied = f"{d['ports']} {d['deniedBy']}"
+        before, after = ("", denied) if d["change"] == "gained" else (denied, "")
+        item = f"denial ({d['direction']})"
+        rows.append((d["change"], item, d["source"], d["target"], before, after, d["pairs"]))
+    for t in tier_changes_text(diff, old, new):
+        item = f"tier ({t['direction']})"
+        ends = (t["source"], t["target"])
+        rows.append(("changed", item, *ends, t["before"], t["after"], t["pairs"]))
     for kind in ("added", "removed", "changed"):
         rows += [(kind, "policy", str(p), "", "", "", "") for p in diff["policies"][kind]]
     # A finding fixed was there before and is gone after; one introduced, the reverse.
@@ -1076,7 +1145,19 @@ def _diff_summary(diff: Doc) -> str:
         f"{s['pairsRemoved']} removed, {s['pairsChanged']} changed); "
         f"external access: {s['externalChanged']} changed; nodes: {s['nodesAdded']} added, "
         f"{s['nodesRemoved']} removed; policies: {s['policiesAdded']} added, "
-        f"{s['policiesRemoved']} removed, {s['policiesChanged']} changed" + _findings_summary(diff)
+        f"{s['policiesRemoved']} removed, {s['policiesChanged']} changed"
+        + _tiers_summary(diff)
+        + _findings_summary(diff)
+    )
+
+
+def _tiers_summary(diff: Doc) -> str:
+    s = diff["summary"]
+    if not (s.get("denialsGained") or s.get("denialsLost") or s.get("tiersChanged")):
+        return ""
+    return (
+        f"; denials by Admin or Baseline rules: {s['denialsGained']} gained, "
+        f"{s['denialsLost']} lost; flows whose deciding tier changed: {s['tiersChanged']}"
     )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from webapp.outputs.wording import denial_rows, format_source, node_index, node_title
 from webapp.review import (
     coverage,
+    denial_changes_text,
     external_access,
     finding_counts,
     finding_nodes,
@@ -24,6 +25,7 @@ from webapp.review import (
     flow_groups,
     namespace_matrix,
     severity_counts,
+    tier_changes_text,
     totals,
 )
 
@@ -100,8 +102,10 @@ def _kind(node: Node) -> str:
 def diff_tables(diff: Doc, old: Doc, new: Doc) -> dict[str, Any]:
     """The changes of a diff in words: flows added, removed and changed between sets of
     nodes (`webapp.review.flow_changes`), external addresses gained and lost
-    (`webapp.review.external_access`), nodes (workloads, inferred nodes) added
-    and removed, policies."""
+    (`webapp.review.external_access`), denials by Admin or Baseline rules gained
+    and lost and flows whose deciding tier changed (when either version has
+    cluster-wide policies), nodes (workloads, inferred nodes) added and removed,
+    policies."""
     nodes = {**node_index(old), **node_index(new)}
 
     def name(node_id: Any) -> str:
@@ -115,6 +119,9 @@ def diff_tables(diff: Doc, old: Doc, new: Doc) -> dict[str, Any]:
         "flowsRemoved": [f for f in flows if f["change"] == "removed"],
         "flowsChanged": [f for f in flows if f["change"] not in ("added", "removed")],
         "external": external_access(diff, old, new),
+        "denials": denial_changes_text(diff, old, new),
+        "tiers": tier_changes_text(diff, old, new),
+        "clusterWide": "denials" in old or "denials" in new,
         "nodesAdded": [{"name": name(n["id"]), "kind": _kind(n)} for n in diff["nodes"]["added"]],
         "nodesRemoved": [
             {"name": name(n["id"]), "kind": _kind(n)} for n in diff["nodes"]["removed"]
