@@ -66,7 +66,12 @@ VALID_POLICY = (
 def comparable(doc: dict[str, Any]) -> dict[str, Any]:
     """The document without the policies' rule excerpts (cut from the text, not stored)."""
     policies = [{k: v for k, v in p.items() if k != "rules"} for p in doc["policies"]]
-    return {**doc, "policies": policies}
+    out = {**doc, "policies": policies}
+    if "clusterPolicies" in doc:
+        out["clusterPolicies"] = [
+            {k: v for k, v in p.items() if k != "rules"} for p in doc["clusterPolicies"]
+        ]
+    return out
 
 
 def reanalysed(analysis: Analysis) -> Analysis:
@@ -265,3 +270,19 @@ def test_an_input_stored_without_problems_is_revalidated() -> None:
     assert comparable(again.document)["nodes"] == comparable(analysis.document)["nodes"]
     # Found again from the objects: the namespace warning; lost with the Secret: its note.
     assert [p.message.split(" ")[0] for p in again.problems] == ["namespace"]
+
+
+def test_reanalysis_keeps_the_rule_excerpts_of_cluster_policies() -> None:
+    """A stored upload re-evaluated (after an upgrade) has no text to cut excerpts from:
+    they come from the document stored before, for cluster-wide policies too."""
+    from webapp.web.reanalysis import with_rule_texts
+
+    folder = SAMPLES / "cluster-multi-tenant"
+    first = analyze(
+        [SourceText(p.name, p.read_bytes()) for p in sorted(folder.glob("*.yaml"))]
+    )
+    again = reanalysed(first)
+    assert all(not r["text"] for p in again.document["clusterPolicies"] for r in p["rules"])
+    kept = with_rule_texts(again.document, json.loads(to_json(first.document)))
+    assert kept["clusterPolicies"] == first.document["clusterPolicies"]
+    assert kept["clusterPolicies"][1]["rules"][0]["text"].startswith("  - name: pass-monitoring")

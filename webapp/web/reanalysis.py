@@ -228,26 +228,37 @@ def upgraded(stored: StoredAnalysis, storage: Storage, warm: Warm, version: str)
 
 
 def with_rule_texts(document: DocumentJSON, old: Mapping[str, Any]) -> DocumentJSON:
-    """`document` with the rule excerpts of the old document of the same upload."""
+    """`document` with the rule excerpts of the old document of the same upload (for
+    NetworkPolicies and cluster-wide policies alike)."""
     texts = {
         (str(p.get("id")), str(r.get("direction")), r.get("rule")): r
-        for p in old.get("policies") or ()
+        for key in ("policies", "clusterPolicies")
+        for p in old.get(key) or ()
         if isinstance(p, dict)
         for r in p.get("rules") or ()
         if isinstance(r, dict) and r.get("text")
     }
     if not texts:
         return document
-    policies: list[PolicyJSON] = []
-    for policy in document["policies"]:
+
+    def rules_of(policy: Mapping[str, Any]) -> list[Any]:
         rules = []
         for rule in policy["rules"]:
             found = texts.get((policy["id"], rule["direction"], rule["rule"]))
             if found and found.get("line") == rule["line"]:
                 rule = {**rule, "text": str(found["text"]), "endLine": found.get("endLine")}
             rules.append(rule)
-        policies.append({**policy, "rules": rules})
-    return {**document, "policies": policies}
+        return rules
+
+    policies: list[PolicyJSON] = [
+        {**policy, "rules": rules_of(policy)} for policy in document["policies"]
+    ]
+    out: DocumentJSON = {**document, "policies": policies}
+    if "clusterPolicies" in document:
+        out["clusterPolicies"] = [
+            {**policy, "rules": rules_of(policy)} for policy in document["clusterPolicies"]
+        ]
+    return out
 
 
 def as_version_2(old: Mapping[str, Any]) -> dict[str, Any]:
