@@ -3,7 +3,12 @@
 One spelling each, so that a CSV cell, a Markdown table and a DOT label say
 the same thing: `all` when a flow is not restricted at all, `TCP all ports`
 when every port of one protocol is allowed, `TCP 3306; UDP 53` otherwise;
-`ns/name` for a node; `ns/policy ingress[0] (file:line)` for a rule. Uploaded
+`ns/name` for a node; `ns/policy ingress[0] (file:line)` for a rule, and with
+cluster-wide policies one chain per direction through the tiers ("Admin
+ClusterNetworkPolicy/x priority 10 ingress[0] 'pass-monitoring' Pass (file:line)
+→ NetworkPolicy ns/p ingress[1] allows (file:line)"; a rule in words is
+`webapp.core.explain.rule_words`, which `query` answers use too) and "denied
+by …" for the denials. Uploaded
 text is shown with the characters `webapp.core.text.is_hidden` hides spelled
 out: `\\u202e` in text files, `<U+202E>` on web pages (the `visible` filter).
 """
