@@ -289,3 +289,27 @@ def test_report_page_lists_denials(client: FlaskClient) -> None:
     assert "Denied by Admin or Baseline rules" in section
     assert "denied by Admin ClusterNetworkPolicy/isolate-a priority 120 ingress[0] " \
         "&#39;deny-others&#39; Deny" in section
+
+
+def test_pairs_json_lists_denials_per_pair_of_nodes() -> None:
+    """`--pairs` leaves groups out, so denials name node ids too, one per pair (tenant-b's
+    two workloads are one group)."""
+    sample = ROOT / "sample-manifests" / "cluster-multi-tenant"
+    grouped = json.loads(run(ROOT, "analyze", str(sample)))
+    pairs = json.loads(run(ROOT, "analyze", str(sample), "--pairs"))
+    assert "groups" not in pairs
+    members = {g["id"]: g["nodes"] for g in grouped["groups"]}
+    expected = sorted(
+        (a, b, d["rule"]["name"], d["direction"])
+        for d in grouped["denials"]
+        for a in members[d["source"]]
+        for b in members[d["target"]]
+        if a != b
+    )
+    assert sorted(
+        (d["source"], d["target"], d["rule"]["name"], d["direction"]) for d in pairs["denials"]
+    ) == expected
+    assert (
+        "tenant-b/Deployment/web", "tenant-b/Deployment/worker", "deny-all-ingress", "ingress"
+    ) in expected
+    assert {d["pairs"] for d in pairs["denials"]} == {1}
