@@ -33,13 +33,16 @@ class Upload:
         that side's traffic (its ingress as target, its egress as source): an Admin or
         Baseline tier decides it there, whatever NetworkPolicy isolates."""
         grouped = self.evaluation.grouped
-        members = {g.id: g.members for g in grouped.groups}
-        found: dict[tuple[str, Direction], dict[str, None]] = {}
-        for d in grouped.denials:
+        by_group: dict[tuple[str, Direction], dict[str, None]] = {}
+        for d in grouped.denials:  # per group first: denials grow with groups², not pods
             end = d.target if d.direction is Direction.INGRESS else d.source
-            for e in members[end]:
-                found.setdefault((e, d.direction), {})[d.rule.policy.id] = None
-        return {key: tuple(ids) for key, ids in found.items()}
+            by_group.setdefault((end, d.direction), {})[d.rule.policy.id] = None
+        members = {g.id: g.members for g in grouped.groups}
+        return {
+            (e, direction): tuple(ids)
+            for (group, direction), ids in by_group.items()
+            for e in members[group]
+        }
 
     def has_workloads(self, namespace: str) -> bool:
         return bool(self.workloads_in.get(namespace))
