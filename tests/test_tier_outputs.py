@@ -212,6 +212,7 @@ def test_markdown_has_a_denials_section_apart_from_not_allowed(folder: Path) -> 
     )
     assert f"| b/web | a/web | 1 | TCP all ports; UDP all ports; SCTP all ports | ingress | " \
         f"denied by {DENY_A} |" in denials.translate(unescape)
+    assert "- Cluster-wide policies: 3\n- Denials by Admin or Baseline rules: 3\n" in text
     assert "## Cluster-wide policies" in text
     assert "| ClusterNetworkPolicy/delegate | Admin | 10 | a/web, b/web |" in text.translate(
         unescape

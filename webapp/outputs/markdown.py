@@ -93,6 +93,14 @@ def _summary_lines(doc: Doc) -> list[str]:
         ordered = sorted(counts, key=lambda s: (*SEVERITY_ORDER, s).index(s))
         return ", ".join(f"{counts[s]} {md(s)}" for s in ordered) or "none"
 
+    cluster = (
+        [
+            f"- Cluster-wide policies: {len(doc.get('clusterPolicies') or ())}",
+            f"- Denials by Admin or Baseline rules: {len(doc.get('denials') or ())}",
+        ]
+        if "denials" in doc
+        else []
+    )
     return [
         f"- Workloads: {len(workloads)} "
         f"({sum(int(n.get('pods') or 0) for n in workloads)} pods)",
@@ -106,6 +114,7 @@ def _summary_lines(doc: Doc) -> list[str]:
         f"{sum(1 for n in workloads if (n.get('isolated') or {}).get('egress'))}"
         f" of {len(workloads)}",
         f"- Allowed flows: {_flows_summary(doc)}",
+        *cluster,
         f"- Findings: {by_severity(findings)}",
         f"- Problems: {by_severity(problems)}",
     ]
