@@ -168,3 +168,14 @@ def test_diff_page_shows_tier_tables(
     page = client.get(f"/diff/{old}/{new}").get_data(as_text=True)
     section = page.split(f'id="{table}"', 1)[1].split("</table>", 1)[0]
     assert expected in section.replace("&#39;", "'")
+
+
+def test_diff_api_has_cluster_policy_changes(client: FlaskClient, tmp_path: Path) -> None:
+    old = _upload_folder(client, version(tmp_path, "old"))
+    new = _upload_folder(client, version(tmp_path, "new", *PASS_LATER))
+    answer = client.get(f"/api/v1/diff/{old}/{new}").get_json()
+    assert answer["policies"]["changed"] == ["ClusterNetworkPolicy/delegate-monitoring"]
+    assert (answer["summary"]["denialsGained"], answer["summary"]["denialsLost"]) == (2, 1)
+    assert [d["policy"] for d in answer["policyDiffs"]] == [
+        "ClusterNetworkPolicy/delegate-monitoring"
+    ]
