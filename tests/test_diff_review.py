@@ -355,7 +355,7 @@ def test_diff_api_json_has_findings_and_refuses_an_unknown_format(
 ) -> None:
     old_id, new_id = stored
     answer = client.get(f"/api/v1/diff/{old_id}/{new_id}").get_json()
-    assert answer["version"] == 4
+    assert answer["version"] == 5
     assert DB_ID in [n for f in answer["findings"]["fixed"] for n in f["nodes"]]
     assert answer["policyDiffs"][0]["lines"][1] == f"+++ after/{HOSTILE_FILE} (line 45)"
     refused = client.get(f"/api/v1/diff/{old_id}/{new_id}?format=pdf")

@@ -73,6 +73,15 @@ def pairs_document(doc: dict[str, Any]) -> dict[str, Any]:
     """What `--pairs` means, built the slow, obvious way (small documents only)."""
     out = {k: v for k, v in doc.items() if k != "groups"}
     out["flows"] = list(pair_flows(doc))
+    if "denials" in doc:  # node ids in place of group ids, one denial per pair, as flows
+        members = {g["id"]: g["nodes"] for g in doc["groups"]}
+        out["denials"] = [
+            {**d, "source": a, "target": b, "pairs": 1}
+            for d in doc["denials"]
+            for a in members[d["source"]]
+            for b in members[d["target"]]
+            if a != b
+        ]
     if "summary" in doc:
         out["summary"] = {**doc["summary"], "flows": doc["summary"]["pairs"]}
     return out
@@ -155,7 +164,7 @@ def test_json_bytes_with_non_ascii_and_hidden_characters() -> None:
 ITEM_PER_LINE = (
     "nodes", "groups", "flows", "denials", "policies", "clusterPolicies", "findings", "problems",
     "notes",
-)  # fmt: skip
+)
 
 
 def written_lines(text: bytes, document: dict[str, Any]) -> Iterator[tuple[str, Any]]:

@@ -97,3 +97,149 @@ def test_article_ipblock_example() -> None:
     assert flows[("mysql", "10.10.20.15/32")] == "all"
     assert ("backend", "mysql") not in flows
     assert ("mysql", "other external addresses") not in flows
+
+
+# --- the cluster-wide samples read as their READMEs say -------------------------------------
+
+
+def _title(node: dict[str, Any]) -> str:
+    return f"{node['namespace']}/{node['name']}" if node["namespace"] else node["name"]
+
+
+def tier_verdicts(doc: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """(source, target) -> what a reader of the document learns about the pair: "allowed
+    PORTS by RULES" (ingress rules, else egress ones, as `rule-name`s or `ns/policy`s),
+    or "denied by RULE NAMES" (the Deny rules, sorted), or nothing for a pair that is
+    merely not allowed by any NetworkPolicy."""
+    names = {n["id"]: _title(n) for n in doc["nodes"]}
+    out: dict[tuple[str, str], str] = {}
+
+    def rules(refs: list[dict[str, Any]]) -> str:
+        return " -> ".join(r.get("name") or r["policy"] for r in refs)
+
+    for f in pair_flows(doc):
+        decided = rules(f["ingress"]) or rules(f["egress"]) or "default"
+        out[(names[f["source"]], names[f["target"]])] = f"allowed {ports_text(f)} by {decided}"
+    members = {g["id"]: g["nodes"] for g in doc["groups"]}
+    denied: dict[tuple[str, str], set[str]] = {}
+    for d in doc["denials"]:
+        for a in members[d["source"]]:
+            for b in members[d["target"]]:
+                if a != b:
+                    chain = [*(v["name"] for v in d["via"]), d["rule"]["name"]]
+                    denied.setdefault((names[a], names[b]), set()).add(" -> ".join(chain))
+    for pair, chains in denied.items():
+        out.setdefault(pair, "denied by " + "; ".join(sorted(chains)))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("scenario", "source", "target", "expected"),
+    [
+        pytest.param(
+            "cluster-multi-tenant", "monitoring/prometheus", "tenant-a/web",
+            "allowed TCP 9090 by pass-monitoring -> tenant-a/allow-scrape",
+            id="multi-tenant-monitoring-scrape-through-the-pass-chain",
+        ),
+        pytest.param(
+            "cluster-multi-tenant", "monitoring/prometheus", "tenant-b/web",
+            "denied by pass-monitoring -> deny-all-ingress",
+            id="multi-tenant-pass-with-no-networkpolicy-falls-to-baseline-deny",
+        ),
+        pytest.param(
+            "cluster-multi-tenant", "tenant-a/worker", "tenant-a/web",
+            "allowed TCP 8080 by tenant-a/allow-scrape",
+            id="multi-tenant-within-tenant-a-networkpolicy-decides",
+        ),
+        pytest.param(
+            "cluster-multi-tenant", "tenant-a/web", "tenant-a/worker",
+            "denied by deny-all-ingress", id="multi-tenant-baseline-default-deny",
+        ),
+        pytest.param(
+            "cluster-multi-tenant", "tenant-b/web", "tenant-b/worker",
+            "denied by deny-all-ingress", id="multi-tenant-baseline-default-deny-in-tenant-b",
+        ),
+        pytest.param(
+            "cluster-multi-tenant", "tenant-a/web", "tenant-b/web",
+            "denied by deny-other-namespaces", id="multi-tenant-tenant-to-tenant-admin-deny",
+        ),
+        pytest.param(
+            "cluster-multi-tenant", "tenant-b/worker", "tenant-a/web",
+            "denied by deny-other-namespaces", id="multi-tenant-tenant-b-to-a-admin-deny",
+        ),
+        pytest.param(
+            "cluster-multi-tenant", "kube-system/coredns", "tenant-a/worker",
+            "denied by deny-other-namespaces", id="multi-tenant-coredns-into-a-tenant-admin-deny",
+        ),
+        pytest.param(
+            "cluster-multi-tenant", "tenant-b/web", "kube-system/coredns",
+            "allowed all by cluster-dns", id="multi-tenant-dns-egress-accept",
+        ),
+        pytest.param(
+            "cluster-multi-tenant", "any external address", "tenant-b/web",
+            "allowed all by default", id="multi-tenant-external-addresses-default-allow",
+        ),
+        pytest.param(
+            "cluster-v1alpha1", "frontend/web", "backend/api",
+            "allowed TCP 8080 by pass-shop-app-ports -> backend/api-from-frontend",
+            id="v1alpha1-pass-then-networkpolicy",
+        ),
+        pytest.param(
+            "cluster-v1alpha1", "backend/api", "frontend/web",
+            "denied by deny-all-ingress; pass-shop-app-ports -> deny-all-ingress",
+            id="v1alpha1-pass-then-baseline-deny",
+        ),
+        pytest.param(
+            "cluster-v1alpha1", "sandbox/toy", "frontend/web",
+            "denied by deny-all-ingress; deny-everything-else",
+            id="v1alpha1-sandbox-egress-denied",
+        ),
+        pytest.param(
+            "cluster-v1alpha1", "sandbox/toy", "kube-system/coredns",
+            "allowed TCP 53, UDP 53 by allow-dns", id="v1alpha1-sandbox-dns-allowed",
+        ),
+        pytest.param(
+            "cluster-v1alpha1", "backend/api", "sandbox/toy",
+            "denied by deny-from-shop; deny-to-sandbox",
+            id="v1alpha1-shop-to-sandbox-denied-on-both-sides",
+        ),
+    ],
+)
+def test_cluster_samples_read_as_their_readmes_say(
+    scenario: str, source: str, target: str, expected: str
+) -> None:
+    assert tier_verdicts(analyse(scenario)).get((source, target)) == expected
+
+
+@pytest.mark.parametrize(
+    ("scenario", "source", "target"),
+    [
+        pytest.param("cluster-multi-tenant", "any external address", "tenant-a/web",
+                     id="multi-tenant-external-into-isolated-web-not-allowed-by-networkpolicy"),
+        pytest.param("cluster-multi-tenant", "tenant-b/web", "tenant-a/worker",
+                     id="multi-tenant-denied-pairs-are-never-also-flows"),
+    ],
+)
+def test_cluster_samples_not_allowed_pairs_are_no_flow(
+    scenario: str, source: str, target: str
+) -> None:
+    doc = analyse(scenario)
+    names = {n["id"]: _title(n) for n in doc["nodes"]}
+    flows = {(names[f["source"]], names[f["target"]]) for f in pair_flows(doc)}
+    assert (source, target) not in flows
+
+
+@pytest.mark.parametrize(
+    ("scenario", "findings"),
+    [
+        pytest.param("cluster-multi-tenant", [], id="multi-tenant-no-cnp-finding"),
+        pytest.param("cluster-v1alpha1", ["cnp-handover-ambiguity"],
+                     id="v1alpha1-handover-ambiguity-for-backend-api"),
+    ],
+)
+def test_cluster_samples_cnp_findings(scenario: str, findings: list[str]) -> None:
+    doc = analyse(scenario)
+    found = [f for f in doc["findings"] if f["rule"].startswith("cnp-")]
+    assert [f["rule"] for f in found] == findings
+    if findings:
+        assert found[0]["nodes"] == ["backend/Deployment/api"]

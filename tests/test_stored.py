@@ -67,10 +67,12 @@ def comparable(doc: dict[str, Any]) -> dict[str, Any]:
     """The document without the rule excerpts of policies and cluster-wide policies (cut from
     the text, which is not stored)."""
     policies = [{k: v for k, v in p.items() if k != "rules"} for p in doc["policies"]]
-    if "clusterPolicies" not in doc:
-        return {**doc, "policies": policies}
-    cluster = [{k: v for k, v in p.items() if k != "rules"} for p in doc["clusterPolicies"]]
-    return {**doc, "policies": policies, "clusterPolicies": cluster}
+    out = {**doc, "policies": policies}
+    if "clusterPolicies" in doc:
+        out["clusterPolicies"] = [
+            {k: v for k, v in p.items() if k != "rules"} for p in doc["clusterPolicies"]
+        ]
+    return out
 
 
 def reanalysed(analysis: Analysis) -> Analysis:
@@ -281,3 +283,19 @@ def test_rule_excerpts_of_cluster_policies_survive_a_reanalysis_from_the_stored_
     again = reanalysed(first).document
     assert not any(r["text"] for p in again["clusterPolicies"] for r in p["rules"])
     assert with_rule_texts(again, first.document) == first.document
+
+
+def test_reanalysis_keeps_the_rule_excerpts_of_cluster_policies() -> None:
+    """A stored upload re-evaluated (after an upgrade) has no text to cut excerpts from:
+    they come from the document stored before, for cluster-wide policies too."""
+    from webapp.web.reanalysis import with_rule_texts
+
+    folder = SAMPLES / "cluster-multi-tenant"
+    first = analyze(
+        [SourceText(p.name, p.read_bytes()) for p in sorted(folder.glob("*.yaml"))]
+    )
+    again = reanalysed(first)
+    assert all(not r["text"] for p in again.document["clusterPolicies"] for r in p["rules"])
+    kept = with_rule_texts(again.document, json.loads(to_json(first.document)))
+    assert kept["clusterPolicies"] == first.document["clusterPolicies"]
+    assert kept["clusterPolicies"][1]["rules"][0]["text"].startswith("  - name: pass-monitoring")

@@ -602,6 +602,7 @@ def test_document_rule_refs_and_denials_name_tier_action_priority_and_name() -> 
                 "priority": 10,
                 "name": "no-t1",
             },
+            "via": [],
         }
     ]
     # Without cluster policies the document has no `denials` key (goldens stay as they are).

@@ -42,7 +42,7 @@ from webapp.graph import (
     drawn_pairs,
     group_members,
 )
-from webapp.outputs.wording import ALL_PORTS, ALL_TRAFFIC
+from webapp.outputs.wording import ALL_PORTS, ALL_TRAFFIC, format_allowed_by, has_tiers
 
 COLLAPSE_THRESHOLD = 300
 """A filter that leaves at most this many nodes draws them, not their namespaces. (The
@@ -210,8 +210,12 @@ def node_title(node: Mapping[str, Any]) -> str:
 
 
 def edge_title(flow: Mapping[str, Any], source: str, target: str) -> str:
-    """The hover tooltip of a flow: who, which ports, and why it is open (details on click)."""
-    if flow.get("defaultAllow"):
+    """The hover tooltip of a flow: who, which ports, and why it is open (details on click);
+    with cluster-wide policies, the deciding rules of each direction through the tiers."""
+    refs = [*flow.get("egress", []), *flow.get("ingress", [])]
+    if has_tiers(refs) and not flow.get("defaultAllow"):
+        why = "allowed by " + visible_text(format_allowed_by(flow, tiers=True))
+    elif flow.get("defaultAllow"):
         why = "open by default: neither side is isolated"
     else:
         names = sorted(

@@ -33,8 +33,11 @@ from webapp.core.explain import (
 )
 from webapp.core.findings import CHECKS, LEVELS, Level
 from webapp.outputs.csv import csv_cell
-from webapp.outputs.markdown import md, md_table
+from webapp.outputs.markdown import denials_section, md, md_table
 from webapp.outputs.wording import (
+    DENIED_BY_CLUSTER,
+    format_chain,
+    format_denial,
     format_ports,
     format_rule_ref,
     format_source,
@@ -151,7 +154,10 @@ class _Anchors:
     """
 
     def __init__(self, document: Doc) -> None:
-        self.policies = {str(p.get("id")): p for p in document.get("policies") or ()}
+        self.policies = {
+            str(p.get("id")): p
+            for p in [*(document.get("policies") or ()), *(document.get("clusterPolicies") or ())]
+        }
         self.nodes = node_index(document)
         items = [*self.policies.values(), *self.nodes.values()]
         self.fallback = next((s for s in map(_source_of, items) if s.get("file")), None)
@@ -282,6 +288,8 @@ class Grouping:
         self.sizes: Counter[str] = Counter(_namespace_of(n) for n in self.nodes.values())
         """Nodes per namespace (external addresses as one)."""
         self.namespaces = sorted(self.sizes, key=_namespace_key)
+        self.tiers = "denials" in document
+        """The upload has cluster-wide policies: rules are named through the tiers."""
         self._split: dict[str, dict[str, list[str]]] = {}
 
     def members_of(self, end: str) -> list[str]:
@@ -340,9 +348,19 @@ def flow_pairs(flow: Mapping[str, Any], grouping: Grouping) -> int:
     return size * (len(grouping.members_of(target)) - (source == target))
 
 
-def totals(document: Doc) -> dict[str, int]:
+def denied_pairs(document: Doc) -> int | None:
+    """Node pairs that an Admin or Baseline Deny rule drops some ports of (each pair once,
+    whatever directions and rules), or None for a document without cluster-wide policies."""
+    if "denials" not in document:
+        return None
+    seen = {(str(d.get("source")), str(d.get("target"))): d for d in document["denials"]}
+    return sum(int(d.get("pairs") or 0) for d in seen.values())
+
+
+def totals(document: Doc) -> dict[str, Any]:
     """The report's summary counts: the document's `summary`, or counted from its parts
-    when it has none (documents saved by older versions)."""
+    when it has none (documents saved by older versions); `denied` is None without
+    cluster-wide policies."""
     summary = document.get("summary") or {}
     nodes = list(document.get("nodes") or ())
     flows = list(document.get("flows") or ())
@@ -366,6 +384,8 @@ def totals(document: Doc) -> dict[str, int]:
         "flows": count("flows", lambda: len(flows)),
         "pairs": count("pairs", pairs),
         "problems": count("problems", lambda: len(document.get("problems") or ())),
+        "clusterPolicies": len(document.get("clusterPolicies") or ()),
+        "denied": denied_pairs(document),
     }
 
 
@@ -461,7 +481,10 @@ def _reach(flow: Mapping[str, Any], grouping: Grouping) -> Iterator[dict[str, An
     source, target = str(flow.get("source")), str(flow.get("target"))
     same = source == target
     ends = grouping.by_namespace(source), grouping.by_namespace(target)
-    refs = [format_rule_ref(r) for r in (flow.get("egress") or []) + (flow.get("ingress") or [])]
+    if grouping.tiers:  # each direction's rules as one chain through the tiers
+        refs = [f"{d}: {format_chain(flow[d])}" for d in ("egress", "ingress") if flow.get(d)]
+    else:
+        refs = [format_rule_ref(r) for d in ("egress", "ingress") for r in flow.get(d) or ()]
     how = "open by default" if is_default_allow(flow) else "allowed by " + "; ".join(refs)
     ports = "all traffic" if flow.get("allTraffic") else format_ports(flow)
 
@@ -635,18 +658,23 @@ def review_markdown(document: Doc) -> str:
         "",
         f"- Workloads: {t['workloads']} ({t['pods']} pods); inferred nodes: "
         f"{t['inferred']}; external address blocks: {t['ipblocks']}",
-        f"- Policies: {t['policies']}",
+        f"- Policies: {t['policies']}"
+        + (f"; cluster-wide policies: {t['clusterPolicies']}" if t["denied"] is not None else ""),
         f"- Allowed node pairs: {t['pairs']}, in {t['flows']} flows between "
         f"{t['groups']} groups of nodes that every policy treats alike",
         f"- Findings: {_counts_text(severity_counts(findings))}",
         f"- Problems with the input: {len(problems)}",
     ]
+    if t["denied"] is not None:
+        lines.insert(-2, f"- Node pairs {DENIED_BY_CLUSTER} (for some ports): {t['denied']}")
     sections = [
         ("Isolation coverage", _coverage_section(document)),
         ("Findings", _findings_section(document)),
         ("Flows by namespace pair", _flows_by_pair(document)),
-        ("Namespace matrix", _matrix_section(document)),
     ]
+    if t["denied"] is not None:
+        sections.append(("Denied by Admin or Baseline rules", denials_section(document)))
+    sections.append(("Namespace matrix", _matrix_section(document)))
     if problems:
         rows = [(p.get("severity", ""), format_source(p), p.get("message", "")) for p in problems]
         sections.append(("Problems", md_table(("Severity", "Where", "Message"), rows)))
@@ -963,6 +991,65 @@ def flow_changes(diff: Doc, old: Doc, new: Doc) -> list[dict[str, str]]:
     return out
 
 
+def denial_changes_text(diff: Doc, old: Doc, new: Doc) -> list[dict[str, str]]:
+    """The denials a diff gained, then lost, in words: `change`, `source`, `target`
+    (`nodes_text`), `direction`, `ports`, `pairs`, `deniedBy` (`format_denial`) and `text`."""
+    nodes = {**node_index(old), **node_index(new)}
+    sizes = namespace_sizes(nodes)
+    found = diff.get("denials") or {}
+    out = []
+    for change in ("gained", "lost"):
+        for d in found.get(change) or ():
+            source = nodes_text([str(i) for i in d["sources"]], nodes, sizes)
+            target = nodes_text([str(i) for i in d["targets"]], nodes, sizes)
+            ports = format_ports({"ports": d["ports"], "allTraffic": port_set(d).is_all})
+            denied_by = format_denial(d)
+            out.append(
+                {
+                    "change": change,
+                    "source": source,
+                    "target": target,
+                    "direction": str(d["direction"]),
+                    "ports": ports,
+                    "pairs": str(d["pairs"]),
+                    "deniedBy": denied_by,
+                    "text": f"{source} → {target}: {ports} {denied_by} "
+                    f"({'now' if change == 'gained' else 'no longer'}; "
+                    f"{_pairs_text(int(d['pairs']))})",
+                }
+            )
+    return out
+
+
+def _tiers_text(tiers: Sequence[str]) -> str:
+    return " + ".join(tiers) or "default"
+
+
+def tier_changes_text(diff: Doc, old: Doc, new: Doc) -> list[dict[str, str]]:
+    """Flows whose deciding tier changed, in words: `source`, `target`, `direction`,
+    `before` and `after` (`Admin`, `NetworkPolicy + Baseline`, `default`), `pairs`, `text`."""
+    nodes = {**node_index(old), **node_index(new)}
+    sizes = namespace_sizes(nodes)
+    out = []
+    for t in diff.get("tiers") or ():
+        source = nodes_text([str(i) for i in t["sources"]], nodes, sizes)
+        target = nodes_text([str(i) for i in t["targets"]], nodes, sizes)
+        before, after = _tiers_text(t["before"]), _tiers_text(t["after"])
+        out.append(
+            {
+                "source": source,
+                "target": target,
+                "direction": str(t["direction"]),
+                "before": before,
+                "after": after,
+                "pairs": str(t["pairs"]),
+                "text": f"{source} → {target}: {t['direction']} decided by {before} → {after} "
+                f"({_pairs_text(int(t['pairs']))})",
+            }
+        )
+    return out
+
+
 Row = tuple[str, str, str, str, str, str, str]
 
 
@@ -988,6 +1075,15 @@ def _diff_rows(diff: Doc, old: Doc, new: Doc) -> list[Row]:
         source, target = ends if a["direction"] == "egress" else ends[::-1]
         before, after = ("", a["ports"]) if a["change"] == "gained" else (a["ports"], "")
         rows.append((a["change"], f"external {a['direction']}", source, target, before, after, ""))
+    for d in denial_changes_text(diff, old, new):
+        denied = f"{d['ports']} {d['deniedBy']}"
+        before, after = ("", denied) if d["change"] == "gained" else (denied, "")
+        item = f"denial ({d['direction']})"
+        rows.append((d["change"], item, d["source"], d["target"], before, after, d["pairs"]))
+    for t in tier_changes_text(diff, old, new):
+        item = f"tier ({t['direction']})"
+        ends = (t["source"], t["target"])
+        rows.append(("changed", item, *ends, t["before"], t["after"], t["pairs"]))
     for kind in ("added", "removed", "changed"):
         rows += [(kind, "policy", str(p), "", "", "", "") for p in diff["policies"][kind]]
     # A finding fixed was there before and is gone after; one introduced, the reverse.
@@ -1049,7 +1145,19 @@ def _diff_summary(diff: Doc) -> str:
         f"{s['pairsRemoved']} removed, {s['pairsChanged']} changed); "
         f"external access: {s['externalChanged']} changed; nodes: {s['nodesAdded']} added, "
         f"{s['nodesRemoved']} removed; policies: {s['policiesAdded']} added, "
-        f"{s['policiesRemoved']} removed, {s['policiesChanged']} changed" + _findings_summary(diff)
+        f"{s['policiesRemoved']} removed, {s['policiesChanged']} changed"
+        + _tiers_summary(diff)
+        + _findings_summary(diff)
+    )
+
+
+def _tiers_summary(diff: Doc) -> str:
+    s = diff["summary"]
+    if not (s.get("denialsGained") or s.get("denialsLost") or s.get("tiersChanged")):
+        return ""
+    return (
+        f"; denials by Admin or Baseline rules: {s['denialsGained']} gained, "
+        f"{s['denialsLost']} lost; flows whose deciding tier changed: {s['tiersChanged']}"
     )
 
 

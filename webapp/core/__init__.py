@@ -13,7 +13,7 @@ from typing import Any
 from webapp.core.document import DocumentJSON, FindingJSON
 from webapp.core.evaluate import Evaluation, Evaluator, evaluate
 from webapp.core.input.raw import DEFAULT_LIMITS, Limits, RawObject, SourceText, UnusableInput
-from webapp.core.model import Inventory, Problem, Severity
+from webapp.core.model import POLICY_KINDS, Inventory, Problem, Severity
 
 __all__ = [
     "Analysis",
@@ -78,14 +78,11 @@ def analyze(sources: Sequence[SourceText], limits: Limits = DEFAULT_LIMITS) -> A
     Raises UnusableInput when nothing in it can be analysed; per-document
     problems are reported in the result instead.
     """
-    from webapp.core.input.cluster_policies import CLUSTER_API_VERSIONS
     from webapp.core.input.sources import decode, load_sources
 
     objects, load_problems = load_sources(sources, limits)
     # Rule excerpts need the text of policy files only (pod exports can be large).
-    policy_files = {
-        o.file for o in objects if o.kind == "NetworkPolicy" or o.kind in CLUSTER_API_VERSIONS
-    }
+    policy_files = {o.file for o in objects if o.kind in POLICY_KINDS}
     texts = {s.name: decode(s) for s in sources if s.name in policy_files}
     return analyze_objects(objects, tuple(load_problems), texts)
 
@@ -101,9 +98,14 @@ def analyze_objects(
     inventory = build_inventory(objects)
     evaluation, evaluator = evaluate(inventory)
     problems = problems + inventory.problems + evaluation.scene.problems
-    if not (inventory.policies or inventory.workloads or inventory.namespaces):
+    if not (
+        inventory.policies
+        or inventory.cluster_policies
+        or inventory.workloads
+        or inventory.namespaces
+    ):
         errors = [p for p in problems if p.severity is Severity.ERROR]
-        reason = "no NetworkPolicy, Namespace, Pod or workload could be used"
+        reason = "no NetworkPolicy, cluster-wide policy, Namespace, Pod or workload could be used"
         if errors:
             reason += f" ({len(errors)} error{'s' if len(errors) != 1 else ''})"
         raise UnusableInput(f"nothing to analyse: {reason}", problems=problems)

@@ -39,12 +39,14 @@ from webapp.core.model import Direction, NodeType, Protocol
 from webapp.core.portset import NO_PORTS, PROTOCOLS, PortSet
 
 Doc = Mapping[str, Any]
-DIFF_VERSION = 4
+DIFF_VERSION = 5
 """2: external access moved from `flows` (by ipblock id) to `external` (by address).
 3: flows and external entries name sets of nodes (`sources`/`targets`, `nodes`) with
 their `pairs`, computed from groups (documents of version 1 or 2).
 4: `findings` {fixed, introduced}; `policyDiffs` (the YAML of each policy added,
-removed or changed) when both inputs are known."""
+removed or changed) when both inputs are known.
+5: cluster-wide policies: `policies` and `policyDiffs` include them (id `Kind/name`),
+`denials` {gained, lost} (`denial_changes`), `tiers` (`tier_changes`)."""
 
 Span = tuple[int, int]
 """Addresses [lo, hi) of one IP version, as integers."""
@@ -70,13 +72,24 @@ def _by_id(items: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
 
 
 def _policy_shape(p: Mapping[str, Any]) -> tuple[Any, ...]:
-    """Its types and rule texts, without where it was written (files move between versions).
+    """Its types (a cluster-wide policy: tier and priority) and rule texts, without where it
+    was written (files move between versions).
 
     `selects` is left out: it changes with the workloads, which the node and
     flow differences already show.
     """
-    rules = tuple((r.get("direction"), r.get("rule"), r.get("text")) for r in p.get("rules") or ())
-    return (tuple(p.get("policyTypes") or ()), rules)
+    rules = tuple(
+        (r.get("direction"), r.get("rule"), r.get("name"), r.get("action"), r.get("text"))
+        for r in p.get("rules") or ()
+    )
+    head = (p.get("tier"), p.get("priority")) if "tier" in p else ()
+    return (tuple(p.get("policyTypes") or ()), *head, rules)
+
+
+def all_policies(doc: Doc) -> dict[str, Mapping[str, Any]]:
+    """NetworkPolicies (`ns/name`) and cluster-wide policies (`Kind/name`) by id: the ids
+    never clash, since a namespace name holds no capital letter."""
+    return _by_id([*(doc.get("policies") or ()), *(doc.get("clusterPolicies") or ())])
 
 
 def _flow_change(before: PortSet, after: PortSet) -> str:
@@ -505,7 +518,7 @@ def policy_diffs(old: Doc, new: Doc, old_input: Stored, new_input: Stored) -> li
     without line ends). The hunks count lines of the YAML written again, not
     of the file; the headers say where the policy begins in the file.
     """
-    was, now = _by_id(old.get("policies") or ()), _by_id(new.get("policies") or ())
+    was, now = all_policies(old), all_policies(new)
     texts = (
         _policy_yaml(old_input, {_policy_key(p) for p in was.values()}),
         _policy_yaml(new_input, {_policy_key(p) for p in now.values()}),
@@ -594,6 +607,174 @@ def _flow_entries(refined: Refined) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+# --- cluster-wide policies: denials and deciding tiers --------------------------------
+
+
+def _rectangles(
+    cells: Iterable[tuple[int, int, Any]], classes: Sequence[Sequence[str]]
+) -> list[tuple[Any, list[str], list[str], int]]:
+    """(key, source ids, target ids, pairs) for class pairs with the same key: per source
+    class the target classes are joined, then the source classes with the same targets, so
+    a change a whole group went through is one entry however many pairs (as flows are)."""
+    targets: dict[tuple[int, Any], list[int]] = {}
+    for source, target, key in cells:
+        targets.setdefault((source, key), []).append(target)
+    sources: dict[tuple[Any, tuple[int, ...]], list[int]] = {}
+    for (source, key), row in targets.items():
+        sources.setdefault((key, tuple(row)), []).append(source)
+    out = []
+    for (key, ts), ss in sorted(sources.items(), key=lambda item: (item[1][0], item[0][1][0])):
+        shared = sum(len(classes[c]) for c in set(ss) & set(ts))
+        source_ids = [n for c in ss for n in classes[c]]
+        target_ids = [n for c in ts for n in classes[c]]
+        out.append((key, source_ids, target_ids, len(source_ids) * len(target_ids) - shared))
+    return out
+
+
+def _external_classes(
+    old: Doc, new: Doc, refined: Refined
+) -> tuple[list[tuple[str, ...]], dict[tuple[str, str], int]]:
+    """The refined classes, then one per set of external addresses (ipblock groups with the
+    same CIDRs are the same addresses in both versions); (version, external group) -> class."""
+    classes = [tuple(c) for c in refined.classes]
+    of: dict[tuple[str, str], int] = {}
+    by_cidrs: dict[tuple[str, ...], int] = {}
+    for version, doc in (("new", new), ("old", old)):
+        nodes = {str(n["id"]): n for n in doc.get("nodes") or ()}
+        for g, members in _members_of(doc).items():
+            blocks = [nodes.get(m) or {} for m in members]
+            if not blocks or any(b.get("type") != NodeType.IPBLOCK for b in blocks):
+                continue
+            cidrs = tuple(sorted(str(c) for b in blocks for c in b.get("cidrs") or ()))
+            if cidrs not in by_cidrs:
+                by_cidrs[cidrs] = len(classes)
+                classes.append(tuple(members))
+            of[(version, g)] = by_cidrs[cidrs]
+    return classes, of
+
+
+def _members_of(doc: Doc) -> dict[str, list[str]]:
+    members: dict[str, list[str]] = defaultdict(list)
+    for node, group in _group_of(doc).items():
+        members[group].append(node)
+    return members
+
+
+def _class_index(refined: Refined, of: Mapping[tuple[str, str], int]) -> dict[Any, list[int]]:
+    """(version, group id) -> the classes it holds: refined ones, or its external class."""
+    index: dict[Any, list[int]] = defaultdict(list)
+    for k, (was, now) in enumerate(refined.keys):
+        if was is not None:
+            index[("old", was)].append(k)
+        if now is not None:
+            index[("new", now)].append(k)
+    for key, k in of.items():
+        index.setdefault(key, [k])
+    return index
+
+
+def denial_changes(old: Doc, new: Doc, refined: Refined | None = None) -> dict[str, Any]:
+    """The ports Admin or Baseline Deny rules drop that a change added (`gained`) or took away
+    (`lost`), per rule: each entry `sources`, `targets` (node ids; an external end is its
+    address blocks), `pairs`, `direction`, `rule` (the RuleRef of the Deny rule, as in the
+    version that has it), `via` and `ports`. A Deny rule is the same in both versions when
+    its policy, direction and index are; documents without cluster-wide policies have none.
+    """
+    refined = refined or refine(old, new)
+    classes, of = _external_classes(old, new, refined)
+    index = _class_index(refined, of)
+    cells: dict[str, dict[tuple[int, int], dict[Any, Mapping[str, Any]]]] = {}
+    for version, doc in (("old", old), ("new", new)):
+        found: dict[tuple[int, int], dict[Any, Mapping[str, Any]]] = defaultdict(dict)
+        for d in doc.get("denials") or ():
+            rule = d.get("rule") or {}
+            key = (
+                str(d.get("direction")),
+                str(rule.get("policy")),
+                rule.get("rule"),
+                port_set(d),
+            )
+            for a in index.get((version, str(d["source"])), ()):
+                for b in index.get((version, str(d["target"])), ()):
+                    if len(classes[a]) * (len(classes[b]) - (a == b)):
+                        found[(a, b)][key] = d
+        cells[version] = found
+    out: dict[str, Any] = {}
+    for change, mine, theirs in (
+        ("gained", cells["new"], cells["old"]),
+        ("lost", cells["old"], cells["new"]),
+    ):
+        listed = [
+            (a, b, key)
+            for (a, b), keys in mine.items()
+            for key in keys
+            if key not in theirs.get((a, b), {})
+        ]
+        denial = {key: mine[(a, b)][key] for a, b, key in listed}
+        entries = []
+        for key, sources, targets, pairs in _rectangles(listed, classes):
+            d = denial[key]
+            entries.append(
+                {
+                    "sources": sources,
+                    "targets": targets,
+                    "pairs": pairs,
+                    "direction": key[0],
+                    "rule": dict(d.get("rule") or {}),
+                    "via": list(d.get("via") or ()),
+                    "ports": ports_json(key[3]),
+                    "portsText": str(key[3]),
+                }
+            )
+        out[change] = entries
+    return out
+
+
+NETWORK_POLICY_TIER = "NetworkPolicy"
+
+
+def deciding_tiers(refs: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The tiers whose rules allow one direction of a flow, in tier order: Admin or Baseline
+    for an Accept rule, NetworkPolicy for its rules; [] when only the default allows it (a
+    Pass hands over and decides nothing)."""
+    out: dict[str, None] = {}
+    for r in refs:
+        if "tier" not in r:
+            out[NETWORK_POLICY_TIER] = None
+        elif r.get("action") == "Accept":
+            out[str(r["tier"])] = None
+    return list(out)
+
+
+def tier_changes(old: Doc, new: Doc, refined: Refined | None = None) -> list[dict[str, Any]]:
+    """Flows in both versions whose deciding tiers (`deciding_tiers`) changed in a direction:
+    each entry `sources`, `targets`, `pairs`, `direction`, `before` and `after` (tier lists;
+    [] is the default). Found only where either version has cluster-wide policies."""
+    if "denials" not in old and "denials" not in new:
+        return []
+    refined = refined or refine(old, new)
+    cells = []
+    for c in refined.comparisons:
+        if c.old is None or c.new is None:
+            continue
+        for direction in ("egress", "ingress"):
+            was = tuple(deciding_tiers(c.old.get(direction) or ()))
+            now = tuple(deciding_tiers(c.new.get(direction) or ()))
+            if was != now:
+                cells.append((c.source, c.target, (direction, was, now)))
+    return [
+        {
+            "sources": sources,
+            "targets": targets,
+            "pairs": pairs,
+            "direction": key[0],
+            "before": list(key[1]),
+            "after": list(key[2]),
+        }
+        for key, sources, targets, pairs in _rectangles(cells, refined.classes)
+    ]
+
+
 def diff_documents(
     old: Doc, new: Doc, inputs: tuple[Stored, Stored] | None = None
 ) -> dict[str, Any]:
@@ -605,8 +786,9 @@ def diff_documents(
     ids) and `pairs` standing for every pair (a in sources, b in targets,
     a != b), with its `change`, the ports `before` and `after` (and their
     text), and the ports `gained` and `lost`; `external` (`external_changes`);
-    `policies` {added, removed, changed} (ids); `findings` {fixed, introduced}
-    (`finding_changes`). ipblock nodes and their flows are compared only
+    `policies` {added, removed, changed} (ids, cluster-wide policies as `Kind/name`);
+    `findings` {fixed, introduced} (`finding_changes`); `denials` {gained, lost}
+    (`denial_changes`) and `tiers` (`tier_changes`). ipblock nodes and their flows are compared only
     through `external`: their ids are cuts of one version's address space, not
     names of addresses.
 
@@ -617,8 +799,7 @@ def diff_documents(
     """
     refined = refine(old, new)
     old_nodes, new_nodes = _in_cluster(old), _in_cluster(new)
-    old_policies = _by_id(old.get("policies") or ())
-    new_policies = _by_id(new.get("policies") or ())
+    old_policies, new_policies = all_policies(old), all_policies(new)
     nodes = {
         "added": [n for i, n in new_nodes.items() if i not in old_nodes],
         "removed": [n for i, n in old_nodes.items() if i not in new_nodes],
@@ -640,6 +821,8 @@ def diff_documents(
         "changed": changed,
     }
     findings = finding_changes(old, new)
+    denials = denial_changes(old, new, refined)
+    tiers = tier_changes(old, new, refined)
     summary: dict[str, int] = {
         "nodesAdded": len(nodes["added"]),
         "nodesRemoved": len(nodes["removed"]),
@@ -655,6 +838,9 @@ def diff_documents(
         "policiesChanged": len(policies["changed"]),
         "findingsFixed": len(findings["fixed"]),
         "findingsIntroduced": len(findings["introduced"]),
+        "denialsGained": len(denials["gained"]),
+        "denialsLost": len(denials["lost"]),
+        "tiersChanged": len(tiers),
     }
     result = {
         "version": DIFF_VERSION,
@@ -665,6 +851,8 @@ def diff_documents(
         "external": external,
         "policies": policies,
         "findings": findings,
+        "denials": denials,
+        "tiers": tiers,
     }
     if yaml_diffs is not None:
         result["policyDiffs"] = yaml_diffs

@@ -124,6 +124,8 @@ class DenialJSON(TypedDict):
     ports: list[PortRangeJSON]
     direction: str
     rule: RuleRefJSON
+    via: list[RuleRefJSON]
+    """The Admin Pass rules that handed these ports to the Baseline Deny ([] when none)."""
 
 
 class RuleJSON(TypedDict):
@@ -144,21 +146,27 @@ class PolicyJSON(TypedDict):
     rules: list[RuleJSON]
 
 
-class ClusterRuleJSON(RuleJSON):
+class ClusterRuleJSON(TypedDict):
+    direction: str
+    rule: int
     name: str | None
     action: str
+    line: int | None
+    endLine: int | None
+    text: str
 
 
 class ClusterPolicyJSON(TypedDict):
-    """A cluster-wide policy: its tier and priority, the nodes its subject selects, its rules."""
+    """A ClusterNetworkPolicy (or an AdminNetworkPolicy / BaselineAdminNetworkPolicy read into
+    the same model): cluster-scoped, so its id is `<kind>/<name>`."""
 
     id: str
-    """`<kind>/<name>`, as a RuleRef's `policy` spells it."""
     kind: str
     name: str
     tier: str
     priority: int
     selects: list[str]
+    """The node ids its subject selects."""
     source: SourceJSON | None
     rules: list[ClusterRuleJSON]
 
@@ -207,9 +215,9 @@ class DocumentJSON(TypedDict):
     flows: list[FlowJSON]
     denials: NotRequired[list[DenialJSON]]
     """Only when the upload has cluster-wide policies, so older documents stay as they were."""
-    policies: list[PolicyJSON]
     clusterPolicies: NotRequired[list[ClusterPolicyJSON]]
-    """Only with cluster-wide policies, like `denials`."""
+    """The cluster-wide policies, only when the upload has some (as `denials`)."""
+    policies: list[PolicyJSON]
     findings: list[FindingJSON]
     problems: list[ProblemJSON]
     notes: list[ProblemJSON]
@@ -354,6 +362,7 @@ def denials_json(ev: Evaluation) -> list[DenialJSON]:
             "ports": ports_json(d.ports),
             "direction": str(d.direction),
             "rule": cluster_rule_ref(d.rule.policy, d.rule.rule),
+            "via": [cluster_rule_ref(g.policy, g.rule) for g in d.via],
         }
         for d in ev.grouped.denials
     ]
@@ -386,18 +395,24 @@ def pair_flows(doc: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
                     yield {**f, "source": a, "target": b, "pairs": 1}
 
 
+def _rule_lines(excerpts: dict[str, list[str]], source: Source) -> tuple[int | None, str]:
+    """The rule's last line and its text, as the excerpt shows them."""
+    text = _excerpt(excerpts, source)
+    line = source.line or 0
+    return (line + max(len(text) - 1, 0) if text else source.line), "\n".join(text)
+
+
 def _policy(p: Policy, ev: Evaluation, excerpts: dict[str, list[str]]) -> PolicyJSON:
     rules: list[RuleJSON] = []
     for rule in p.ingress + p.egress:
-        text = _excerpt(excerpts, rule.source)
-        line = rule.source.line or 0
+        end, text = _rule_lines(excerpts, rule.source)
         rules.append(
             {
                 "direction": str(rule.direction),
                 "rule": rule.index,
                 "line": rule.source.line,
-                "endLine": line + max(len(text) - 1, 0) if text else rule.source.line,
-                "text": "\n".join(text),
+                "endLine": end,
+                "text": text,
             }
         )
     return {
@@ -418,17 +433,16 @@ def _cluster_policy(
 ) -> ClusterPolicyJSON:
     rules: list[ClusterRuleJSON] = []
     for rule in p.ingress + p.egress:
-        text = _excerpt(excerpts, rule.source)
-        line = rule.source.line or 0
+        end, text = _rule_lines(excerpts, rule.source)
         rules.append(
             {
                 "direction": str(rule.direction),
                 "rule": rule.index,
-                "line": rule.source.line,
-                "endLine": line + max(len(text) - 1, 0) if text else rule.source.line,
-                "text": "\n".join(text),
                 "name": rule.name,
                 "action": str(rule.action),
+                "line": rule.source.line,
+                "endLine": end,
+                "text": text,
             }
         )
     return {

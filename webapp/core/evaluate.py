@@ -138,6 +138,8 @@ class Denial:
 
     direction: Direction
     rule: ClusterGrant
+    via: tuple[ClusterGrant, ...] = ()
+    """The Admin Pass that handed these ports to the Baseline tier, if any."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +179,7 @@ class Evaluation:
     selects: dict[str, tuple[str, ...]]
     """Per policy id: the endpoint ids it selects."""
     cluster_selects: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    """Per cluster-wide policy id: the endpoint ids its subject selects."""
+    """Per cluster-wide policy id (`Kind/name`): the endpoint ids its subject selects."""
 
     @cached_property
     def flows(self) -> tuple[Flow, ...]:
@@ -490,7 +492,7 @@ class Evaluator:
         self, eg: tuple[Chain, ...], ing: tuple[Chain, ...]
     ) -> tuple[Verdict | None, tuple[Denial, ...]]:
         denials = tuple(
-            Denial(d, c.steps[-1])
+            Denial(d, c.steps[-1], c.steps[:-1])
             for d, chains in ((EG, eg), (IN, ing))
             for c in chains
             if c.outcome is Outcome.DENY
@@ -562,8 +564,8 @@ def evaluate(inventory: Inventory, scene: Scene | None = None) -> tuple[Evaluati
     selects = {
         p.id: tuple(m for c in ev.selected[p.id] for m in c.members) for p in inventory.policies
     }
-    cluster_selects = {
-        cp.id: tuple(m for c in ev.peer_classes(cp.subject) for m in c.members)
-        for cp in inventory.cluster_policies
-    }
+    cluster_selects: dict[str, tuple[str, ...]] = {cp.id: () for cp in inventory.cluster_policies}
+    for c in ev.pod_classes:
+        for cp in c.cluster:
+            cluster_selects[cp.id] += tuple(c.members)
     return Evaluation(scene, evaluate_groups(ev), isolation, selects, cluster_selects), ev

@@ -62,13 +62,35 @@ REASON_TEXT: dict[Reason, str] = {
 }
 
 
+def rule_words(
+    policy: str,
+    direction: str,
+    index: int,
+    tier: str | None = None,
+    priority: int | None = None,
+    name: str | None = None,
+    action: str | None = None,
+) -> str:
+    """One rule in words, the one spelling every answer and output uses (outputs through
+    webapp.outputs.wording): "Admin ClusterNetworkPolicy/tenants priority 10 ingress[0]
+    'pass-monitoring' Pass" for a cluster rule, "NetworkPolicy ns/p ingress[1]" otherwise."""
+    if tier is None:
+        return f"NetworkPolicy {policy} {direction}[{index}]"
+    named = f" '{name}'" if name else ""
+    return f"{tier} {policy} priority {priority} {direction}[{index}]{named} {action}"
+
+
 def cluster_rule_text(g: ClusterGrant) -> str:
     """e.g. "Admin ClusterNetworkPolicy/tenants priority 10 ingress[0] 'pass-monitoring' Pass"."""
     rule = g.rule
-    name = f" '{rule.name}'" if rule.name else ""
-    return (
-        f"{g.policy.tier} {g.policy.id} priority {g.policy.priority} "
-        f"{rule.direction}[{rule.index}]{name} {rule.action}"
+    return rule_words(
+        g.policy.id,
+        str(rule.direction),
+        rule.index,
+        str(g.policy.tier),
+        g.policy.priority,
+        rule.name,
+        str(rule.action),
     )
 
 

@@ -122,6 +122,8 @@ class GroupDenial:
     direction: Direction
     rule: ClusterGrant
     """The Deny rule; `rule.ports` are the ports it drops."""
+    via: tuple[ClusterGrant, ...] = ()
+    """The Admin Pass that handed the ports to the Baseline Deny, if any."""
 
     @property
     def ports(self) -> PortSet:
@@ -386,7 +388,8 @@ def evaluate_groups(ev: Evaluator) -> GroupedEvaluation:
         {m: g.id for g in groups for m in g.members},
         tuple(GroupFlow(ids[s], ids[t], pairs, v) for s, t, pairs, v in flows),
         tuple(
-            GroupDenial(ids[s], ids[t], pairs, d.direction, d.rule) for s, t, pairs, d in denials
+            GroupDenial(ids[s], ids[t], pairs, d.direction, d.rule, d.via)
+            for s, t, pairs, d in denials
         ),
         ev.tiers,
     )

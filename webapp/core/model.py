@@ -240,6 +240,12 @@ class Duplicate:
 # same PortSpecs as `protocols`.
 
 
+POLICY_KINDS = frozenset(
+    {"NetworkPolicy", "ClusterNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"}
+)
+"""Policies, whose problems and rules are shown by file:line (and their rules as excerpts)."""
+
+
 class Tier(StrEnum):
     """Evaluation order: Admin, then NetworkPolicy, then Baseline, then allow."""
 

@@ -76,6 +76,21 @@ def pod_peers(policy: Policy) -> list[PodPeer]:
     return [p for r in policy.ingress + policy.egress for p in r.peers if isinstance(p, PodPeer)]
 
 
+def cluster_pod_peers(inv: Inventory) -> list[tuple[PodPeer, Source]]:
+    """Every subject and pod or namespace peer of the cluster-wide policies, with its policy's
+    source: in policies-only mode they name pods as NetworkPolicy selectors do."""
+    out: list[tuple[PodPeer, Source]] = []
+    for cp in inv.cluster_policies:
+        out.append((cp.subject, cp.source))
+        out += [
+            (peer, cp.source)
+            for r in cp.ingress + cp.egress
+            for peer in r.peers
+            if isinstance(peer, PodPeer)
+        ]
+    return out
+
+
 def _named_namespace(selector: Selector) -> str | None:
     """The namespace a selector names through the immutable name label, if it names exactly one."""
     for r in selector.requirements:
@@ -99,6 +114,10 @@ def _complete_namespaces(inv: Inventory, problems: list[Problem]) -> dict[str, N
             named = _named_namespace(peer.namespace_selector)
             if named:
                 users.setdefault(named, p.source)
+    for peer, src in cluster_pod_peers(inv):
+        named = _named_namespace(peer.namespace_selector)
+        if named:
+            users.setdefault(named, src)
     for name in sorted(users.keys() - namespaces.keys()):
         namespaces[name] = Namespace(name, ((NAME_LABEL, name),))
         if name in INITIAL_NAMESPACES:
@@ -119,12 +138,9 @@ def _complete_namespaces(inv: Inventory, problems: list[Problem]) -> dict[str, N
     # A namespaceSelector that matches nothing known stands for namespaces the
     # upload does not show: give it one inferred namespace with the labels it needs.
     index = LabelIndex({n: dict(ns.labels) for n, ns in namespaces.items()})
-    for sel in dict.fromkeys(
-        peer.namespace_selector
-        for p in inv.policies
-        for peer in pod_peers(p)
-        if not peer.same_namespace
-    ):
+    peers = [peer for p in inv.policies for peer in pod_peers(p)]
+    peers += [peer for peer, _ in cluster_pod_peers(inv)]
+    for sel in dict.fromkeys(peer.namespace_selector for peer in peers if not peer.same_namespace):
         if index.select(sel):
             continue
         labels = sel.required_labels()
@@ -148,6 +164,9 @@ def _inferred_endpoints(inv: Inventory, namespaces: dict[str, Namespace]) -> lis
         for peer in pod_peers(p):
             for ns_name in undescribed.select(peer.namespace_selector):
                 selectors[ns_name].add(peer.pod_selector)
+    for peer, _ in cluster_pod_peers(inv):
+        for ns_name in undescribed.select(peer.namespace_selector):
+            selectors[ns_name].add(peer.pod_selector)
     out: list[Endpoint] = []
     for ns_name in sorted(selectors):
         specific = sorted((s for s in selectors[ns_name] if not s.is_empty), key=str)

@@ -1,6 +1,12 @@
 """The flows as CSV (RFC 4180 line ends): one row per flow between groups, or with
 `--pairs` one row per pair of nodes, streamed.
 
+With cluster-wide policies the rule cells name the deciding rules through the
+tiers (webapp.outputs.wording.format_rules), a last column `verdict` says
+`allowed` or `denied`, and each denial of the document (ports an Admin or
+Baseline Deny rule drops) is a row of its own after the flows, its rule in the
+cell of its direction. `--pairs` lists the allowed pairs only, as its contract says.
+
 A cell a spreadsheet could take for a formula (`=`, `+`, `-`, `@`, tab, CR)
 gets a leading `'`; hidden characters are spelled out (`\\u202e`).
 """
@@ -12,7 +18,8 @@ import io
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from webapp.outputs.wording import Groups, format_ports, format_rules, visible
+from webapp.core.diff import port_set
+from webapp.outputs.wording import Groups, format_denial, format_ports, format_rules, visible
 
 GROUP_HEADER = (
     "source", "source_nodes", "source_members",
@@ -44,12 +51,36 @@ def _line(cells: Iterable[Any]) -> str:
     return out.getvalue()[:-2]
 
 
-def _verdict_cells(flow: Mapping[str, Any]) -> tuple[str, str, str, str]:
+VERDICT_COLUMN = "verdict"
+"""The last column, only for documents with cluster-wide policies (those with `denials`)."""
+
+
+def _rule_cells(flow: Mapping[str, Any], tiers: bool) -> tuple[str, str]:
     return (
+        format_rules(flow.get("egress") or (), tiers),
+        format_rules(flow.get("ingress") or (), tiers),
+    )
+
+
+def _verdict_cells(flow: Mapping[str, Any], tiers: bool = False) -> tuple[str, ...]:
+    cells = (
         format_ports(flow),
         "true" if flow.get("allTraffic") else "false",
-        format_rules(flow.get("egress") or ()),
-        format_rules(flow.get("ingress") or ()),
+        *_rule_cells(flow, tiers),
+    )
+    return (*cells, "allowed") if tiers else cells
+
+
+def _denial_cells(denial: Mapping[str, Any]) -> tuple[str, ...]:
+    ports = {"ports": denial.get("ports") or (), "allTraffic": port_set(denial).is_all}
+    text = format_denial(denial)
+    egress = denial.get("direction") == "egress"
+    return (
+        format_ports(ports),
+        "true" if ports["allTraffic"] else "false",
+        text if egress else "",
+        "" if egress else text,
+        "denied",
     )
 
 
@@ -57,16 +88,19 @@ def to_csv(doc: Mapping[str, Any]) -> str:
     """One row per flow of the document: its groups, their member counts and a short
     naming of their members, the pairs of nodes it stands for, ports and rules."""
     groups = Groups(doc)
-    lines = [_line(GROUP_HEADER)]
-    for flow in doc.get("flows") or ():
-        source, target = str(flow.get("source", "")), str(flow.get("target", ""))
-        pairs = flow.get("pairs")
+    tiers = "denials" in doc
+    lines = [_line((*GROUP_HEADER, VERDICT_COLUMN) if tiers else GROUP_HEADER)]
+    rows = [(f, _verdict_cells(f, tiers)) for f in doc.get("flows") or ()]
+    rows += [(d, _denial_cells(d)) for d in doc.get("denials") or ()]
+    for item, cells in rows:
+        source, target = str(item.get("source", "")), str(item.get("target", ""))
+        pairs = item.get("pairs")
         if pairs is None:  # version 1: each flow is one pair
             pairs = 1
         lines.append(_line((
             source, groups.size(source), groups.describe(source),
             target, groups.size(target), groups.describe(target),
-            pairs, *_verdict_cells(flow),
+            pairs, *cells,
         )))
     return "\r\n".join(lines) + "\r\n"
 
@@ -83,10 +117,11 @@ def pairs_csv(doc: Mapping[str, Any]) -> Iterator[bytes]:
             nodes[node_id] = _line((node_id, n.get("namespace") or "", n.get("name") or ""))
         return nodes[node_id]
 
+    tiers = "denials" in doc
     yield (_line(PAIRS_HEADER) + "\r\n").encode()
     chunk: list[str] = []
     for flow in doc.get("flows") or ():
-        verdict = "," + _line(_verdict_cells(flow)) + "\r\n"
+        verdict = "," + _line(_verdict_cells(flow)[:2] + _rule_cells(flow, tiers)) + "\r\n"
         for a in groups.of(str(flow.get("source", ""))):
             row = node_cells(a) + ","
             for b in groups.of(str(flow.get("target", ""))):

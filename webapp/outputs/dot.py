@@ -1,5 +1,6 @@
 """The analysis as Graphviz DOT: groups as nodes, namespaces as clusters, one edge per
-flow between groups (never one per pair of nodes).
+flow between groups (never one per pair of nodes), and with cluster-wide policies one red
+edge per denial by an Admin or Baseline Deny rule.
 
 A group of one node is drawn as that node (its id is the node's); a larger
 group as one box naming its members compactly ("every workload of namespace
@@ -14,7 +15,9 @@ from typing import Any
 
 from webapp.outputs.wording import (
     Groups,
+    format_allowed_by,
     format_cidrs,
+    format_denial,
     format_ports,
     is_default_allow,
     node_kind,
@@ -98,6 +101,16 @@ def _cluster_of(group_id: str, groups: Groups) -> str | None:
     return namespaces.pop() if len(namespaces) == 1 else None
 
 
+def _edge(item: Mapping[str, Any], label: str, style: str, doc: Doc) -> str:
+    pairs = item.get("pairs")
+    if pairs is not None and pairs != 1 and doc.get("groups"):
+        label += f" ({pairs:,} pairs)"
+    return (
+        f"  {dot_string(item.get('source', ''))} -> {dot_string(item.get('target', ''))}"
+        f" [label={dot_string(label)}{style}];"
+    )
+
+
 def to_dot(doc: Doc) -> str:
     """`digraph netpol`: a cluster per namespace, external blocks and groups that span
     namespaces outside, one labelled edge per flow between groups."""
@@ -126,15 +139,20 @@ def to_dot(doc: Doc) -> str:
         lines += [f"    {s}" for s in statements]
         lines.append("  }")
     lines += [f"  {s}" for s in outside]
+    tiers = "denials" in doc
     for f in doc.get("flows") or ():
         style = ', style="dashed"' if is_default_allow(f) else ""
-        pairs = f.get("pairs")
-        label = format_ports(f)
-        if pairs is not None and pairs != 1 and doc.get("groups"):
-            label += f" ({pairs:,} pairs)"
-        lines.append(
-            f"  {dot_string(f.get('source', ''))} -> {dot_string(f.get('target', ''))}"
-            f" [label={dot_string(label)}{style}];"
+        if tiers and (why := format_allowed_by(f, tiers)):
+            style += f", tooltip={dot_string(why)}"
+        lines.append(_edge(f, format_ports(f), style, doc))
+    # A denial by an Admin or Baseline rule is an edge of its own kind: red, its rule in
+    # the label's first words and in full in the tooltip.
+    for d in doc.get("denials") or ():
+        rule = d.get("rule") or {}
+        label = f"{rule.get('tier', '')} {rule.get('action', '')}: " + format_ports(
+            {"ports": d.get("ports") or ()}
         )
+        style = f', color="red", fontcolor="red", tooltip={dot_string(format_denial(d))}'
+        lines.append(_edge(d, label, style, doc))
     lines.append("}")
     return "\n".join(lines) + "\n"

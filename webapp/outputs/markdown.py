@@ -14,10 +14,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from webapp.outputs.wording import (
+    DENIED_BY_CLUSTER,
+    NOT_ALLOWED,
     Groups,
+    denial_rows,
+    format_allowed_by,
     format_cidrs,
     format_ports,
-    format_rule_ref,
     format_source,
     is_default_allow,
     node_index,
@@ -90,6 +93,14 @@ def _summary_lines(doc: Doc) -> list[str]:
         ordered = sorted(counts, key=lambda s: (*SEVERITY_ORDER, s).index(s))
         return ", ".join(f"{counts[s]} {md(s)}" for s in ordered) or "none"
 
+    cluster = (
+        [
+            f"- Cluster-wide policies: {len(doc.get('clusterPolicies') or ())}",
+            f"- Denials by Admin or Baseline rules: {len(doc.get('denials') or ())}",
+        ]
+        if "denials" in doc
+        else []
+    )
     return [
         f"- Workloads: {len(workloads)} "
         f"({sum(int(n.get('pods') or 0) for n in workloads)} pods)",
@@ -103,6 +114,7 @@ def _summary_lines(doc: Doc) -> list[str]:
         f"{sum(1 for n in workloads if (n.get('isolated') or {}).get('egress'))}"
         f" of {len(workloads)}",
         f"- Allowed flows: {_flows_summary(doc)}",
+        *cluster,
         f"- Findings: {by_severity(findings)}",
         f"- Problems: {by_severity(problems)}",
     ]
@@ -139,11 +151,11 @@ def _flows_summary(doc: Doc) -> str:
 
 def _flows_section(doc: Doc) -> list[str]:
     groups = Groups(doc)
+    tiers = "denials" in doc
     rows = []
     for f in doc.get("flows") or ():
         source, target = str(f.get("source", "")), str(f.get("target", ""))
-        refs = [format_rule_ref(r) for r in (f.get("egress") or []) + (f.get("ingress") or [])]
-        allowed_by = "; ".join(refs) or (
+        allowed_by = format_allowed_by(f, tiers) or (
             "no policy isolates either side (Kubernetes default)" if is_default_allow(f) else ""
         )
         pairs = f.get("pairs")
@@ -156,6 +168,46 @@ def _flows_section(doc: Doc) -> list[str]:
         ))
     header = ("Source", "Target", "Pairs", "Ports", "Allowed by")
     return md_table(header, rows) if rows else ["No allowed flows."]
+
+
+def denials_section(doc: Doc) -> list[str]:
+    """The ports an Admin or Baseline Deny rule drops: apart from pairs that are merely not
+    allowed by any NetworkPolicy (those are in neither table)."""
+    rows = [
+        (r["source"], r["target"], f"{r['pairs']:,}", r["ports"], r["direction"], r["deniedBy"])
+        for r in denial_rows(doc)
+    ]
+    if not rows:
+        return [f"No traffic is {DENIED_BY_CLUSTER}."]
+    intro = (
+        f"Traffic {DENIED_BY_CLUSTER}; a pair in neither this table nor the flows is "
+        f"{NOT_ALLOWED}."
+    )
+    header = ("Source", "Target", "Pairs", "Ports", "Direction", "Denied by")
+    return [intro, "", *md_table(header, rows)]
+
+
+def _cluster_policies_section(doc: Doc) -> list[str]:
+    nodes = node_index(doc)
+    rows = [
+        (
+            p.get("id", ""),
+            p.get("tier", ""),
+            p.get("priority", ""),
+            ", ".join(node_title(nodes.get(str(s)), str(s)) for s in p.get("selects") or ())
+            or "nothing",
+            "; ".join(
+                f"{r.get('direction')}[{r.get('rule')}]"
+                + (f" '{r['name']}'" if r.get("name") else "")
+                + f" {r.get('action')}"
+                for r in p.get("rules") or ()
+            ),
+            format_source(p.get("source")),
+        )
+        for p in doc.get("clusterPolicies") or ()
+    ]
+    header = ("Policy", "Tier", "Priority", "Subject", "Rules", "Source")
+    return md_table(header, rows) if rows else ["No cluster-wide policies."]
 
 
 def _policies_section(doc: Doc) -> list[str]:
@@ -210,12 +262,13 @@ PROBLEM_HEADER = ("Severity", "Where", "Object", "Field", "Message")
 def to_markdown(doc: Doc) -> str:
     """A readable report: summary, nodes, flows, policies, findings, problems (and notes)."""
     lines = ["# NetworkPolicy analysis", "", *_summary_lines(doc)]
-    sections = [
-        ("Nodes", _nodes_section(doc)),
-        ("Allowed flows", _flows_section(doc)),
-        ("Policies", _policies_section(doc)),
-        ("Findings", _findings_section(doc)),
-    ]
+    sections = [("Nodes", _nodes_section(doc)), ("Allowed flows", _flows_section(doc))]
+    if "denials" in doc:
+        sections.append(("Denied by Admin or Baseline rules", denials_section(doc)))
+    sections.append(("Policies", _policies_section(doc)))
+    if "clusterPolicies" in doc:
+        sections.append(("Cluster-wide policies", _cluster_policies_section(doc)))
+    sections.append(("Findings", _findings_section(doc)))
     problems = _problem_rows(doc.get("problems") or ())
     sections.append(
         ("Problems", md_table(PROBLEM_HEADER, problems) if problems else ["No problems."])

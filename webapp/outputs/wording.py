@@ -3,7 +3,12 @@
 One spelling each, so that a CSV cell, a Markdown table and a DOT label say
 the same thing: `all` when a flow is not restricted at all, `TCP all ports`
 when every port of one protocol is allowed, `TCP 3306; UDP 53` otherwise;
-`ns/name` for a node; `ns/policy ingress[0] (file:line)` for a rule. Uploaded
+`ns/name` for a node; `ns/policy ingress[0] (file:line)` for a rule, and with
+cluster-wide policies one chain per direction through the tiers ("Admin
+ClusterNetworkPolicy/x priority 10 ingress[0] 'pass-monitoring' Pass (file:line)
+→ NetworkPolicy ns/p ingress[1] allows (file:line)"; a rule in words is
+`webapp.core.explain.rule_words`, which `query` answers use too) and "denied
+by …" for the denials. Uploaded
 text is shown with the characters `webapp.core.text.is_hidden` hides spelled
 out: `\\u202e` in text files, `<U+202E>` on web pages (the `visible` filter).
 """
@@ -14,6 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from webapp.core.explain import rule_words
 from webapp.core.text import is_hidden
 
 ALL_TRAFFIC = "all"
@@ -100,8 +106,77 @@ def format_rule_ref(ref: Mapping[str, Any]) -> str:
     return f"{text} ({where})" if where else text
 
 
-def format_rules(refs: Iterable[Mapping[str, Any]]) -> str:
-    return "; ".join(format_rule_ref(r) for r in refs)
+def format_tier_ref(ref: Mapping[str, Any]) -> str:
+    """A rule of a document with cluster-wide policies, with its tier:
+    `Admin ClusterNetworkPolicy/x priority 10 ingress[0] 'pass-monitoring' Pass (file:line)`,
+    `NetworkPolicy ns/p ingress[1] allows (file:line)`."""
+    tier = ref.get("tier")
+    text = rule_words(
+        str(ref.get("policy", "")),
+        str(ref.get("direction", "")),
+        ref.get("rule", ""),
+        None if tier is None else str(tier),
+        ref.get("priority"),
+        ref.get("name"),
+        None if ref.get("action") is None else str(ref.get("action")),
+    )
+    if tier is None:
+        text += " allows"
+    where = format_source(ref.get("source"))
+    return f"{text} ({where})" if where else text
+
+
+def format_chain(refs: Sequence[Mapping[str, Any]]) -> str:
+    """The rules that decided one direction, in tier order: `→` where a Pass hands over to
+    the next tier ("Admin … Pass → NetworkPolicy ns/p ingress[1] allows"), `;` between
+    decisions of different ports; a final Pass goes on to the default."""
+    out = ""
+    for i, ref in enumerate(refs):
+        if i:
+            out += " → " if refs[i - 1].get("action") == "Pass" else "; "
+        out += format_tier_ref(ref)
+    if refs and refs[-1].get("action") == "Pass":
+        out += " → allowed by default"
+    return out
+
+
+def has_tiers(refs: Iterable[Mapping[str, Any]]) -> bool:
+    return any("tier" in r for r in refs)
+
+
+def format_rules(refs: Iterable[Mapping[str, Any]], tiers: bool = False) -> str:
+    """The rules of one direction of a flow: as a chain through the tiers in a document with
+    cluster-wide policies (`tiers`, or a cluster rule among them), else
+    `ns/policy ingress[0] (file:line); …` as before there were tiers."""
+    listed = list(refs)
+    if tiers or has_tiers(listed):
+        return format_chain(listed)
+    return "; ".join(format_rule_ref(r) for r in listed)
+
+
+def format_allowed_by(flow: Mapping[str, Any], tiers: bool = False) -> str:
+    """What allows a flow, both directions: `egress: …; ingress: …` through the tiers in a
+    document with cluster-wide policies, else the rules as before; empty when no rule does."""
+    egress, ingress = list(flow.get("egress") or ()), list(flow.get("ingress") or ())
+    if not (tiers or has_tiers(egress + ingress)):
+        return "; ".join(format_rule_ref(r) for r in egress + ingress)
+    return "; ".join(
+        f"{direction}: {format_chain(refs)}"
+        for direction, refs in (("egress", egress), ("ingress", ingress))
+        if refs
+    )
+
+
+DENIED_BY_CLUSTER = "denied by an Admin or Baseline rule"
+"""What a denial of the document is, as opposed to a pair no NetworkPolicy rule allows."""
+NOT_ALLOWED = "not allowed by any NetworkPolicy"
+
+
+def format_denial(denial: Mapping[str, Any]) -> str:
+    """`denied by Admin ClusterNetworkPolicy/x priority 20 ingress[0] 'deny' Deny (file:line)`,
+    with the Admin Pass that handed the ports over to a Baseline Deny before it."""
+    refs = [*(denial.get("via") or ()), denial.get("rule") or {}]
+    return "denied by " + format_chain(refs)
 
 
 def is_default_allow(flow: Mapping[str, Any]) -> bool:
@@ -201,3 +276,20 @@ class Groups:
         names = [node_title(self.nodes.get(m), m) for m in members[:limit]]
         more = f" +{len(members) - limit} more" if len(members) > limit else ""
         return ", ".join(names) + more
+
+
+def denial_rows(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The document's denials in words, one per denial: `source`, `target` (groups described),
+    `pairs`, `ports`, `direction` and `deniedBy` (`format_denial`)."""
+    groups = Groups(doc)
+    return [
+        {
+            "source": groups.describe(str(d.get("source", ""))),
+            "target": groups.describe(str(d.get("target", ""))),
+            "pairs": int(d.get("pairs") or 0),
+            "ports": format_ports({"ports": d.get("ports") or ()}),
+            "direction": str(d.get("direction", "")),
+            "deniedBy": format_denial(d),
+        }
+        for d in doc.get("denials") or ()
+    ]

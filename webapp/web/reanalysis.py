@@ -44,18 +44,15 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from webapp.core import Analysis, UnusableInput, analyze_stored
 from webapp.core.document import (
     VERSION,
-    ClusterPolicyJSON,
-    ClusterRuleJSON,
     DocumentJSON,
     FlowJSON,
     GroupJSON,
     PolicyJSON,
-    RuleJSON,
 )
 from webapp.outputs.jsonout import document_text
 from webapp.web.analysis import to_json
@@ -237,7 +234,8 @@ def upgraded(stored: StoredAnalysis, storage: Storage, warm: Warm, version: str)
 
 
 def with_rule_texts(document: DocumentJSON, old: Mapping[str, Any]) -> DocumentJSON:
-    """`document` with the rule excerpts of the old document of the same upload."""
+    """`document` with the rule excerpts of the old document of the same upload (for
+    NetworkPolicies and cluster-wide policies alike)."""
     texts = {
         (str(p.get("id")), str(r.get("direction")), r.get("rule")): r
         for key in ("policies", "clusterPolicies")
@@ -248,28 +246,24 @@ def with_rule_texts(document: DocumentJSON, old: Mapping[str, Any]) -> DocumentJ
     }
     if not texts:
         return document
-    policies: list[PolicyJSON] = []
-    for policy in document["policies"]:
-        policies.append({**policy, "rules": _texts_of(policy["rules"], policy["id"], texts)})
-    if "clusterPolicies" not in document:
-        return {**document, "policies": policies}
-    cluster: list[ClusterPolicyJSON] = []
-    for cp in document["clusterPolicies"]:
-        cluster.append({**cp, "rules": _texts_of(cp["rules"], cp["id"], texts)})
-    return {**document, "policies": policies, "clusterPolicies": cluster}
 
+    def rules_of(policy: Mapping[str, Any]) -> list[Any]:
+        rules = []
+        for rule in policy["rules"]:
+            found = texts.get((policy["id"], rule["direction"], rule["rule"]))
+            if found and found.get("line") == rule["line"]:
+                rule = {**rule, "text": str(found["text"]), "endLine": found.get("endLine")}
+            rules.append(rule)
+        return rules
 
-R = TypeVar("R", RuleJSON, ClusterRuleJSON)
-
-
-def _texts_of(rules: list[R], policy: str, texts: Mapping[tuple[str, str, Any], Any]) -> list[R]:
-    """`rules` with the excerpt of the old document's rule at the same place and line."""
-    out: list[R] = []
-    for rule in rules:
-        found = texts.get((policy, rule["direction"], rule["rule"]))
-        if found and found.get("line") == rule["line"]:
-            rule = {**rule, "text": str(found["text"]), "endLine": found.get("endLine")}
-        out.append(rule)
+    policies: list[PolicyJSON] = [
+        {**policy, "rules": rules_of(policy)} for policy in document["policies"]
+    ]
+    out: DocumentJSON = {**document, "policies": policies}
+    if "clusterPolicies" in document:
+        out["clusterPolicies"] = [
+            {**policy, "rules": rules_of(policy)} for policy in document["clusterPolicies"]
+        ]
     return out
 
 

@@ -1,8 +1,9 @@
 """What the printable review report and the diff page's tables show, as data for templates.
 
 The report has the sections of `webapp.review.review_markdown` (summary,
-isolation coverage, findings, flows by namespace pair, namespace matrix,
-problems) and counts them the same way; the templates escape every string.
+isolation coverage, findings, flows by namespace pair, the denials by Admin or
+Baseline rules when there are cluster-wide policies, namespace matrix, problems)
+and counts them the same way; the templates escape every string.
 The diff tables list the changes of `webapp.core.diff.diff_documents` with
 node names in place of ids.
 """
@@ -12,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from webapp.outputs.wording import format_source, node_index, node_title
+from webapp.outputs.wording import denial_rows, format_source, node_index, node_title
 from webapp.review import (
     coverage,
+    denial_changes_text,
     external_access,
     finding_counts,
     finding_nodes,
@@ -23,6 +25,7 @@ from webapp.review import (
     flow_groups,
     namespace_matrix,
     severity_counts,
+    tier_changes_text,
     totals,
 )
 
@@ -74,6 +77,7 @@ def report_data(document: Doc) -> dict[str, Any]:
         "coverage": coverage(document),
         "findings": _finding_rows(document),
         "flowGroups": flow_groups(document),
+        "denials": denial_rows(document) if "denials" in document else None,
         "matrix": matrix(document),
         "problems": [
             {
@@ -98,8 +102,10 @@ def _kind(node: Node) -> str:
 def diff_tables(diff: Doc, old: Doc, new: Doc) -> dict[str, Any]:
     """The changes of a diff in words: flows added, removed and changed between sets of
     nodes (`webapp.review.flow_changes`), external addresses gained and lost
-    (`webapp.review.external_access`), nodes (workloads, inferred nodes) added
-    and removed, policies."""
+    (`webapp.review.external_access`), denials by Admin or Baseline rules gained
+    and lost and flows whose deciding tier changed (when either version has
+    cluster-wide policies), nodes (workloads, inferred nodes) added and removed,
+    policies."""
     nodes = {**node_index(old), **node_index(new)}
 
     def name(node_id: Any) -> str:
@@ -113,6 +119,9 @@ def diff_tables(diff: Doc, old: Doc, new: Doc) -> dict[str, Any]:
         "flowsRemoved": [f for f in flows if f["change"] == "removed"],
         "flowsChanged": [f for f in flows if f["change"] not in ("added", "removed")],
         "external": external_access(diff, old, new),
+        "denials": denial_changes_text(diff, old, new),
+        "tiers": tier_changes_text(diff, old, new),
+        "clusterWide": "denials" in old or "denials" in new,
         "nodesAdded": [{"name": name(n["id"]), "kind": _kind(n)} for n in diff["nodes"]["added"]],
         "nodesRemoved": [
             {"name": name(n["id"]), "kind": _kind(n)} for n in diff["nodes"]["removed"]

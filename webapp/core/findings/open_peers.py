@@ -33,7 +33,9 @@ def _reach(rule: Rule) -> tuple[str, str]:
     summary="A rule open to the whole internet (ipBlock 0.0.0.0/0 or ::/0).",
 )
 def internet_open(u: Upload) -> Iterator[Result]:
-    """A /0 ipBlock matches every external address."""
+    """A /0 ipBlock matches every external address; with cluster-wide policies, the Admin
+    tier decides first, so the message says when no external traffic gets through by it."""
+    external = _external_rules(u) if u.ev.tiers else None
     for policy, rule in u.rules():
         for i, peer in enumerate(rule.peers):
             if not (isinstance(peer, IPBlockPeer) and peer.cidr.prefixlen == 0):
@@ -41,13 +43,32 @@ def internet_open(u: Upload) -> Iterator[Result]:
             verb, on = _reach(rule)
             but = f" except {', '.join(str(e) for e in peer.excepts)}" if peer.excepts else ""
             regions = tuple(m for c in u.ev.peer_classes(peer) for m in c.members)
+            overridden = external is not None and id(rule) not in external
             yield Hit(
                 f"{peer_path(rule, i)} of {shorten(policy.id)} has ipBlock {peer.cidr}{but}: "
-                f"it {verb} every external address{on}",
+                f"it {verb} every external address{on}"
+                + (
+                    "; but Admin ClusterNetworkPolicy rules decide that traffic first, so no "
+                    "external address gets through by this rule"
+                    if overridden
+                    else ""
+                ),
                 u.selected(policy) + regions,
                 (policy.id,),
                 rule.source,
+                Level.LOW if overridden else None,
             )
+
+
+def _external_rules(u: Upload) -> set[int]:
+    """The NetworkPolicy rules (by id) that some flow to or from an external address names."""
+    external = {g.id for g in u.evaluation.grouped.groups if g.external}
+    return {
+        id(g.rule)
+        for f in u.evaluation.grouped.flows
+        if f.source in external or f.target in external
+        for g in f.verdict.egress + f.verdict.ingress
+    }
 
 
 @check(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from functools import cached_property
 
 from webapp.core.evaluate import Evaluation, Evaluator
-from webapp.core.model import NodeType, Policy, Rule
+from webapp.core.model import Direction, NodeType, Policy, Rule
 from webapp.core.portset import PortSet
 from webapp.core.scene import Endpoint
 from webapp.core.selectors import Selector
@@ -25,6 +26,23 @@ class Upload:
         for e in self.scene.endpoints:
             if e.type is NodeType.WORKLOAD and e.namespace is not None:
                 self.workloads_in.setdefault(e.namespace, []).append(e)
+
+    @cached_property
+    def cluster_denied(self) -> dict[tuple[str, Direction], tuple[str, ...]]:
+        """(endpoint id, direction) -> the cluster-wide policies whose Deny rules drop some of
+        that side's traffic (its ingress as target, its egress as source): an Admin or
+        Baseline tier decides it there, whatever NetworkPolicy isolates."""
+        grouped = self.evaluation.grouped
+        by_group: dict[tuple[str, Direction], dict[str, None]] = {}
+        for d in grouped.denials:  # per group first: denials grow with groups², not pods
+            end = d.target if d.direction is Direction.INGRESS else d.source
+            by_group.setdefault((end, d.direction), {})[d.rule.policy.id] = None
+        members = {g.id: g.members for g in grouped.groups}
+        return {
+            (e, direction): tuple(ids)
+            for (group, direction), ids in by_group.items()
+            for e in members[group]
+        }
 
     def has_workloads(self, namespace: str) -> bool:
         return bool(self.workloads_in.get(namespace))

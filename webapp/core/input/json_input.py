@@ -22,12 +22,8 @@ from typing import Any
 from webapp.core.input.documents import _Chunk, _Outcome, _Refused
 from webapp.core.input.drops import _OBJECT_RULES, _prune
 from webapp.core.input.raw import Limits, PosDict, PosList
+from webapp.core.model import POLICY_KINDS
 from webapp.core.text import shorten
-
-# Policies whose problems and rules are shown by file:line: every field gets its line.
-_POLICY_KINDS = frozenset(
-    {"NetworkPolicy", "ClusterNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"}
-)
 
 
 class _DuplicateJsonKey(Exception):
@@ -139,7 +135,7 @@ def _read_json_list(
         root, end = _scan_object(text, start, decoder, first, limits, dropped, read_policy)
     except (_NotPlain, _DuplicateJsonKey, _TooDeep, RecursionError, ValueError):
         return None
-    if text[end : chunk.body_end].strip() or root.get("kind") in _POLICY_KINDS:
+    if text[end : chunk.body_end].strip() or root.get("kind") in POLICY_KINDS:
         return None  # a lone policy is small: the YAML path gives every field its line
     return _Outcome(root, None, dropped or None)
 
@@ -219,7 +215,7 @@ def _scan_items(
         line += text.count("\n", counted, item_at)
         counted = item_at
         end = line + text.count("\n", item_at, at)
-        if isinstance(raw, dict) and raw.get("kind") in _POLICY_KINDS:
+        if isinstance(raw, dict) and raw.get("kind") in POLICY_KINDS:
             item = read_policy(text[item_at:at], line)
         else:
             # As the YAML path does while reading: what the analysis never reads goes
