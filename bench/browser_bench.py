@@ -144,9 +144,15 @@ MEASURE = """() => {
 }"""
 
 
+IDENTITY: dict[str, str] = {}
+"""Extra request headers of every page load (`--identity`: no compression asked)."""
+
+
 def measure(browser: Any, server: ServerProcess, url: str) -> dict[str, Any]:
     """One page load in a fresh context: the figures of MEASURE."""
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context = browser.new_context(
+        viewport={"width": 1440, "height": 900}, extra_http_headers=IDENTITY
+    )
     try:
         page = context.new_page()
         watch = PageWatch(page, server.url)
@@ -370,10 +376,15 @@ def main() -> int:
     parser.add_argument("--generator", choices=["reference", "hard"], default="reference")
     parser.add_argument("--sizes", type=int, nargs="+", help="issue 3's cases: N workloads")
     parser.add_argument("--runs", type=int, default=3, help="page loads per case (median)")
+    parser.add_argument(
+        "--identity", action="store_true", help="ask for uncompressed responses (a comparison)"
+    )
     parser.add_argument("--screenshots", type=Path, metavar="DIR", help="write the README pictures")
     args = parser.parse_args()
     if args.screenshots:
         return screenshots(args.screenshots)
+    if args.identity:
+        IDENTITY["Accept-Encoding"] = "identity"
     if args.sizes:
         cases = [
             (f"{size:,} workloads (issue 3)", fixture(size)(""), OLD_TARGETS.get(size, {}))
