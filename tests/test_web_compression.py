@@ -144,14 +144,24 @@ def test_static_scripts_are_compressed_for_a_browser(client: Any) -> None:
     assert response.headers["Content-Encoding"] in {"zstd", "br", "deflate"}
 
 
-def test_limits_answer_as_before(tmp_path: Path) -> None:
-    """A 413 is the same problem document, uncompressed, whatever the client accepts."""
-    app = make_app(tmp_path, {"MAX_UPLOAD_BYTES": 1024})
-    too_big = ARTICLE + "#" * 4096
-    plain = upload(app.test_client(), ("article.yaml", too_big))
-    zipped = upload(
-        app.test_client(), ("article.yaml", too_big), headers={"Accept-Encoding": "gzip"}
-    )
-    assert plain.status_code == zipped.status_code == 413
+def too_large(app: Any, headers: dict[str, str]) -> Any:
+    return upload(app.test_client(), ("article.yaml", ARTICLE + "#" * 4096), headers=headers)
+
+
+def at_capacity(app: Any, headers: dict[str, str]) -> Any:
+    with app.extensions["netpol_analysis_slots"].take():  # the only slot, held
+        return upload(app.test_client(), ("article.yaml", ARTICLE), headers=headers)
+
+
+LIMITS = {"413 too large": (too_large, 413), "503 at capacity": (at_capacity, 503)}
+
+
+@pytest.mark.parametrize(("answer", "status"), LIMITS.values(), ids=LIMITS.keys())
+def test_limits_answer_as_before(tmp_path: Path, answer: Any, status: int) -> None:
+    """A 413 or 503 is the same problem document, uncompressed, whatever the client accepts."""
+    app = make_app(tmp_path, {"MAX_UPLOAD_BYTES": 1024, "MAX_CONCURRENT_ANALYSES": 1})
+    plain = answer(app, {})
+    zipped = answer(app, {"Accept-Encoding": "gzip, deflate, br, zstd"})
+    assert plain.status_code == zipped.status_code == status
     assert "Content-Encoding" not in zipped.headers
     assert zipped.get_json() == plain.get_json()
