@@ -183,10 +183,19 @@
     return "partly";
   }
 
-  var started = performance.now();
-  var cells = countCells();
-  countTiers(cells);
-  var countMs = performance.now() - started;
+  // Counted when the matrix is first shown, not at load: on a big upload counting every
+  // cell costs the graph view half a second it does not need.
+  var cells = null, rowSums = null, colSums = null, countMs = null;
+
+  function counted() {
+    if (cells !== null) return;
+    var started = performance.now();
+    cells = countCells();
+    countTiers(cells);
+    rowSums = clusters.map(function (_, c) { return axisSums(c, true); });
+    colSums = clusters.map(function (_, c) { return axisSums(c, false); });
+    countMs = performance.now() - started;
+  }
 
   function cellAt(a, b) {
     return cells[a * C + b];
@@ -205,8 +214,6 @@
     }
     return sum;
   }
-  var rowSums = clusters.map(function (_, c) { return axisSums(c, true); });
-  var colSums = clusters.map(function (_, c) { return axisSums(c, false); });
 
   // --- state and the address bar ------------------------------------------------------
 
@@ -321,6 +328,7 @@
   // --- rendering ---------------------------------------------------------------------------
 
   function render() {
+    counted();
     clear(root);
     root.appendChild(breadcrumb());
     if (state.cell) {
@@ -457,6 +465,7 @@
   }
 
   function renderNamespaces() {
+    counted();
     root.appendChild(controls());
     var rows = ordered(rowSums, state.fromFilter);
     var cols = ordered(colSums, state.toFilter);
@@ -613,6 +622,7 @@
   }
 
   function renderPairs(a, b) {
+    counted();
     var cell = cellAt(a, b);
     var summary = el("p", "nm-status", cellSentence(cell, clusterName(a), clusterName(b)) + ".");
     summary.dataset.testid = "matrix-status";
@@ -960,5 +970,10 @@
       document.body.dataset.ready = "1";
     }
   }
-  window.netpolVizMatrix = { state: state, cells: cells, show: show, countMs: countMs };
+  window.netpolVizMatrix = {
+    state: state,
+    show: show,
+    get cells() { counted(); return cells; },
+    get countMs() { counted(); return countMs; },
+  };
 })();
