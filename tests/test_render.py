@@ -571,3 +571,18 @@ def test_view_without_cluster_policies_has_no_denials() -> None:
     view = view_data(article_document())
     assert "denials" not in view
     assert not any("tier" in p for p in view["policies"])
+
+
+def test_a_node_that_cluster_wide_rules_decide_is_not_drawn_open_to_all() -> None:
+    """On the multi-tenant sample tenant-b/web is isolated by no NetworkPolicy, but Admin
+    rules decide its ingress: "open to all" would be wrong there."""
+    folder = Path(__file__).resolve().parent.parent / "sample-manifests" / "cluster-multi-tenant"
+    document = analyze(
+        [SourceText(p.name, p.read_bytes()) for p in sorted(folder.glob("*.yaml"))]
+    ).document
+    view = view_data(document)
+    index = next(i for i, n in enumerate(document["nodes"]) if n["id"] == "tenant-b/Deployment/web")
+    label = next(n["label"] for n in view["nodes"] if n["id"] == index)
+    assert "ingress: cluster policy" in label.split("\n"), label
+    plain = {**document["nodes"][index], "isolated": {"ingress": False, "egress": False}}
+    assert "ingress: open to all" in node_label(plain).split("\n")

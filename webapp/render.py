@@ -126,20 +126,37 @@ OPEN_INGRESS = "open to every pod and address"
 OPEN_EGRESS = "may reach anything"
 
 
-def isolation_lines(node: Mapping[str, Any]) -> list[str]:
-    """One line per direction: isolated, or the marker of what being open means."""
+def isolation_lines(node: Mapping[str, Any], cluster: Iterable[str] = ()) -> list[str]:
+    """One line per direction: isolated, or the marker of what being open means.
+
+    `cluster`: the directions in which a cluster-wide policy's rules apply to the node;
+    there, not being isolated by a NetworkPolicy does not make it open to all."""
     isolated = node.get("isolated") or {}
-    return [
-        "ingress: " + ("isolated" if isolated.get("ingress") else "open to all"),
-        "egress: " + ("isolated" if isolated.get("egress") else OPEN_EGRESS),
-    ]
+    tiers = set(cluster)
+
+    def line(direction: str, open_text: str) -> str:
+        if isolated.get(direction):
+            return f"{direction}: isolated"
+        return f"{direction}: " + ("cluster policy" if direction in tiers else open_text)
+
+    return [line("ingress", "open to all"), line("egress", OPEN_EGRESS)]
+
+
+def cluster_directions(document: Mapping[str, Any]) -> dict[str, set[str]]:
+    """Per node id: the directions in which some cluster-wide policy has rules for it."""
+    found: dict[str, set[str]] = {}
+    for policy in document.get("clusterPolicies") or ():
+        directions = {str(rule["direction"]) for rule in policy.get("rules") or ()}
+        for node in policy.get("selects") or ():
+            found.setdefault(str(node), set()).update(directions)
+    return found
 
 
 def isolation_text(node: Mapping[str, Any]) -> str:
     return " · ".join(isolation_lines(node))
 
 
-def node_label(node: Mapping[str, Any]) -> str:
+def node_label(node: Mapping[str, Any], cluster: Iterable[str] = ()) -> str:
     """Short lines drawn in the node: name, kind and pods, then its isolation per direction."""
     kind = node.get("type")
     name = _short(node.get("name", node["id"]))
@@ -150,11 +167,11 @@ def node_label(node: Mapping[str, Any]) -> str:
         shown = ", ".join(cidrs[:2]) + (f" +{len(cidrs) - 2}" if len(cidrs) > 2 else "")
         return name if shown in ("", name) else f"{name}\n{shown}"
     if kind == "inferred":
-        return "\n".join(["(inferred)", name, *isolation_lines(node)])
+        return "\n".join(["(inferred)", name, *isolation_lines(node, cluster)])
     pods = node.get("pods")
     count = f" · {_plural(pods, 'pod')}" if isinstance(pods, int) else ""
     kind_line = f"{_short(node.get('kind') or 'workload', 16)}{count}"
-    return "\n".join([name, kind_line, *isolation_lines(node)])
+    return "\n".join([name, kind_line, *isolation_lines(node, cluster)])
 
 
 def _listed(items: list[str]) -> str:
@@ -440,7 +457,12 @@ class _Clusters:
 
 
 def _add_nodes(
-    net: Network, nodes: list[dict[str, Any]], graph: nx.DiGraph, placed: Layout, found: _Clusters
+    net: Network,
+    nodes: list[dict[str, Any]],
+    graph: nx.DiGraph,
+    placed: Layout,
+    found: _Clusters,
+    tiers: Mapping[str, set[str]],
 ) -> list[dict[str, Any]]:
     """One vis node per document node, with vis id = its index; returns the side-panel details."""
     details = []
@@ -463,7 +485,8 @@ def _add_nodes(
             extra["color"]["hover"] = white
             extra["shapeProperties"] = {"borderDashes": [5, 4], "borderRadius": 4}
             extra["borderWidth"] = 2
-        net.add_node(index, label=node_label(node), title=node_title(node), x=x, y=y, **extra)
+        label = node_label(node, tiers.get(node["id"], ()))
+        net.add_node(index, label=label, title=node_title(node), x=x, y=y, **extra)
         # Empty and null keys are left out: the page of a big upload carries many nodes.
         detail = {
             key: node[key] for key in _NODE_DETAIL_KEYS if node.get(key) not in (None, [], {})
@@ -697,7 +720,7 @@ def _view(document: Mapping[str, Any], rank: Rank) -> tuple[dict[str, Any], list
     flow_details = [_flow_detail(flow, policies, policy_index) for flow in flows]
 
     net = Network(directed=True)
-    node_details = _add_nodes(net, nodes, graph, placed, found)
+    node_details = _add_nodes(net, nodes, graph, placed, found, cluster_directions(document))
     for group, ids in members.items():
         for node_id in ids:
             node_details[vis_id[node_id]]["g"] = group_index[group]
