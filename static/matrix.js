@@ -2,8 +2,8 @@
  * netpol-viz matrix view: namespace × namespace, drilling down to workload ×
  * workload and then to the flow of one pair and the rules that allow it.
  *
- * It reads the same JSON data island as the diagram (#view-data, built by
- * webapp/render.py) and counts over the whole analysis, never over what the
+ * It reads the diagram's data (NV.view from core.js, the #view-data island
+ * built by webapp/render.py) and its escaping helpers, and counts over the whole analysis, never over what the
  * diagram draws: view.groups are nodes that every policy treats alike and
  * view.flows go from every member of one group to every other member of
  * another. A namespace cell's counts are arithmetic over the groups' members
@@ -30,12 +30,13 @@
 (function () {
   "use strict";
 
-  var island = document.getElementById("view-data");
+  var NV = window.NetpolViz; // core.js: the data and the helpers every module shares
+  if (!NV) return;
   var root = document.getElementById("matrix-view");
   var switcher = document.getElementById("view-switch");
-  if (!island || !root || !switcher) return;
+  if (!root || !switcher) return;
   var column = root.parentNode;
-  var view = (window.netpolViz && window.netpolViz.view) || JSON.parse(island.textContent);
+  var view = NV.view;
   if (view.mode === "diff" || !view.groups || !view.flows) return;
 
   var PAGE = 40; // rows and columns of a workload matrix shown at once
@@ -50,39 +51,12 @@
   };
   var CELL_WORD = { policy: "policy", open: "open", partly: "partly", denied: "denied", na: "n/a", none: "–", self: "self" };
 
-  // --- helpers (as in app.js: the same hidden characters as webapp.core.text.is_hidden) ---
+  // --- helpers: escaping and elements from core.js; numbers formatted once ------------
 
-  var HIDDEN_CHARS = /[\p{C}\p{Zl}\p{Zp}]/gu;
-
-  var PLAIN = /^[\x20-\x7e→·–›×]*$/; // printable ASCII and our own signs: quick to tell
-
-  function shown(value) {
-    var text = String(value === null || value === undefined ? "" : value);
-    if (PLAIN.test(text)) return text;
-    return text.replace(HIDDEN_CHARS, function (c) {
-      return "<U+" + c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0") + ">";
-    });
-  }
-
-  function shownBlock(value) {
-    return String(value).replace(/\r\n/g, "\n").split("\n").map(function (line) {
-      return line.split("\t").map(shown).join("\t");
-    }).join("\n");
-  }
-
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = shown(text);
-    return node;
-  }
-
-  function button(text, onClick, className) {
-    var node = el("button", className || "link-button", text);
-    node.type = "button";
-    node.addEventListener("click", onClick);
-    return node;
-  }
+  var shown = NV.shown;
+  var shownBlock = NV.shownBlock;
+  var el = NV.el;
+  var button = NV.button;
 
   // One formatter: toLocaleString makes a new one per call, which costs a second per 2,500 cells.
   var digits = new Intl.NumberFormat("en-US");

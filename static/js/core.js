@@ -45,8 +45,12 @@
   // tags), surrogate, private-use and unassigned characters, line and paragraph separators.
   var HIDDEN_CHARS = /[\p{C}\p{Zl}\p{Zp}]/gu;
 
+  var PLAIN = /^[\x20-\x7e→·–›×]*$/; // printable ASCII and our own signs: quick to tell
+
   function shown(value) {
-    return String(value === null || value === undefined ? "" : value).replace(HIDDEN_CHARS, function (c) {
+    var text = String(value === null || value === undefined ? "" : value);
+    if (PLAIN.test(text)) return text; // the matrix shows thousands of cells
+    return text.replace(HIDDEN_CHARS, function (c) {
       return "<U+" + c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0") + ">";
     });
   }
