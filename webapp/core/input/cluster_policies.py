@@ -17,7 +17,7 @@ Reference: https://network-policy-api.sigs.k8s.io/reference/spec/
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -549,6 +549,32 @@ def _read_protocols(
         report.error(at, "protocols must have at least 1 item (leave it out to match all traffic)")
     elif len(items) > d.max_items:
         report.error(at, _too_many("protocols", len(items), d.max_items))
+    return _port_entries(items, at, report, _PROTOCOL_FIELDS, "destinationNamedPort", _protocol)
+
+
+def _protocol(field: str, inner: Mapping[str, Any], at: _At, report: _Report) -> PortSpec | None:
+    """One of tcp, udp, sctp: {destinationPort}."""
+    meant = _check_fields(inner, _PROTOCOL_PORT_FIELDS, at, report)
+    if not _required(inner, "destinationPort", at, report, meant):
+        return None
+    port_at = at.field(inner, "destinationPort")
+    return _read_port(inner["destinationPort"], port_at, report, _PORT_PROTOCOLS[field])
+
+
+_ReadEntry = Callable[[str, Mapping[str, Any], _At, _Report], PortSpec | None]
+
+
+def _port_entries(
+    items: list[Any],
+    at: _At,
+    report: _Report,
+    fields: tuple[str, ...],
+    named_field: str,
+    read: _ReadEntry,
+) -> tuple[list[PortSpec], _At | None]:
+    """Entries of `protocols` (v1alpha2) or `ports` (v1alpha1): each exactly one of
+    `fields`, `named_field` being a named port and the others a mapping `read` reads.
+    Also returns where the first named port is, for the named-port CEL rule."""
     ports: list[PortSpec] = []
     named_at: _At | None = None
     for i, item in enumerate(items):
@@ -556,25 +582,19 @@ def _read_protocols(
         mapping = _mapping(item, item_at, report)
         if mapping is None:
             continue
-        meant = _check_fields(mapping, _PROTOCOL_FIELDS, item_at, report)
-        field = _one_of(mapping, _PROTOCOL_FIELDS, item_at, report, meant)
+        meant = _check_fields(mapping, fields, item_at, report)
+        field = _one_of(mapping, fields, item_at, report, meant)
         if field is None:
             continue
         field_at = item_at.field(mapping, field)
-        if field == "destinationNamedPort":
+        if field == named_field:
             name = _string(mapping[field], field_at, report, field)
             if name is not None:
                 ports += _named(name, field_at, report)
                 named_at = named_at or field_at
             continue
         inner = _mapping(mapping[field], field_at, report)
-        if inner is None:
-            continue
-        inner_meant = _check_fields(inner, _PROTOCOL_PORT_FIELDS, field_at, report)
-        if not _required(inner, "destinationPort", field_at, report, inner_meant):
-            continue
-        port_at = field_at.field(inner, "destinationPort")
-        if spec := _read_port(inner["destinationPort"], port_at, report, _PORT_PROTOCOLS[field]):
+        if inner is not None and (spec := read(field, inner, field_at, report)):
             ports.append(spec)
     return ports, named_at
 
@@ -635,38 +655,21 @@ def _read_v1alpha1_ports(
     items = _list(rule.get("ports"), at, report)
     if len(items) > d.max_items:
         report.error(at, _too_many("ports", len(items), d.max_items))
-    ports: list[PortSpec] = []
-    named_at: _At | None = None
-    for i, item in enumerate(items):
-        item_at = at.item(items, i)
-        mapping = _mapping(item, item_at, report)
-        if mapping is None:
-            continue
-        meant = _check_fields(mapping, _V1ALPHA1_PORT_FIELDS, item_at, report)
-        field = _one_of(mapping, _V1ALPHA1_PORT_FIELDS, item_at, report, meant)
-        if field is None:
-            continue
-        field_at = item_at.field(mapping, field)
-        if field == "namedPort":
-            name = _string(mapping[field], field_at, report, field)
-            if name is not None:
-                ports += _named(name, field_at, report)
-                named_at = named_at or field_at
-            continue
-        inner = _mapping(mapping[field], field_at, report)
-        if inner is None:
-            continue
-        protocol = _read_protocol(inner.get("protocol"), field_at.field(inner, "protocol"), report)
-        if field == "portRange":
-            if spec := _read_range(inner, field_at, report, protocol, strict=False):
-                ports.append(spec)
-            continue
-        inner_meant = _check_fields(inner, _PORT_NUMBER_FIELDS, field_at, report)
-        if _required(inner, "port", field_at, report, inner_meant):
-            number = _port_number(inner["port"], field_at.field(inner, "port"), report, "port")
-            if number is not None:
-                ports.append(PortSpec(protocol, number))
-    return ports, named_at
+    return _port_entries(items, at, report, _V1ALPHA1_PORT_FIELDS, "namedPort", _v1alpha1_port)
+
+
+def _v1alpha1_port(
+    field: str, inner: Mapping[str, Any], at: _At, report: _Report
+) -> PortSpec | None:
+    """portNumber {protocol, port} or portRange {protocol, start, end}."""
+    protocol = _read_protocol(inner.get("protocol"), at.field(inner, "protocol"), report)
+    if field == "portRange":
+        return _read_range(inner, at, report, protocol, strict=False)
+    meant = _check_fields(inner, _PORT_NUMBER_FIELDS, at, report)
+    if not _required(inner, "port", at, report, meant):
+        return None
+    number = _port_number(inner["port"], at.field(inner, "port"), report, "port")
+    return PortSpec(protocol, number) if number is not None else None
 
 
 def _check_named_port_peers(
