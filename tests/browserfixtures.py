@@ -772,6 +772,37 @@ def _policy(namespace: str, name: str, selector: str, types: str, ingress: str, 
     )
 
 
+def team_tiers(workloads: int, namespaces: int, isolate_every: int = 1) -> str:
+    """web, api and db Deployments across namespaces `team-NN`; in every
+    `isolate_every`-th namespace only api may reach db (TCP 5432).
+
+    Nothing else is isolated, so most pairs are open by default: far more
+    pairs than the page draws, and far more arrows among a db's neighbours
+    than the db's own flows.
+    """
+    docs = []
+    for ns in range(namespaces):
+        namespace = f"team-{ns:02d}"
+        docs.append(f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {namespace}\n")
+        if ns % isolate_every == 0:
+            docs.append(
+                _policy(
+                    namespace,
+                    "db-from-api",
+                    "{matchLabels: {tier: db}}",
+                    "[Ingress]",
+                    "  ingress:\n  - from:\n    - podSelector: {matchLabels: {tier: api}}\n"
+                    "    ports:\n    - {protocol: TCP, port: 5432}\n",
+                    "",
+                )
+            )
+    for index in range(workloads):
+        namespace = f"team-{index % namespaces:02d}"
+        tier = ("web", "api", "db")[(index // namespaces) % 3]
+        docs.append(_deployment(namespace, f"{tier}-{index:04d}", {"tier": tier}, 5432))
+    return "---\n".join(docs)
+
+
 def bare_pods(count: int, namespaces: int = 4) -> bytes:
     """`count` Pods with no owner and no policy: each its own node, all in one group."""
     items = [

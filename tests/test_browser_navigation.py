@@ -23,6 +23,7 @@ from browserfixtures import (
     _deployment,
     _policy,
     pick_node,
+    team_tiers,
     wait_ready,
 )
 
@@ -40,34 +41,6 @@ def sample(slug: str) -> list[tuple[str, bytes]]:
     paths = sorted(p for p in (SAMPLES / slug).rglob("*") if p.suffix in (".yaml", ".json"))
     assert paths, slug
     return [(p.name, p.read_bytes()) for p in paths]
-
-
-def tiers(workloads: int, namespaces: int) -> str:
-    """web, api and db Deployments across namespaces; in each, only api may reach db (TCP 5432).
-
-    Nothing else is isolated, so most pairs are open by default: far more
-    arrows among a db's neighbours than the db's own flows.
-    """
-    docs = []
-    for ns in range(namespaces):
-        namespace = f"team-{ns:02d}"
-        docs.append(f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {namespace}\n")
-        docs.append(
-            _policy(
-                namespace,
-                "db-from-api",
-                "{matchLabels: {tier: db}}",
-                "[Ingress]",
-                "  ingress:\n  - from:\n    - podSelector: {matchLabels: {tier: api}}\n"
-                "    ports:\n    - {protocol: TCP, port: 5432}\n",
-                "",
-            )
-        )
-    for index in range(workloads):
-        namespace = f"team-{index % namespaces:02d}"
-        tier = ("web", "api", "db")[(index // namespaces) % 3]
-        docs.append(_deployment(namespace, f"{tier}-{index:04d}", {"tier": tier}, 5432))
-    return "---\n".join(docs)
 
 
 def peers(document: dict[str, Any], node_id: str, forward: bool) -> set[str]:
@@ -94,8 +67,8 @@ def uploads(server: ServerProcess) -> Iterator[dict[str, dict[str, Any]]]:
         "ingress": server.post_analysis(sample(INGRESS)),
         "ipblock": server.post_analysis(sample(IPBLOCK)),
         "shop": server.post_analysis(sample(SHOP)),
-        "tiers200": server.post_analysis([("tiers.yaml", tiers(200, 10).encode())]),
-        "tiers400": server.post_analysis([("tiers.yaml", tiers(400, 10).encode())]),
+        "tiers200": server.post_analysis([("tiers.yaml", team_tiers(200, 10).encode())]),
+        "tiers400": server.post_analysis([("tiers.yaml", team_tiers(400, 10).encode())]),
     }
 
 

@@ -17,44 +17,14 @@ import pytest
 from browserfixtures import (
     PageWatch,
     ServerProcess,
-    _deployment,
-    _policy,
     bare_pods,
+    team_tiers,
     wait_ready,
 )
 
 from webapp.core.document import pair_flows
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def open_manifests(workloads: int, namespaces: int) -> str:
-    """Deployments (web, api, db) across namespaces; in even namespaces only api may reach db.
-
-    Everything else is open by default, so the upload allows about
-    workloads² pairs: far more than the page draws.
-    """
-    docs = []
-    for ns in range(namespaces):
-        namespace = f"team-{ns:02d}"
-        docs.append(f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {namespace}\n")
-        if ns % 2 == 0:
-            docs.append(
-                _policy(
-                    namespace,
-                    "db-from-api",
-                    "{matchLabels: {tier: db}}",
-                    "[Ingress]",
-                    "  ingress:\n  - from:\n    - podSelector: {matchLabels: {tier: api}}\n"
-                    "    ports:\n    - {protocol: TCP, port: 5432}\n",
-                    "",
-                )
-            )
-    for index in range(workloads):
-        namespace = f"team-{index % namespaces:02d}"
-        tier = ("web", "api", "db")[(index // namespaces) % 3]
-        docs.append(_deployment(namespace, f"{tier}-{index:04d}", {"tier": tier}, 5432))
-    return "---\n".join(docs)
 
 
 def group_reach(document: dict[str, Any]) -> dict[str, tuple[int, int]]:
@@ -101,7 +71,7 @@ def test_reach_counts_of_a_thousand_workloads_cover_every_flow_not_only_the_draw
     page: tuple[Any, PageWatch], server: ServerProcess
 ) -> None:
     tab, watch = page
-    text = open_manifests(workloads=1000, namespaces=10).encode()
+    text = team_tiers(workloads=1000, namespaces=10, isolate_every=2).encode()
     answer = server.post_analysis([("cluster.yaml", text)])
     document = answer["analysis"]
     assert document["version"] == 2
